@@ -1,14 +1,17 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! weekly-verdicts: turns a publication's AI tool comparisons into a weekly email digest.
+//!
+//! Data flow: `content/*.md` → [`content::load_dir`] → [`digest::assemble`] picks the week's
+//! comparisons → [`digest::Digest`] is rendered once into HTML and text ([`digest::RenderedIssue`]) →
+//! one cheap [`lettre::Message`] per subscriber → the delivery engine sends it and records it
+//! in the store's ledger.
+#![forbid(unsafe_code)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod content;
+pub mod digest;
+pub mod exit;
+pub mod logging;
+pub mod preview;

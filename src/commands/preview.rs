@@ -1,0 +1,157 @@
+//! `verdicts preview`: write the digest files, or serve them on localhost re-rendered per request.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+
+use crate::cli::{PreviewArgs, parse_as_of};
+use crate::config::Config;
+use crate::digest::History;
+use crate::exit::ExitStatus;
+use crate::preview::{self, PreviewOutcome};
+
+pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|value| parse_as_of(value, config.timezone))
+        .transpose()?;
+    if args.serve {
+        return serve(config.clone(), args.as_of, &args.listen);
+    }
+    let Ok(comparisons) = super::load_content(config) else {
+        return Ok(ExitStatus::Invalid);
+    };
+    let as_of = as_of.unwrap_or_else(crate::clock::now);
+    match preview::build(config, &comparisons, &History::default(), as_of)? {
+        PreviewOutcome::Empty { message } => {
+            println!("{message}");
+            Ok(ExitStatus::Success)
+        }
+        PreviewOutcome::Ready(preview) => {
+            write_files(&args.out, &preview)?;
+            println!(
+                "issue {}: {} comparison{} — {:?}",
+                preview.key,
+                preview.comparisons,
+                if preview.comparisons == 1 { "" } else { "s" },
+                preview.subject
+            );
+            for name in ["digest.html", "digest.txt", "digest.eml"] {
+                println!("  wrote {}", args.out.join(name).display());
+            }
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn write_files(dir: &Path, preview: &preview::Preview) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    };
+    write("digest.html", preview.html.as_bytes())?;
+    write("digest.txt", preview.text.as_bytes())?;
+    write("digest.eml", &preview.eml)
+}
+
+#[derive(Clone)]
+struct PreviewState {
+    config: Config,
+    as_of: Option<String>,
+}
+
+fn serve(config: Config, as_of: Option<String>, listen: &str) -> Result<ExitStatus> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        println!(
+            "previewing on http://{} — edit content files and refresh; Ctrl-C to stop",
+            listener.local_addr()?
+        );
+        let app = Router::new()
+            .route("/", get(index))
+            .route("/digest.html", get(digest_html))
+            .route("/digest.txt", get(digest_text))
+            .route("/digest.eml", get(digest_eml))
+            .with_state(PreviewState { config, as_of });
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(ExitStatus::Success)
+    })
+}
+
+/// Re-reads the content and renders; content errors become the response.
+fn render(state: &PreviewState) -> Result<PreviewOutcome, (StatusCode, String)> {
+    let config = &state.config;
+    let as_of = match &state.as_of {
+        Some(value) => parse_as_of(value, config.timezone),
+        None => Ok(crate::clock::now()),
+    }
+    .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e:#}")))?;
+    let comparisons =
+        crate::content::load_dir(&config.content_dir, &config.base_url).map_err(|errors| {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, text.join("\n"))
+        })?;
+    preview::build(config, &comparisons, &History::default(), as_of)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
+}
+
+async fn index(State(state): State<PreviewState>) -> Response {
+    let outcome = match render(&state) {
+        Ok(outcome) => outcome,
+        Err(error) => return error.into_response(),
+    };
+    let body = match outcome {
+        PreviewOutcome::Empty { message } => html! { p { (message) } },
+        PreviewOutcome::Ready(preview) => html! {
+            p style="font:14px sans-serif;margin:8px;" {
+                "Issue " (preview.key) " · " strong { (preview.subject) } " · "
+                a href="/digest.txt" { "Text part" } " · "
+                a href="/digest.eml" { "Raw message (.eml)" }
+            }
+            iframe src="/digest.html" title="HTML part" style="width:100%;height:calc(100vh - 60px);border:0;" {}
+        },
+    };
+    Html(html! { (maud::DOCTYPE) html lang="en" { head { meta charset="utf-8"; title { "Preview" } } body style="margin:0" { (body) } } }.into_string()).into_response()
+}
+
+fn part(state: &PreviewState, pick: fn(preview::Preview) -> (&'static str, Vec<u8>)) -> Response {
+    match render(state) {
+        Ok(PreviewOutcome::Ready(preview)) => {
+            let (content_type, body) = pick(preview);
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Ok(PreviewOutcome::Empty { message }) => (StatusCode::NOT_FOUND, message).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn digest_html(State(state): State<PreviewState>) -> Response {
+    part(&state, |p| {
+        ("text/html; charset=utf-8", p.html.into_bytes())
+    })
+}
+
+async fn digest_text(State(state): State<PreviewState>) -> Response {
+    part(&state, |p| {
+        ("text/plain; charset=utf-8", p.text.into_bytes())
+    })
+}
+
+async fn digest_eml(State(state): State<PreviewState>) -> Response {
+    part(&state, |p| ("text/plain; charset=utf-8", p.eml))
+}

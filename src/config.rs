@@ -1,0 +1,383 @@
+//! Configuration: `verdicts.toml` (or the embedded defaults), then `VERDICTS_<KEY>`
+//! environment overrides, parsed once into typed values. Secrets never live here:
+//! they are read from the environment by the code that needs them (see [`Secrets`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+use serde::{Deserialize, Serialize};
+
+/// Environment variables that carry secrets or select the file: never settings keys.
+const NOT_SETTINGS: &[&str] = &[
+    "VERDICTS_CONFIG",
+    "VERDICTS_SECRET",
+    "VERDICTS_SECRET_RETIRED",
+    "VERDICTS_SMTP_PASSWORD",
+    "VERDICTS_DKIM_KEY",
+    "VERDICTS_LOG",
+];
+
+/// Every setting, with the default that lets each command run on a fresh checkout.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The newsletter's name: the From display name, the List-Id phrase, page titles.
+    pub site_name: String,
+    /// Public address of `verdicts serve` (absolute http(s) URL, no trailing slash).
+    /// Every link in an email starts with it.
+    pub base_url: BaseUrl,
+    /// Sender mailbox, e.g. `Weekly AI Tool Verdicts <digest@verdicts.example.org>`.
+    /// Its domain is used for Message-IDs and the List-Id.
+    pub from: Mailbox,
+    /// Optional Reply-To mailbox.
+    pub reply_to: Option<Mailbox>,
+    /// Physical postal address printed in every email footer (CAN-SPAM).
+    pub postal_address: String,
+    /// IANA time zone that defines the issue week and the schedule, e.g. `Europe/Berlin`.
+    pub timezone: Tz,
+    /// Folder of comparison files.
+    pub content_dir: PathBuf,
+    /// SQLite database file of subscribers, issues and the delivery ledger.
+    pub database: PathBuf,
+    /// Folder that receives `.eml` files when `smtp_url` is not set.
+    pub outbox_dir: PathBuf,
+    /// SMTP relay, e.g. `smtps://user@smtp.example.org:465` or `smtp://relay:587?tls=required`.
+    /// Empty: deliver into `outbox_dir`. The password comes from `VERDICTS_SMTP_PASSWORD`.
+    pub smtp_url: Option<String>,
+    /// Address `verdicts serve` listens on.
+    pub listen: String,
+    /// When the weekly issue goes out: a cron expression (5-field crontab or 6/7-field with seconds),
+    /// read in `timezone`.
+    pub schedule: String,
+    /// How late (minutes) the built-in scheduler may still send a missed run.
+    pub max_lateness_minutes: u32,
+    /// Concurrent SMTP connections while sending.
+    pub concurrency: usize,
+    /// Global cap in messages per second; 0 means no cap.
+    pub rate_limit_per_second: f64,
+    /// Delivery attempts per recipient before a temporary failure becomes final.
+    pub max_attempts: u32,
+    /// DKIM selector; signing is on when this and `VERDICTS_DKIM_KEY` (PKCS#1 PEM) are set.
+    pub dkim_selector: Option<String>,
+    /// Subscribe/unsubscribe POSTs allowed per client IP per minute.
+    pub post_rate_limit_per_minute: u32,
+    /// Where a form posted from the publication's own site is redirected after subscribing.
+    pub thank_you_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            site_name: "Weekly AI Tool Verdicts".into(),
+            base_url: BaseUrl("https://verdicts.example.org".into()),
+            from: "Weekly AI Tool Verdicts <digest@verdicts.example.org>"
+                .parse()
+                .expect("default sender parses"),
+            reply_to: None,
+            postal_address:
+                "Weekly AI Tool Verdicts, 100 Example Street, Springfield, IL 62701, USA".into(),
+            timezone: Tz::UTC,
+            content_dir: "content".into(),
+            database: "subscribers/verdicts.db".into(),
+            outbox_dir: "outbox".into(),
+            smtp_url: None,
+            listen: "127.0.0.1:8080".into(),
+            schedule: "0 9 * * MON".into(),
+            max_lateness_minutes: 360,
+            concurrency: 4,
+            rate_limit_per_second: 0.0,
+            max_attempts: 5,
+            dkim_selector: None,
+            post_rate_limit_per_minute: 10,
+            thank_you_url: None,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file named by `--config`/`VERDICTS_CONFIG`, else `./verdicts.toml` if present,
+    /// else the defaults; then applies the environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let (text, origin) = match explicit {
+            Some(path) => (
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading configuration {}", path.display()))?,
+                path.display().to_string(),
+            ),
+            None if Path::new("verdicts.toml").exists() => (
+                std::fs::read_to_string("verdicts.toml").context("reading verdicts.toml")?,
+                "verdicts.toml".to_string(),
+            ),
+            None => (String::new(), "the embedded defaults".to_string()),
+        };
+        Config::parse(&text, &env).with_context(|| format!("configuration from {origin}"))
+    }
+
+    /// Pure: the file's text plus environment pairs, validated.
+    pub fn parse(text: &str, env: &[(String, String)]) -> Result<Config> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        apply_env(&mut table, env)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("{}", e.message()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.concurrency == 0 || self.concurrency > 256 {
+            bail!(
+                "concurrency = {} must be between 1 and 256",
+                self.concurrency
+            );
+        }
+        if self.max_attempts == 0 {
+            bail!("max_attempts must be at least 1");
+        }
+        if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
+            bail!(
+                "rate_limit_per_second = {} must be 0 or more",
+                self.rate_limit_per_second
+            );
+        }
+        if self.postal_address.trim().is_empty() {
+            bail!("postal_address must not be empty: the footer of every email needs it");
+        }
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                bail!("smtp_url = {url:?} must start with smtp:// or smtps://");
+            }
+        }
+        Ok(())
+    }
+
+    /// The domain of the sender address, used for Message-IDs and the List-Id.
+    pub fn sender_domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
+    /// `List-Id` value (RFC 2919).
+    pub fn list_id(&self) -> String {
+        format!("{} <{}>", self.site_name, self.sender_domain())
+    }
+}
+
+/// Secrets, read from the environment only.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// `VERDICTS_SECRET`: the token signing key (else one is generated and kept in the store).
+    pub token_key: Option<String>,
+    /// `VERDICTS_SECRET_RETIRED`: comma-separated earlier keys, still accepted.
+    pub retired_token_keys: Vec<String>,
+    /// `VERDICTS_SMTP_PASSWORD`.
+    pub smtp_password: Option<String>,
+    /// `VERDICTS_DKIM_KEY`: PKCS#1 PEM, or a path to a file holding it.
+    pub dkim_key: Option<String>,
+}
+
+impl Secrets {
+    pub fn from_env() -> Secrets {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Secrets {
+            token_key: var("VERDICTS_SECRET"),
+            retired_token_keys: var("VERDICTS_SECRET_RETIRED")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default(),
+            smtp_password: var("VERDICTS_SMTP_PASSWORD"),
+            dkim_key: var("VERDICTS_DKIM_KEY"),
+        }
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |v: bool| if v { "set" } else { "unset" };
+        f.debug_struct("Secrets")
+            .field("token_key", &set(self.token_key.is_some()))
+            .field("smtp_password", &set(self.smtp_password.is_some()))
+            .field("dkim_key", &set(self.dkim_key.is_some()))
+            .finish()
+    }
+}
+
+/// An absolute http(s) URL without a trailing slash, so `format!("{base}/path")` is right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for BaseUrl {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        let trimmed = value.trim().trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !trimmed.contains(char::is_whitespace) => {
+                Ok(BaseUrl(trimmed.to_string()))
+            }
+            _ => Err(format!(
+                "base_url = {value:?} must be an absolute http:// or https:// URL"
+            )),
+        }
+    }
+}
+
+impl From<BaseUrl> for String {
+    fn from(url: BaseUrl) -> String {
+        url.0
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Overrides `table` with every `VERDICTS_<KEY>` pair. The value's type follows the default's:
+/// numbers and booleans are parsed, everything else is taken as a string.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
+    let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
+    for (name, raw) in env {
+        let Some(key) = name.strip_prefix("VERDICTS_") else {
+            continue;
+        };
+        if NOT_SETTINGS.contains(&name.as_str()) {
+            continue;
+        }
+        let key = key.to_ascii_lowercase();
+        let value = match defaults.get(&key) {
+            Some(toml::Value::Integer(_)) => toml::Value::Integer(
+                raw.trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name}={raw:?}: {key} takes a whole number"))?,
+            ),
+            Some(toml::Value::Float(_)) => toml::Value::Float(
+                raw.trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name}={raw:?}: {key} takes a number"))?,
+            ),
+            Some(toml::Value::Boolean(_)) => toml::Value::Boolean(
+                raw.trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name}={raw:?}: {key} takes true or false"))?,
+            ),
+            _ => toml::Value::String(raw.clone()),
+        };
+        if raw.is_empty() && !defaults.contains_key(&key) {
+            table.remove(&key);
+        } else {
+            table.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+/// A TOML error as `line N: message`.
+pub(crate) fn toml_error(text: &str, error: &toml::de::Error) -> anyhow::Error {
+    match error.span() {
+        Some(span) => anyhow::anyhow!(
+            "line {}: {}",
+            line_of(text, span.start),
+            error.message().trim()
+        ),
+        None => anyhow::anyhow!("{}", error.message().trim()),
+    }
+}
+
+/// 1-based line number of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, line_of};
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let config = Config::parse("", &[]).unwrap();
+        assert_eq!(config.base_url.as_str(), "https://verdicts.example.org");
+        assert_eq!(config.sender_domain(), "verdicts.example.org");
+        assert_eq!(config.timezone, chrono_tz::UTC);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_with_typed_values() {
+        let config = Config::parse(
+            "concurrency = 2\ntimezone = \"Europe/Berlin\"\n",
+            &env(&[
+                ("VERDICTS_CONCURRENCY", "16"),
+                ("VERDICTS_SMTP_URL", "smtp://127.0.0.1:2525"),
+                ("VERDICTS_SECRET", "not a setting"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.concurrency, 16);
+        assert_eq!(config.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(config.timezone, chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_an_error_naming_it() {
+        let err = Config::parse("sitename = \"x\"\n", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("sitename"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_environment_setting_is_an_error_naming_it() {
+        let err = Config::parse("", &env(&[("VERDICTS_CONCURENCY", "3")])).unwrap_err();
+        assert!(format!("{err:#}").contains("concurency"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_value() {
+        for (text, needle) in [
+            ("timezone = \"Mars/Olympus\"", "Mars/Olympus"),
+            ("base_url = \"verdicts.example.org\"", "base_url"),
+            ("concurrency = 0", "concurrency"),
+            ("from = \"not an address\"", "from"),
+            ("smtp_url = \"http://x\"", "smtp_url"),
+        ] {
+            let err = Config::parse(text, &[]).unwrap_err();
+            assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
+        }
+        let err = Config::parse("", &env(&[("VERDICTS_CONCURRENCY", "many")])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("VERDICTS_CONCURRENCY"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = Config::parse("site_name = \"a\"\nlisten = \n", &[]).unwrap_err();
+        assert!(format!("{err:#}").starts_with("line 2"), "{err:#}");
+    }
+
+    #[test]
+    fn base_url_loses_its_trailing_slash() {
+        let config = Config::parse("base_url = \"https://news.example.com/\"", &[]).unwrap();
+        assert_eq!(config.base_url.as_str(), "https://news.example.com");
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+}

@@ -1,0 +1,186 @@
+//! The HTML part: maud views over a [`Digest`], table layout for Outlook, inline styles,
+//! bars drawn with table cells so that no image is needed to read the numbers.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::{Digest, lens_list, markdown, split, style, thousands};
+use crate::content::{Comparison, Tool};
+
+/// The whole HTML document. `unsubscribe_url` is the subscriber's link (or the placeholder).
+pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
+    page(digest, unsubscribe_url).into_string()
+}
+
+fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="supported-color-schemes" content="light dark";
+                meta name="x-apple-disable-message-reformatting";
+                title { (digest.subject) }
+                style { (PreEscaped(style::HEAD_CSS)) }
+            }
+            body class="vd-body" style=(style::BODY) {
+                div style=(style::PREHEADER) { (digest.preheader) }
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class="vd-body" style=(style::BODY) {
+                    tr { td align="center" style=(style::OUTER_CELL) {
+                        table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" class="vd-card" style=(format!("{}{}", style::CARD, style::FONT)) {
+                            (header(digest))
+                            @for comparison in &digest.comparisons {
+                                (comparison_block(comparison))
+                            }
+                            (footer(digest, unsubscribe_url))
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
+fn header(digest: &Digest) -> Markup {
+    let count = digest.comparisons.len();
+    html! {
+        tr { td class="vd-pad" style=(style::HEADER_CELL) {
+            div style=(style::BRAND) class="vd-link" { (digest.site_name) }
+            div style=(style::ISSUE_LINE) class="vd-muted" {
+                "Issue " (digest.key) " · " (digest.window_label()) " · "
+                a href=(digest.archive_url) style=(style::FOOTER_LINK) class="vd-link" { "View in browser" }
+            }
+            h1 style=(style::INTRO) class="vd-text" {
+                @if count == 1 { "1 new verdict this week" } @else { (count) " new verdicts this week" }
+            }
+        } }
+    }
+}
+
+fn comparison_block(comparison: &Comparison) -> Markup {
+    let width = 100 / comparison.tools.len().max(1);
+    html! {
+        tr { td class="vd-pad" style=(style::SECTION_CELL) {
+            div style=(style::CATEGORY) class="vd-muted" { (comparison.category) }
+            h2 style=(style::TITLE) {
+                a href=(comparison.url) style=(style::TITLE_LINK) class="vd-text" { (comparison.title) }
+            }
+            p style=(style::QUESTION) class="vd-muted" { (comparison.question) }
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+                tr {
+                    @for (i, tool) in comparison.tools.iter().enumerate() {
+                        @if i > 0 { td width="12" class="vd-gap" style="font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) } }
+                        td width=(format!("{width}%")) valign="top" class="vd-tool vd-stack" style=(style::TOOL_CELL) {
+                            (tool_card(tool))
+                        }
+                    }
+                }
+            }
+            (scorecard(comparison))
+            @if let Some(note) = &comparison.note {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin-top:14px;" {
+                    tr { td class="vd-note vd-text" style=(style::NOTE_CELL) {
+                        strong { "Editor’s note" }
+                        (PreEscaped(markdown::to_safe_html(note)))
+                    } }
+                }
+            }
+            table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin-top:16px;" {
+                tr { td style=(style::BUTTON_CELL) {
+                    a href=(comparison.url) style=(style::BUTTON_LINK) { "Read the full verdict →" }
+                } }
+            }
+        } }
+    }
+}
+
+fn tool_card(tool: &Tool) -> Markup {
+    html! {
+        div style=(style::TOOL_NAME) class="vd-text" { (tool.name) }
+        div style=(style::TAGLINE) class="vd-muted" { (tool.tagline) }
+        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+            (metric("Panel ship", &format!("{}%", tool.panel_ship)))
+            tr { td colspan="2" { (bar(tool.panel_ship, style::BAR_PANEL)) } }
+            @match tool.community {
+                Some(vote) => {
+                    (metric("Community", &format!("{}% of {}", vote.ship, thousands(vote.votes))))
+                    tr { td colspan="2" { (bar(vote.ship, style::BAR_COMMUNITY)) } }
+                }
+                None => (metric("Community", "No votes yet")),
+            }
+            (metric("Entry", &tool.entry_price))
+        }
+    }
+}
+
+fn metric(label: &str, value: &str) -> Markup {
+    html! {
+        tr {
+            td style=(style::METRIC_LABEL) class="vd-muted" { (label) }
+            td style=(style::METRIC_VALUE) class="vd-text" { (value) }
+        }
+    }
+}
+
+/// A horizontal bar of `percent` width: two table cells, no image.
+fn bar(percent: u8, fill: &str) -> Markup {
+    let percent = percent.min(100);
+    html! {
+        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin-top:3px;" {
+            tr {
+                @if percent > 0 {
+                    td width=(format!("{percent}%")) style=(fill) { (PreEscaped("&nbsp;")) }
+                }
+                @if percent < 100 {
+                    td width=(format!("{}%", 100 - percent)) style=(style::BAR_TRACK) class="vd-track" { (PreEscaped("&nbsp;")) }
+                }
+            }
+        }
+    }
+}
+
+fn scorecard(comparison: &Comparison) -> Markup {
+    html! {
+        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin-top:14px;" {
+            @for (i, tool) in comparison.tools.iter().enumerate() {
+                @let (ship, skip) = split(comparison, i);
+                tr { td style=(style::SPLIT_LINE) class="vd-text" {
+                    strong { (tool.name) ": " }
+                    span style=(style::SHIP) class="vd-ship" { "Ship" } " — " (lens_list(&ship)) ". "
+                    span style=(style::SKIP) class="vd-skip" { "Skip" } " — " (lens_list(&skip)) "."
+                } }
+                @if let Some(review) = comparison.pull_quote(i) {
+                    tr { td style="padding:8px 0 10px 0;" {
+                        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+                            tr { td style=(style::QUOTE_CELL) class="vd-text" {
+                                "“" (review.quote) "”"
+                                div style=(style::QUOTE_BY) class="vd-muted" {
+                                    "— " (review.lens.label()) " on " (tool.name)
+                                }
+                            } }
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
+fn footer(digest: &Digest, unsubscribe_url: &str) -> Markup {
+    html! {
+        tr { td class="vd-pad vd-muted" style=(style::FOOTER_CELL) {
+            p style="margin:0 0 8px 0;" {
+                "You get this email because you subscribed to " (digest.site_name) " at "
+                a href=(digest.subscribe_url) style=(style::FOOTER_LINK) class="vd-link" { (digest.subscribe_url) }
+                " and confirmed your address. One email a week, only when there are new verdicts."
+            }
+            p style="margin:0 0 8px 0;" {
+                a href=(unsubscribe_url) style=(style::FOOTER_LINK) class="vd-link" { "Unsubscribe" }
+                " in one click · "
+                a href=(digest.archive_url) style=(style::FOOTER_LINK) class="vd-link" { "View this issue in your browser" }
+            }
+            p style="margin:0;" { (digest.postal_address) }
+        } }
+    }
+}

@@ -1,0 +1,219 @@
+//! The issue rendered once, and the per-subscriber message built from it. Both parts are
+//! quoted-printable encoded once, split around the personal unsubscribe link; a subscriber's
+//! message only encodes that link and copies the rest, so thousands can be built per second.
+
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+use sha2::{Digest as _, Sha256};
+
+use super::{Digest, UNSUBSCRIBE_PLACEHOLDER, html, text};
+use crate::config::Config;
+
+/// One subscriber, as the message needs them.
+#[derive(Debug, Clone)]
+pub struct Recipient<'a> {
+    pub subscriber_id: u64,
+    pub email: Address,
+    pub name: Option<&'a str>,
+    /// Signed unsubscribe token (URL-safe).
+    pub unsubscribe_token: &'a str,
+}
+
+/// An issue ready to send: what the store keeps (subject, HTML and text with the placeholder
+/// for personal links) plus the pre-encoded parts and shared headers.
+#[derive(Debug, Clone)]
+pub struct RenderedIssue {
+    pub key: String,
+    pub subject: String,
+    pub preheader: String,
+    /// HTML with [`UNSUBSCRIBE_PLACEHOLDER`] where the subscriber's link goes.
+    pub html: String,
+    /// Text part with the same placeholder.
+    pub text: String,
+    html_qp: Template,
+    text_qp: Template,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    list_id: String,
+    base_url: String,
+    domain: String,
+}
+
+impl RenderedIssue {
+    /// Renders a digest: done once per issue.
+    pub fn render(digest: &Digest, config: &Config) -> RenderedIssue {
+        let html = html::render(digest, UNSUBSCRIBE_PLACEHOLDER);
+        let text = text::render(digest, UNSUBSCRIBE_PLACEHOLDER);
+        RenderedIssue::from_parts(
+            &digest.key,
+            &digest.subject,
+            &digest.preheader,
+            html,
+            text,
+            config,
+        )
+    }
+
+    /// Rebuilds an issue from what the store kept, so a resumed send sends what the first run sent.
+    pub fn from_parts(
+        key: &str,
+        subject: &str,
+        preheader: &str,
+        html: String,
+        text: String,
+        config: &Config,
+    ) -> RenderedIssue {
+        RenderedIssue {
+            key: key.to_string(),
+            subject: subject.to_string(),
+            preheader: preheader.to_string(),
+            html_qp: Template::encode(&html),
+            text_qp: Template::encode(&text),
+            html,
+            text,
+            from: config.from.clone(),
+            reply_to: config.reply_to.clone(),
+            list_id: config.list_id(),
+            base_url: config.base_url.to_string(),
+            domain: config.sender_domain().to_string(),
+        }
+    }
+
+    /// The HTML as the archive shows it: the personal link replaced by the generic unsubscribe page.
+    pub fn archive_html(&self) -> String {
+        self.html.replace(
+            UNSUBSCRIBE_PLACEHOLDER,
+            &format!("{}/unsubscribe", self.base_url),
+        )
+    }
+
+    /// The subscriber's one-click unsubscribe URL.
+    pub fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/unsubscribe/{token}", self.base_url)
+    }
+
+    /// Deterministic per (issue, subscriber): a resend after a crash carries the same id.
+    pub fn message_id(&self, recipient: &Recipient) -> String {
+        let email: &str = recipient.email.as_ref();
+        let hash = Sha256::digest(email.as_bytes());
+        let tag: String = hash[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "<{}.{}.{tag}@{}>",
+            self.key, recipient.subscriber_id, self.domain
+        )
+    }
+
+    /// One subscriber's complete message.
+    pub fn message(&self, recipient: &Recipient, date: DateTime<Utc>) -> Result<Message> {
+        let url = self.unsubscribe_url(recipient.unsubscribe_token);
+        let mailto = format!(
+            "mailto:unsubscribe@{}?subject=unsubscribe-{}",
+            self.domain, recipient.unsubscribe_token
+        );
+        let part = |template: &Template, content_type: ContentType| {
+            let body = Body::dangerous_pre_encoded(
+                template.fill(&url),
+                ContentTransferEncoding::QuotedPrintable,
+            );
+            SinglePart::builder().header(content_type).body(body)
+        };
+        let alternative = MultiPart::alternative()
+            .boundary(format!("=_verdicts_{}", self.key))
+            .singlepart(part(&self.text_qp, ContentType::TEXT_PLAIN))
+            .singlepart(part(&self.html_qp, ContentType::TEXT_HTML));
+
+        let to = Mailbox::new(recipient.name.map(str::to_string), recipient.email.clone());
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&self.subject)
+            .date(SystemTime::from(date))
+            .message_id(Some(self.message_id(recipient)))
+            .raw_header(header("List-Id", self.list_id.clone()))
+            .raw_header(header("List-Unsubscribe", format!("<{url}>, <{mailto}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ))
+            .raw_header(header("Precedence", "bulk".into()))
+            .raw_header(header("Auto-Submitted", "auto-generated".into()))
+            .raw_header(header("X-Verdicts-Issue", self.key.clone()));
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        builder
+            .multipart(alternative)
+            .with_context(|| format!("building the message to {}", recipient.email))
+    }
+}
+
+fn header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// A quoted-printable body split around the placeholder: `parts[0] link parts[1] link …`.
+#[derive(Debug, Clone)]
+struct Template {
+    parts: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl Template {
+    fn encode(source: &str) -> Template {
+        let crlf = source.replace("\r\n", "\n").replace('\n', "\r\n");
+        let parts: Vec<Vec<u8>> = crlf
+            .split(UNSUBSCRIBE_PLACEHOLDER)
+            .map(quoted_printable::encode)
+            .collect();
+        let len = parts.iter().map(Vec::len).sum();
+        Template { parts, len }
+    }
+
+    /// The encoded body with `value` in each gap. Every gap starts and ends with a soft line
+    /// break, so the value sits on its own lines and no line grows past 76 characters.
+    fn fill(&self, value: &str) -> Vec<u8> {
+        let encoded = quoted_printable::encode(value);
+        let gaps = self.parts.len().saturating_sub(1);
+        let mut out = Vec::with_capacity(self.len + gaps * (encoded.len() + 8));
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"=\r\n");
+                out.extend_from_slice(&encoded);
+                out.extend_from_slice(b"=\r\n");
+            }
+            out.extend_from_slice(part);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+
+    #[test]
+    fn filled_template_decodes_to_the_source_with_the_value() {
+        let source = format!(
+            "caf\u{e9} {}\nsecond line {} end = sign\n",
+            "x".repeat(200),
+            super::UNSUBSCRIBE_PLACEHOLDER
+        );
+        let value = format!("https://example.org/unsubscribe/{}", "T".repeat(90));
+        let encoded = Template::encode(&source).fill(&value);
+        assert!(
+            encoded.split(|&b| b == b'\n').all(|line| line.len() <= 77),
+            "a line is longer than 76 characters"
+        );
+        let decoded =
+            quoted_printable::decode(&encoded, quoted_printable::ParseMode::Strict).unwrap();
+        let expected = source
+            .replace(super::UNSUBSCRIBE_PLACEHOLDER, &value)
+            .replace('\n', "\r\n");
+        assert_eq!(String::from_utf8(decoded).unwrap(), expected);
+    }
+}

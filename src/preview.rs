@@ -1,0 +1,84 @@
+//! What an editor previews: the issue that would go out at a given time, rendered exactly as
+//! sent (HTML, text and the complete message of a sample subscriber).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::content::Comparison;
+use crate::digest::{Digest, History, Recipient, RenderedIssue, assemble, assemble::latest_before};
+
+/// The sample subscriber whose message `digest.eml` shows.
+pub const SAMPLE_ADDRESS: &str = "reader@example.org";
+const SAMPLE_NAME: &str = "Sample Reader";
+const SAMPLE_TOKEN: &str = "SAMPLE-UNSUBSCRIBE-TOKEN";
+
+/// The three preview files' contents.
+#[derive(Debug)]
+pub struct Preview {
+    pub key: String,
+    pub subject: String,
+    pub comparisons: usize,
+    pub html: String,
+    pub text: String,
+    pub eml: Vec<u8>,
+}
+
+/// Either a preview or why there is nothing to show.
+#[derive(Debug)]
+pub enum PreviewOutcome {
+    Ready(Preview),
+    Empty { message: String },
+}
+
+/// Assembles and renders the issue at `as_of`. Pure apart from the values passed in.
+pub fn build(
+    config: &Config,
+    comparisons: &[Comparison],
+    history: &History,
+    as_of: DateTime<Utc>,
+) -> Result<PreviewOutcome> {
+    let selection = assemble(comparisons, history, as_of, config.timezone);
+    if selection.comparisons.is_empty() {
+        let tz = config.timezone;
+        let window = format!(
+            "{} and {} ({tz})",
+            selection
+                .window_start
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M"),
+            as_of.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+        );
+        let message = match latest_before(comparisons, as_of) {
+            Some(latest) => format!(
+                "nothing new was published between {window}. The most recent content is in week {} ({}, published {}): try --as-of {}",
+                crate::digest::issue_key(latest.published_utc(), tz),
+                latest.title,
+                latest.published.format("%Y-%m-%d"),
+                latest.published_utc().with_timezone(&tz).format("%Y-%m-%d"),
+            ),
+            None => format!(
+                "nothing new was published between {window}, and there is no earlier content"
+            ),
+        };
+        return Ok(PreviewOutcome::Empty { message });
+    }
+    let digest = Digest::new(&selection, config);
+    let issue = RenderedIssue::render(&digest, config);
+    let recipient = Recipient {
+        subscriber_id: 0,
+        email: SAMPLE_ADDRESS.parse()?,
+        name: Some(SAMPLE_NAME),
+        unsubscribe_token: SAMPLE_TOKEN,
+    };
+    let url = issue.unsubscribe_url(SAMPLE_TOKEN);
+    let personal = |s: &str| s.replace(crate::digest::UNSUBSCRIBE_PLACEHOLDER, &url);
+    Ok(PreviewOutcome::Ready(Preview {
+        key: issue.key.clone(),
+        subject: issue.subject.clone(),
+        comparisons: selection.comparisons.len(),
+        html: personal(&issue.html),
+        text: personal(&issue.text),
+        eml: issue.message(&recipient, as_of)?.formatted(),
+    }))
+}
