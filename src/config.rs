@@ -121,9 +121,14 @@ impl Config {
     pub fn parse(text: &str, env: &[(String, String)]) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         apply_env(&mut table, env)?;
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| anyhow::anyhow!("{}", e.message()))?;
+        let merged = toml::to_string(&table).expect("a table serializes");
+        let config: Config = toml::from_str(&merged).map_err(|e| {
+            let line = e.span().map(|s| merged[..s.start].matches('\n').count());
+            match line.and_then(|n| merged.lines().nth(n)) {
+                Some(setting) => anyhow::anyhow!("{}: {}", setting.trim(), e.message().trim()),
+                None => anyhow::anyhow!("{}", e.message().trim()),
+            }
+        })?;
         config.validate()?;
         Ok(config)
     }

@@ -23,7 +23,6 @@ pub struct FrontMatter {
     #[serde(default)]
     pub tools: Vec<ToolFrontMatter>,
     /// The reviewer scorecard: one entry per lens and tool.
-    #[serde(default)]
     pub reviews: Vec<ReviewFrontMatter>,
 }
 

@@ -80,15 +80,14 @@ pub(super) fn parse(
     let raw: FrontMatter = match toml::from_str(front_matter) {
         Ok(raw) => raw,
         Err(e) => {
-            let line = e
+            let line_in_fm = e
                 .span()
-                .map(|s| crate::config::line_of(front_matter, s.start) + 1)
-                .unwrap_or(1);
-            return fail(
-                line,
-                &field_in_message(e.message()),
-                e.message().trim().to_string(),
-            );
+                .map(|s| crate::config::line_of(front_matter, s.start))
+                .unwrap_or(0);
+            let field = field_in_message(e.message())
+                .or_else(|| key_on_line(front_matter, line_in_fm))
+                .unwrap_or_default();
+            return fail(line_in_fm + 1, &field, e.message().trim().to_string());
         }
     };
 
@@ -179,13 +178,23 @@ fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 }
 
 /// The field a serde message is about: "missing field `title`" → "title".
-fn field_in_message(message: &str) -> String {
+fn field_in_message(message: &str) -> Option<String> {
     message
         .split('`')
         .nth(1)
         .filter(|_| message.contains("field"))
-        .unwrap_or("")
-        .to_string()
+        .map(str::to_string)
+}
+
+/// The key a `key = value` line sets (1-based line in `text`), for errors in values.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
+    let key = key.trim();
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    plain.then(|| key.to_string())
 }
 
 fn published(

@@ -124,3 +124,152 @@ fn join_and(items: &[&str]) -> String {
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::{History, assemble, issue_key, latest_before, subject};
+    use crate::config::Config;
+    use crate::content::Comparison;
+
+    /// A minimal valid comparison published at `published` (RFC 3339).
+    fn comparison(slug: &str, published: &str) -> Comparison {
+        let text = format!(
+            "+++\ntitle = \"{slug} title\"\nquestion = \"Q?\"\npublished = {published}\ncategory = \"C\"\n\
+             [[tools]]\nname = \"A\"\ntagline = \"t\"\npanel_ship = 50\nentry_price = \"Free\"\nsummary = \"s\"\n\
+             [[tools]]\nname = \"B\"\ntagline = \"t\"\npanel_ship = 50\nentry_price = \"Free\"\nsummary = \"s\"\n\
+             [[reviews]]\nlens = \"buyer\"\ntool = \"A\"\nverdict = \"ship\"\nquote = \"q\"\n+++\n"
+        );
+        let date = &published[..10];
+        let path = PathBuf::from(format!("{date}-{slug}.md"));
+        Comparison::parse(&path, &text, &Config::default().base_url).expect("valid")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn slugs(all: &[Comparison], history: &History, as_of: &str) -> Vec<String> {
+        assemble(all, history, at(as_of), chrono_tz::UTC)
+            .comparisons
+            .iter()
+            .map(|c| c.slug.clone())
+            .collect()
+    }
+
+    #[test]
+    fn first_issue_covers_the_seven_days_before_the_send_time() {
+        let all = [
+            comparison("too-old", "2026-11-15T09:00:00Z"),
+            comparison("on-start", "2026-11-16T09:00:00Z"),
+            comparison("inside", "2026-11-18T12:00:00Z"),
+            comparison("on-end", "2026-11-23T09:00:00Z"),
+        ];
+        let got = slugs(&all, &History::default(), "2026-11-23T09:00:00Z");
+        assert_eq!(
+            got,
+            ["on-end", "inside"],
+            "newest first; start exclusive, end inclusive"
+        );
+    }
+
+    #[test]
+    fn window_starts_exactly_where_the_previous_issue_ended() {
+        let all = [
+            comparison("at-boundary", "2026-11-16T09:00:00Z"),
+            comparison("just-after", "2026-11-16T09:00:01Z"),
+        ];
+        let history = History {
+            previous_window_end: Some(at("2026-11-16T09:00:00Z")),
+            sent_slugs: HashSet::new(),
+        };
+        assert_eq!(
+            slugs(&all, &history, "2026-11-23T09:00:00Z"),
+            ["just-after"]
+        );
+    }
+
+    #[test]
+    fn future_dated_comparison_waits_for_its_week() {
+        let all = [
+            comparison("now", "2026-11-22T09:00:00Z"),
+            comparison("tomorrow", "2026-11-24T09:00:00Z"),
+        ];
+        assert_eq!(
+            slugs(&all, &History::default(), "2026-11-23T09:00:00Z"),
+            ["now"]
+        );
+    }
+
+    #[test]
+    fn comparison_already_sent_is_never_sent_again() {
+        let all = [
+            comparison("sent-before", "2026-11-20T09:00:00Z"),
+            comparison("new", "2026-11-21T09:00:00Z"),
+        ];
+        let history = History {
+            previous_window_end: Some(at("2026-11-16T09:00:00Z")),
+            sent_slugs: HashSet::from(["sent-before".to_string()]),
+        };
+        assert_eq!(slugs(&all, &history, "2026-11-23T09:00:00Z"), ["new"]);
+    }
+
+    #[test]
+    fn empty_week_selects_nothing_and_points_at_the_latest_content() {
+        let all = [comparison("old", "2026-11-02T09:00:00Z")];
+        let as_of = at("2026-11-23T09:00:00Z");
+        let selection = assemble(&all, &History::default(), as_of, chrono_tz::UTC);
+        assert!(selection.comparisons.is_empty());
+        assert_eq!(latest_before(&all, as_of).unwrap().slug, "old");
+        assert_eq!(subject(&selection.comparisons), "No new verdicts this week");
+    }
+
+    #[test]
+    fn issue_key_is_the_iso_week_in_the_configured_zone() {
+        let sunday_night_utc = Utc.with_ymd_and_hms(2026, 11, 22, 23, 30, 0).unwrap();
+        assert_eq!(issue_key(sunday_night_utc, chrono_tz::UTC), "2026-W47");
+        assert_eq!(
+            issue_key(sunday_night_utc, chrono_tz::Europe::Berlin),
+            "2026-W48",
+            "already Monday 00:30 in Berlin"
+        );
+        assert_eq!(
+            issue_key(sunday_night_utc, chrono_tz::America::New_York),
+            "2026-W47"
+        );
+        let new_year = Utc.with_ymd_and_hms(2027, 1, 1, 12, 0, 0).unwrap();
+        assert_eq!(issue_key(new_year, chrono_tz::UTC), "2026-W53");
+    }
+
+    #[test]
+    fn subject_names_titles_and_stays_short() {
+        let all: Vec<Comparison> = (1..=6)
+            .map(|i| {
+                comparison(
+                    &format!("a-very-long-comparison-{i}"),
+                    "2026-11-20T09:00:00Z",
+                )
+            })
+            .collect();
+        let refs: Vec<&Comparison> = all.iter().collect();
+        let line = subject(&refs);
+        assert!(
+            line.starts_with("6 new verdicts: a-very-long-comparison-1 title"),
+            "{line}"
+        );
+        assert!(line.ends_with("more"), "{line}");
+        assert!(line.chars().count() <= 90, "{line}");
+        assert_eq!(
+            subject(&refs[..2]),
+            "2 new verdicts: a-very-long-comparison-1 title and a-very-long-comparison-2 title"
+        );
+        assert_eq!(
+            subject(&refs[..1]),
+            "New verdict: a-very-long-comparison-1 title"
+        );
+    }
+}

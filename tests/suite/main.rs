@@ -1,0 +1,3 @@
+//! The integration suite: one binary, real processes, real sockets, real files.
+
+mod check;
