@@ -1,9 +1,10 @@
 //! weekly-verdicts: turns a publication's AI tool comparisons into a weekly email digest.
 //!
 //! Data flow: `content/*.md` → [`content::load_dir`] → [`digest::assemble`] picks the week's
-//! comparisons → [`digest::Digest`] is rendered once into HTML and text ([`digest::RenderedIssue`]) →
-//! one cheap [`lettre::Message`] per subscriber → the delivery engine sends it and records it
-//! in the store's ledger.
+//! comparisons → [`digest::Digest`] is rendered once into HTML and text ([`digest::RenderedIssue`])
+//! → the issue and a snapshot of its recipients go into the [`store`]'s ledger → one cheap
+//! [`lettre::Message`] per subscriber, sent and recorded. Readers join through the web side:
+//! [`email_address`] parses what they type, [`tokens`] sign their confirm/unsubscribe links.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -12,6 +13,10 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod digest;
+pub mod email_address;
 pub mod exit;
 pub mod logging;
 pub mod preview;
+pub mod store;
+pub mod subscribers_csv;
+pub mod tokens;
