@@ -50,7 +50,7 @@ pub struct ParsedImport {
 /// A problem with one row (or with the header, on line 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
-    /// 1-based line of the file where the row starts.
+    /// 1-based line of the file where the row starts (0 when the file could not be read at all).
     pub line: u64,
     /// The column's header as written in the file; `None` when the whole row is at fault.
     pub column: Option<String>,
