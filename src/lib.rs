@@ -16,6 +16,7 @@ pub mod digest;
 pub mod email_address;
 pub mod exit;
 pub mod logging;
+pub mod mailer;
 pub mod preview;
 pub mod store;
 pub mod subscribers_csv;
