@@ -152,10 +152,10 @@ impl Config {
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");
         }
-        if let Some(url) = &self.smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                bail!("smtp_url = {url:?} must start with smtp:// or smtps://");
-            }
+        if let Some(url) = &self.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("smtp_url = {url:?} must start with smtp:// or smtps://");
         }
         Ok(())
     }
