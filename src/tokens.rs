@@ -104,6 +104,27 @@ impl Tokens {
         ))
     }
 
+    /// The keys in force: `VERDICTS_SECRET` (and its retired predecessors) when set, else the
+    /// key generated once and kept in the store. Retired secrets are honoured in both cases.
+    pub fn load(
+        secrets: &crate::config::Secrets,
+        store: &mut crate::store::Store,
+    ) -> anyhow::Result<Tokens> {
+        let retired: Vec<&str> = secrets
+            .retired_token_keys
+            .iter()
+            .map(String::as_str)
+            .collect();
+        match &secrets.token_key {
+            Some(current) => Tokens::from_secret_str(current, &retired),
+            None => {
+                let stored = store.token_key()?;
+                let old = Tokens::from_secret_str(&"x".repeat(MIN_SECRET_LEN), &retired)?;
+                Ok(Tokens::new(stored, old.retired))
+            }
+        }
+    }
+
     /// A URL-safe token (44 characters of `A-Z a-z 0-9 - _`) for `subscriber_id`, issued at `now`.
     pub fn sign(&self, purpose: Purpose, subscriber_id: u64, now: DateTime<Utc>) -> String {
         let mut bytes = Vec::with_capacity(TOKEN_LEN);
