@@ -18,6 +18,7 @@ pub mod exit;
 pub mod logging;
 pub mod mailer;
 pub mod preview;
+pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;
 pub mod tokens;

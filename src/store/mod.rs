@@ -13,6 +13,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 mod import;
 mod keys;
 mod migrations;
+mod scheduler_state;
 mod status;
 mod subscriber_queries;
 mod subscribers;
