@@ -227,3 +227,16 @@ where
 {
     Scheduler::new(schedule, options, clock, log).run(job).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Scheduler, SystemClock};
+    use crate::store::Store;
+
+    /// `verdicts serve` spawns the loop on tokio, which needs a `Send` future; this fails to compile otherwise.
+    #[allow(dead_code)]
+    fn the_loop_can_be_spawned(scheduler: Scheduler<SystemClock, Store>) {
+        fn spawnable<T: Send + 'static>(_: T) {}
+        spawnable(scheduler.run(|_fire| async { Ok(()) }));
+    }
+}
