@@ -15,6 +15,7 @@ pub mod content;
 pub mod digest;
 pub mod email_address;
 pub mod exit;
+pub mod lease;
 pub mod logging;
 pub mod mailer;
 pub mod preview;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod import;
 mod keys;
+mod lease;
 mod migrations;
 mod scheduler_state;
 mod status;
@@ -19,6 +20,7 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use import::{ImportRow, ImportSummary};
+pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{
