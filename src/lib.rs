@@ -7,6 +7,7 @@
 //! [`email_address`] parses what they type, [`tokens`] sign their confirm/unsubscribe links.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod cli;
 pub mod clock;
 pub mod commands;

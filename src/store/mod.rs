@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
+mod archive;
 mod import;
 mod keys;
 mod lease;
@@ -19,6 +20,7 @@ mod status;
 mod subscriber_queries;
 mod subscribers;
 
+pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use import::{ImportRow, ImportSummary};
 pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
