@@ -28,6 +28,12 @@ pub struct ExportSummary {
 impl ExportSummary {
     /// The one-line report: "wrote archive-out/: index.html, feed.xml and 3 issue pages (2026-W46 to 2026-W48)".
     pub fn line(&self) -> String {
+        if self.keys.is_empty() {
+            return format!(
+                "wrote {}/: index.html and feed.xml (no issue has been sent yet)",
+                self.dir.display()
+            );
+        }
         let pages = match self.keys.len() {
             1 => "1 issue page".to_string(),
             n => format!("{n} issue pages"),
