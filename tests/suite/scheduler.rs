@@ -239,3 +239,43 @@ async fn a_failing_send_is_retried_until_the_fire_is_too_late() {
     // Tries at 09:00, then 5 minutes after each failure (each try takes 2): 09:07, 09:14; at 09:21 it is too late.
     assert_eq!(calls.list(), [utc(23, 9, 0); 3]);
 }
+
+fn verdicts_schedule(schedule: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .arg("schedule")
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_SCHEDULE", schedule)
+        .env("VERDICTS_TIMEZONE", "America/New_York")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn schedule_command_prints_the_next_fire_times_in_local_time_and_utc() {
+    let output = verdicts_schedule("0 9 * * MON", &["--next", "3"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("schedule   0 9 * * MON\ntime zone  America/New_York\n"),
+        "{stdout}"
+    );
+    let fires: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  Mon ")).collect();
+    assert_eq!(fires.len(), 3, "{stdout}");
+    for line in fires {
+        assert!(
+            line.contains(" 09:00 E") && line.ends_with(" UTC"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn schedule_command_with_a_bad_expression_exits_3_and_shows_it() {
+    let output = verdicts_schedule("0 9 * * 8", &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("\"0 9 * * 8\""), "{stderr}");
+}
