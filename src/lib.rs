@@ -7,6 +7,7 @@
 //! [`email_address`] parses what they type, [`tokens`] sign their confirm/unsubscribe links.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -15,9 +16,11 @@ pub mod content;
 pub mod digest;
 pub mod email_address;
 pub mod exit;
+pub mod lease;
 pub mod logging;
 pub mod mailer;
 pub mod preview;
+pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;
 pub mod tokens;

@@ -10,14 +10,19 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
+mod archive;
 mod import;
 mod keys;
+mod lease;
 mod migrations;
+mod scheduler_state;
 mod status;
 mod subscriber_queries;
 mod subscribers;
 
+pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use import::{ImportRow, ImportSummary};
+pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{
