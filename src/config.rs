@@ -149,6 +149,7 @@ impl Config {
                 self.rate_limit_per_second
             );
         }
+        crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");
         }
@@ -362,6 +363,7 @@ mod tests {
             ("concurrency = 0", "concurrency"),
             ("from = \"not an address\"", "from"),
             ("smtp_url = \"http://x\"", "smtp_url"),
+            ("schedule = \"0 9 * * 8\"", "0 9 * * 8"),
         ] {
             let err = Config::parse(text, &[]).unwrap_err();
             assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
