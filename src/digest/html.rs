@@ -12,6 +12,8 @@ pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
 }
 
 fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
+    let header = header(digest);
+    let footer = footer(digest, unsubscribe_url);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -20,7 +22,7 @@ fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 meta name="supported-color-schemes" content="light dark";
-                meta name="x-apple-disable-message-reformatting";
+                meta name="x-apple-disable-message-reformatting" content="";
                 title { (digest.subject) }
                 style { (PreEscaped(style::HEAD_CSS)) }
             }
@@ -29,15 +31,48 @@ fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class="vd-body" style=(style::BODY) {
                     tr { td align="center" style=(style::OUTER_CELL) {
                         table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" class="vd-card" style=(format!("{}{}", style::CARD, style::FONT)) {
-                            (header(digest))
-                            @for comparison in &digest.comparisons {
-                                (comparison_block(comparison))
-                            }
-                            (footer(digest, unsubscribe_url))
+                            (header)
+                            (sections(digest, header.0.len() + footer.0.len()))
+                            (footer)
                         }
                     } }
                 }
             }
+        }
+    }
+}
+
+/// Gmail clips HTML over about 102 KB and hides the rest, unsubscribe link included. Comparisons
+/// are shown in full while the page stays under this size; the rest of a busy week become compact
+/// entries (about 1.7 KB each: the numbers and a link to the full verdict), so about two dozen
+/// comparisons fit in 90 KB.
+const FULL_BUDGET: usize = 60 * 1024;
+/// The document around the header, sections and footer: head, style block, preheader, frame.
+const FRAME: usize = 2048;
+
+fn sections(digest: &Digest, fixed: usize) -> Markup {
+    let mut used = fixed + FRAME + style::HEAD_CSS.len() + digest.preheader.len();
+    let mut full = Vec::new();
+    let mut compact = Vec::new();
+    for comparison in &digest.comparisons {
+        let block = comparison_block(comparison);
+        if compact.is_empty() && used + block.0.len() <= FULL_BUDGET {
+            used += block.0.len();
+            full.push(block);
+        } else {
+            compact.push(compact_block(comparison));
+        }
+    }
+    html! {
+        @for block in full { (block) }
+        @if !compact.is_empty() {
+            tr { td class="vd-pad" style=(style::SECTION_CELL) {
+                h2 style=(style::TITLE) class="vd-text" { "More verdicts this week" }
+                p style=(style::QUESTION) class="vd-muted" {
+                    "In short, to keep this email small: each full verdict is one click away."
+                }
+            } }
+            @for block in compact { (block) }
         }
     }
 }
@@ -58,8 +93,14 @@ fn header(digest: &Digest) -> Markup {
     }
 }
 
+/// Space between two tool cards, in percent of the content width (2% of 544 px ≈ 11 px).
+const GAP_PERCENT: usize = 2;
+
 fn comparison_block(comparison: &Comparison) -> Markup {
-    let width = 100 / comparison.tools.len().max(1);
+    // Percent widths for the cards and the gaps between them, adding up to at most 100%: a
+    // fixed-pixel gap next to cards that already take 100% gets squeezed to nothing.
+    let tools = comparison.tools.len().max(1);
+    let width = (100 - GAP_PERCENT * (tools - 1)) / tools;
     html! {
         tr { td class="vd-pad" style=(style::SECTION_CELL) {
             div style=(style::CATEGORY) class="vd-muted" { (comparison.category) }
@@ -70,7 +111,7 @@ fn comparison_block(comparison: &Comparison) -> Markup {
             table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
                 tr {
                     @for (i, tool) in comparison.tools.iter().enumerate() {
-                        @if i > 0 { td width="12" class="vd-gap" style="font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) } }
+                        @if i > 0 { td width=(format!("{GAP_PERCENT}%")) class="vd-gap" style="font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) } }
                         td width=(format!("{width}%")) valign="top" class="vd-tool vd-stack" style=(style::TOOL_CELL) {
                             (tool_card(tool))
                         }
@@ -95,11 +136,39 @@ fn comparison_block(comparison: &Comparison) -> Markup {
     }
 }
 
+/// A comparison in a few lines: title, question, each tool's numbers, the link.
+fn compact_block(comparison: &Comparison) -> Markup {
+    html! {
+        tr { td class="vd-pad" style=(style::COMPACT_CELL) {
+            div style=(style::CATEGORY) class="vd-muted" { (comparison.category) }
+            h3 style=(style::COMPACT_TITLE) {
+                a href=(comparison.url) style=(style::TITLE_LINK) class="vd-text" { (comparison.title) }
+            }
+            p style=(style::QUESTION) class="vd-muted" { (comparison.question) }
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::METRICS) {
+                @for tool in &comparison.tools {
+                    tr { td style=(style::COMPACT_LINE) class="vd-text" {
+                        strong { (tool.name) } " — Panel ship " strong { (tool.panel_ship) "%" } " · Community "
+                        @match tool.community {
+                            Some(vote) => strong { (vote.ship) "% of " (thousands(vote.votes)) },
+                            None => "No votes yet",
+                        }
+                        " · Entry " (tool.entry_price)
+                    } }
+                }
+            }
+            p style=(style::COMPACT_LINK_LINE) {
+                a href=(comparison.url) style=(style::FOOTER_LINK) class="vd-link" { "Read the full verdict →" }
+            }
+        } }
+    }
+}
+
 fn tool_card(tool: &Tool) -> Markup {
     html! {
         div style=(style::TOOL_NAME) class="vd-text" { (tool.name) }
         div style=(style::TAGLINE) class="vd-muted" { (tool.tagline) }
-        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::METRICS) {
             (metric("Panel ship", &format!("{}%", tool.panel_ship)))
             tr { td colspan="2" { (bar(tool.panel_ship, style::BAR_PANEL)) } }
             @match tool.community {
