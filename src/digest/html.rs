@@ -6,14 +6,30 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{Digest, lens_list, markdown, split, style, thousands};
 use crate::content::{Comparison, Tool};
 
+/// Gmail clips HTML over about 102 KB and hides the rest, unsubscribe link included. A busy week
+/// shows its first comparisons in full and the rest as compact entries (about 1.7 KB each: the
+/// numbers and a link to the full verdict), as many in full as keep the page under this size;
+/// all-compact, some 45 comparisons fit.
+const SIZE_LIMIT: usize = 85 * 1024;
+
 /// The whole HTML document. `unsubscribe_url` is the subscriber's link (or the placeholder).
 pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
-    page(digest, unsubscribe_url).into_string()
+    // Rendered once per issue, so trying each split from "all in full" down is cheap enough.
+    let page_with = |full: usize| page(digest, unsubscribe_url, full).into_string();
+    let mut full = digest.comparisons.len();
+    let mut html = page_with(full);
+    while html.len() > SIZE_LIMIT && full > 0 {
+        full -= 1;
+        html = page_with(full);
+    }
+    html
 }
 
-fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
-    let header = header(digest);
-    let footer = footer(digest, unsubscribe_url);
+/// The page with the first `full` comparisons in full and the others compact.
+fn page(digest: &Digest, unsubscribe_url: &str, full: usize) -> Markup {
+    let (in_full, in_short) = digest
+        .comparisons
+        .split_at(full.min(digest.comparisons.len()));
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -31,48 +47,26 @@ fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
                 table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class="vd-body" style=(style::BODY) {
                     tr { td align="center" style=(style::OUTER_CELL) {
                         table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" class="vd-card" style=(format!("{}{}", style::CARD, style::FONT)) {
-                            (header)
-                            (sections(digest, header.0.len() + footer.0.len()))
-                            (footer)
+                            (header(digest))
+                            @for comparison in in_full {
+                                (comparison_block(comparison))
+                            }
+                            @if !in_short.is_empty() {
+                                tr { td class="vd-pad" style=(style::SECTION_CELL) {
+                                    h2 style=(style::TITLE) class="vd-text" { "More verdicts this week" }
+                                    p style=(style::QUESTION) class="vd-muted" {
+                                        "In short, to keep this email small: each full verdict is one click away."
+                                    }
+                                } }
+                                @for comparison in in_short {
+                                    (compact_block(comparison))
+                                }
+                            }
+                            (footer(digest, unsubscribe_url))
                         }
                     } }
                 }
             }
-        }
-    }
-}
-
-/// Gmail clips HTML over about 102 KB and hides the rest, unsubscribe link included. Comparisons
-/// are shown in full while the page stays under this size; the rest of a busy week become compact
-/// entries (about 1.7 KB each: the numbers and a link to the full verdict), so about two dozen
-/// comparisons fit in 90 KB.
-const FULL_BUDGET: usize = 60 * 1024;
-/// The document around the header, sections and footer: head, style block, preheader, frame.
-const FRAME: usize = 2048;
-
-fn sections(digest: &Digest, fixed: usize) -> Markup {
-    let mut used = fixed + FRAME + style::HEAD_CSS.len() + digest.preheader.len();
-    let mut full = Vec::new();
-    let mut compact = Vec::new();
-    for comparison in &digest.comparisons {
-        let block = comparison_block(comparison);
-        if compact.is_empty() && used + block.0.len() <= FULL_BUDGET {
-            used += block.0.len();
-            full.push(block);
-        } else {
-            compact.push(compact_block(comparison));
-        }
-    }
-    html! {
-        @for block in full { (block) }
-        @if !compact.is_empty() {
-            tr { td class="vd-pad" style=(style::SECTION_CELL) {
-                h2 style=(style::TITLE) class="vd-text" { "More verdicts this week" }
-                p style=(style::QUESTION) class="vd-muted" {
-                    "In short, to keep this email small: each full verdict is one click away."
-                }
-            } }
-            @for block in compact { (block) }
         }
     }
 }
