@@ -2,5 +2,6 @@
 //! live in `support`; one module per area under test.
 
 mod check;
+mod email_quality;
 mod smtp_server;
 mod support;

@@ -1,3 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod http;
+pub mod mime;
+pub mod preview;
 pub mod smtp;
+pub mod tools;
