@@ -142,9 +142,9 @@ fn compact_block(comparison: &Comparison) -> Markup {
             table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::METRICS) {
                 @for tool in &comparison.tools {
                     tr { td style=(style::COMPACT_LINE) class="vd-text" {
-                        strong { (tool.name) } " — Panel ship " strong { (tool.panel_ship) "%" } " · Community "
+                        strong { (tool.name) } " — Panel ship " strong style=(style::NOWRAP) { (tool.panel_ship) "%" } " · Community "
                         @match tool.community {
-                            Some(vote) => strong { (vote.ship) "% of " (thousands(vote.votes)) },
+                            Some(vote) => strong style=(style::NOWRAP) { (vote.ship) "% of " (thousands(vote.votes)) },
                             None => "No votes yet",
                         }
                         " · Entry " (tool.entry_price)

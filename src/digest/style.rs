@@ -25,6 +25,7 @@ pub const COMPACT_CELL: &str = "padding:14px 28px;border-top:1px solid #e5e7eb;"
 pub const COMPACT_TITLE: &str =
     "margin:2px 0 2px 0;font-size:17px;line-height:23px;font-weight:700;color:#111827;";
 pub const COMPACT_LINE: &str = "padding-top:2px;font-size:13px;line-height:19px;color:#374151;";
+pub const NOWRAP: &str = "white-space:nowrap;";
 pub const COMPACT_LINK_LINE: &str = "margin:8px 0 0 0;font-size:14px;line-height:20px;";
 
 pub const TOOL_CELL: &str =

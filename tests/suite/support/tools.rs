@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// `program` from PATH, or a failure naming how to install it.
@@ -24,52 +25,42 @@ pub fn require(programs: &[&str], install: &str) -> PathBuf {
     );
 }
 
-/// Runs `command` (stdin as the caller set it) and kills its whole process group if it takes
-/// longer than `limit`.
+/// Runs `command` (stdin as the caller set it); kills it (by its handle) if it takes longer than
+/// `limit`. Output that helper processes still hold open after the command ends is not awaited.
 pub fn run_with_timeout(command: &mut Command, limit: Duration) -> Output {
-    use std::os::unix::process::CommandExt;
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            let _ = sender.send(buf);
+        });
+        receiver
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
         if started.elapsed() > limit {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(format!("-{}", child.id()))
-                .status();
+            let _ = child.kill();
             let _ = child.wait();
             panic!("{command:?} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    // Helpers (Chromium's zygote, for example) may keep the pipes open: end the group.
-    let _ = Command::new("kill")
-        .arg(format!("-{}", child.id()))
-        .stderr(Stdio::null())
-        .status();
+    let grace = Duration::from_secs(10);
     Output {
         status,
-        stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
+        stdout: stdout.recv_timeout(grace).unwrap_or_default(),
+        stderr: stderr.recv_timeout(grace).unwrap_or_default(),
     }
 }
 
