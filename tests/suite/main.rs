@@ -4,5 +4,6 @@
 mod browser;
 mod check;
 mod email_quality;
+mod preview;
 mod smtp_server;
 mod support;
