@@ -351,7 +351,7 @@ fn hostile_content_comes_out_escaped_in_the_html() {
     )
     .unwrap();
     let rendered = render(content.path(), SAMPLE_AS_OF);
-    let (_, html) = assert_well_formed_newsletter(&rendered.eml, &[title.clone()]);
+    let (_, html) = assert_well_formed_newsletter(&rendered.eml, std::slice::from_ref(&title));
     for (name, html) in [("digest.html", &rendered.html), ("HTML part", &html)] {
         let lower = html.to_ascii_lowercase();
         assert!(!lower.contains("<script"), "{name} has a live script tag");
