@@ -4,6 +4,7 @@
 mod browser;
 mod check;
 mod email_quality;
+mod hostile_content;
 mod preview;
 mod smtp_server;
 mod support;

@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod mime;
+pub mod newsletter;
 pub mod preview;
 pub mod smtp;
 pub mod tools;
