@@ -176,14 +176,57 @@ pub fn assert_well_formed_newsletter(eml: &[u8], titles: &[String]) -> (String, 
         html.contains(&format!("href=\"{https}\"")),
         "HTML part lacks a link to {https}"
     );
+    let postal = "100 Example Street, Springfield, IL 62701, USA";
+    assert!(text.contains(postal), "text part lacks the postal address");
+    assert!(html.contains(postal), "HTML part lacks the postal address");
+    assert_email_html(&html);
     (text, html)
+}
+
+/// The checklist's rules for the HTML itself: language, title, preheader, colour schemes, and
+/// nothing a mail client strips or distrusts (scripts, forms, frames, external CSS, relative or
+/// plain-http links).
+fn assert_email_html(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    assert!(lower.contains("<html lang=\"en\">"), "<html lang=\"en\">");
+    assert!(
+        !lower.contains("<title></title>") && lower.contains("<title>"),
+        "a <title>"
+    );
+    assert!(
+        lower.contains("<meta name=\"color-scheme\" content=\"light dark\">"),
+        "the color-scheme meta"
+    );
+    assert!(
+        lower.contains("prefers-color-scheme: dark"),
+        "a dark-mode block"
+    );
+    assert!(lower.contains("display:none"), "a hidden preheader");
+    for banned in [
+        "<script", "<form", "<iframe", "<link", "<img", "<object", "<embed",
+    ] {
+        assert!(!lower.contains(banned), "the HTML contains {banned}");
+    }
+    // Inside tags only: escaped text may quote anything. A literal `<` always opens a tag.
+    let tags = html
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap());
+    for link in tags.flat_map(|tag| tag.split(" href=\"").skip(1)) {
+        let url = link.split('"').next().unwrap();
+        assert!(
+            url.starts_with("https://") || url.starts_with("mailto:"),
+            "link {url:?} is not absolute https (or mailto)"
+        );
+    }
 }
 
 /// RFC 5322 2.1.1: CRLF line ends only, no line over 998 octets.
 fn assert_line_lengths(eml: &[u8]) {
-    for (n, line) in eml.split(|&b| b == b'\n').enumerate() {
+    let lines: Vec<&[u8]> = eml.split(|&b| b == b'\n').collect();
+    for (n, line) in lines.iter().copied().enumerate() {
         let body = line.strip_suffix(b"\r");
-        let last = n == eml.split(|&b| b == b'\n').count() - 1;
+        let last = n == lines.len() - 1;
         assert!(
             body.is_some() || (last && line.is_empty()),
             "line {} does not end in CRLF",
