@@ -1,5 +1,6 @@
 //! The HTML part: maud views over a [`Digest`], table layout for Outlook, inline styles,
-//! bars drawn with table cells so that no image is needed to read the numbers.
+//! bars drawn with table cells so that no image is needed to read the numbers, and a compact
+//! form for the comparisons of a busy week that would push the email past Gmail's clipping size.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -38,6 +39,7 @@ fn page(digest: &Digest, unsubscribe_url: &str, full: usize) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 meta name="supported-color-schemes" content="light dark";
+                // An empty content: HTML requires one, and Apple Mail only looks at the name.
                 meta name="x-apple-disable-message-reformatting" content="";
                 title { (digest.subject) }
                 style { (PreEscaped(style::HEAD_CSS)) }

@@ -53,6 +53,8 @@ pub const BUTTON_LINK: &str = "display:inline-block;padding:10px 18px;font-size:
 
 pub const FOOTER_CELL: &str = "padding:20px 28px 28px 28px;border-top:1px solid #e5e7eb;font-size:12px;line-height:18px;color:#6b7280;";
 pub const FOOTER_LINK: &str = "color:#1d4ed8;text-decoration:underline;";
+/// Hidden every way clients honour; no text colour matching the background, which SpamAssassin
+/// scores as hidden text (HTML_FONT_LOW_CONTRAST).
 pub const PREHEADER: &str = "display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all;";
 
 /// Dark mode (Apple Mail, Thunderbird, Outlook.com) and phone widths. The classes it names are
