@@ -1,17 +1,36 @@
 //! The HTML part: maud views over a [`Digest`], table layout for Outlook, inline styles,
-//! bars drawn with table cells so that no image is needed to read the numbers.
+//! bars drawn with table cells so that no image is needed to read the numbers, and a compact
+//! form for the comparisons of a busy week that would push the email past Gmail's clipping size.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Digest, lens_list, markdown, split, style, thousands};
 use crate::content::{Comparison, Tool};
 
+/// Gmail clips HTML over about 102 KB and hides the rest, unsubscribe link included. A busy week
+/// shows its first comparisons in full and the rest as compact entries (about 1.7 KB each: the
+/// numbers and a link to the full verdict), as many in full as keep the page under this size;
+/// all-compact, some 45 comparisons fit.
+const SIZE_LIMIT: usize = 85 * 1024;
+
 /// The whole HTML document. `unsubscribe_url` is the subscriber's link (or the placeholder).
 pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
-    page(digest, unsubscribe_url).into_string()
+    // Rendered once per issue, so trying each split from "all in full" down is cheap enough.
+    let page_with = |full: usize| page(digest, unsubscribe_url, full).into_string();
+    let mut full = digest.comparisons.len();
+    let mut html = page_with(full);
+    while html.len() > SIZE_LIMIT && full > 0 {
+        full -= 1;
+        html = page_with(full);
+    }
+    html
 }
 
-fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
+/// The page with the first `full` comparisons in full and the others compact.
+fn page(digest: &Digest, unsubscribe_url: &str, full: usize) -> Markup {
+    let (in_full, in_short) = digest
+        .comparisons
+        .split_at(full.min(digest.comparisons.len()));
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -20,7 +39,8 @@ fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 meta name="supported-color-schemes" content="light dark";
-                meta name="x-apple-disable-message-reformatting";
+                // An empty content: HTML requires one, and Apple Mail only looks at the name.
+                meta name="x-apple-disable-message-reformatting" content="";
                 title { (digest.subject) }
                 style { (PreEscaped(style::HEAD_CSS)) }
             }
@@ -30,8 +50,19 @@ fn page(digest: &Digest, unsubscribe_url: &str) -> Markup {
                     tr { td align="center" style=(style::OUTER_CELL) {
                         table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" class="vd-card" style=(format!("{}{}", style::CARD, style::FONT)) {
                             (header(digest))
-                            @for comparison in &digest.comparisons {
+                            @for comparison in in_full {
                                 (comparison_block(comparison))
+                            }
+                            @if !in_short.is_empty() {
+                                tr { td class="vd-pad" style=(style::SECTION_CELL) {
+                                    h2 style=(style::TITLE) class="vd-text" { "More verdicts this week" }
+                                    p style=(style::QUESTION) class="vd-muted" {
+                                        "In short, to keep this email small: each full verdict is one click away."
+                                    }
+                                } }
+                                @for comparison in in_short {
+                                    (compact_block(comparison))
+                                }
                             }
                             (footer(digest, unsubscribe_url))
                         }
@@ -58,8 +89,14 @@ fn header(digest: &Digest) -> Markup {
     }
 }
 
+/// Space between two tool cards, in percent of the content width (2% of 544 px ≈ 11 px).
+const GAP_PERCENT: usize = 2;
+
 fn comparison_block(comparison: &Comparison) -> Markup {
-    let width = 100 / comparison.tools.len().max(1);
+    // Percent widths for the cards and the gaps between them, adding up to at most 100%: a
+    // fixed-pixel gap next to cards that already take 100% gets squeezed to nothing.
+    let tools = comparison.tools.len().max(1);
+    let width = (100 - GAP_PERCENT * (tools - 1)) / tools;
     html! {
         tr { td class="vd-pad" style=(style::SECTION_CELL) {
             div style=(style::CATEGORY) class="vd-muted" { (comparison.category) }
@@ -70,7 +107,7 @@ fn comparison_block(comparison: &Comparison) -> Markup {
             table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
                 tr {
                     @for (i, tool) in comparison.tools.iter().enumerate() {
-                        @if i > 0 { td width="12" class="vd-gap" style="font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) } }
+                        @if i > 0 { td width=(format!("{GAP_PERCENT}%")) class="vd-gap" style="font-size:0;line-height:0;" { (PreEscaped("&nbsp;")) } }
                         td width=(format!("{width}%")) valign="top" class="vd-tool vd-stack" style=(style::TOOL_CELL) {
                             (tool_card(tool))
                         }
@@ -95,11 +132,39 @@ fn comparison_block(comparison: &Comparison) -> Markup {
     }
 }
 
+/// A comparison in a few lines: title, question, each tool's numbers, the link.
+fn compact_block(comparison: &Comparison) -> Markup {
+    html! {
+        tr { td class="vd-pad" style=(style::COMPACT_CELL) {
+            div style=(style::CATEGORY) class="vd-muted" { (comparison.category) }
+            h3 style=(style::COMPACT_TITLE) {
+                a href=(comparison.url) style=(style::TITLE_LINK) class="vd-text" { (comparison.title) }
+            }
+            p style=(style::QUESTION) class="vd-muted" { (comparison.question) }
+            table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::METRICS) {
+                @for tool in &comparison.tools {
+                    tr { td style=(style::COMPACT_LINE) class="vd-text" {
+                        strong { (tool.name) } " — Panel ship " strong style=(style::NOWRAP) { (tool.panel_ship) "%" } " · Community "
+                        @match tool.community {
+                            Some(vote) => strong style=(style::NOWRAP) { (vote.ship) "% of " (thousands(vote.votes)) },
+                            None => "No votes yet",
+                        }
+                        " · Entry " (tool.entry_price)
+                    } }
+                }
+            }
+            p style=(style::COMPACT_LINK_LINE) {
+                a href=(comparison.url) style=(style::FOOTER_LINK) class="vd-link" { "Read the full verdict →" }
+            }
+        } }
+    }
+}
+
 fn tool_card(tool: &Tool) -> Markup {
     html! {
         div style=(style::TOOL_NAME) class="vd-text" { (tool.name) }
         div style=(style::TAGLINE) class="vd-muted" { (tool.tagline) }
-        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" {
+        table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::METRICS) {
             (metric("Panel ship", &format!("{}%", tool.panel_ship)))
             tr { td colspan="2" { (bar(tool.panel_ship, style::BAR_PANEL)) } }
             @match tool.community {

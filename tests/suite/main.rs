@@ -2,7 +2,11 @@
 //! live in `support`; one module per area under test.
 
 mod archive;
+mod browser;
 mod check;
+mod email_quality;
+mod hostile_content;
+mod preview;
 mod scheduler;
 mod smtp_server;
 mod support;

@@ -1,3 +1,8 @@
 //! Helpers shared by the integration tests.
 
+pub mod http;
+pub mod mime;
+pub mod newsletter;
+pub mod preview;
 pub mod smtp;
+pub mod tools;

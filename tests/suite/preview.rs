@@ -1,0 +1,175 @@
+//! `verdicts preview` as an editor uses it: an empty week explains itself, a bad `--as-of` is
+//! named, and `--serve` re-reads the content on every request, showing edits and content errors.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdout, Stdio};
+
+use crate::support::http::get;
+use crate::support::preview::{SAMPLE_AS_OF, copy_sample_content, run_preview, verdicts};
+
+#[test]
+fn empty_week_says_so_names_the_latest_week_with_content_and_writes_nothing() {
+    let content = tempfile::tempdir().unwrap();
+    copy_sample_content(content.path());
+    let cwd = tempfile::tempdir().unwrap();
+    let output = run_preview(
+        content.path(),
+        cwd.path(),
+        &["--as-of", "2026-12-31", "--out", "out"],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("nothing new was published"), "{stdout}");
+    // The latest sample comparison, Julius AI vs Hex, is from 25 November: ISO week 48.
+    assert!(stdout.contains("2026-W48"), "{stdout}");
+    assert!(stdout.contains("--as-of 2026-11-25"), "{stdout}");
+    assert!(!cwd.path().join("out").exists(), "no files are written");
+}
+
+#[test]
+fn bad_as_of_fails_and_names_the_value() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = run_preview(
+        &crate::support::preview::sample_content(),
+        cwd.path(),
+        &["--as-of", "next-tuesday", "--out", "out"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("next-tuesday"), "{stderr}");
+    assert!(!cwd.path().join("out").exists());
+}
+
+/// `verdicts preview --serve` on port 0, stopped (by its handle) when dropped.
+struct PreviewServer {
+    child: Child,
+    addr: SocketAddr,
+    /// Kept open: a closed pipe would make the server's next line of output fail.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl PreviewServer {
+    fn start(content: &std::path::Path, cwd: &std::path::Path) -> PreviewServer {
+        let mut child = verdicts(content, cwd)
+            .args([
+                "preview",
+                "--serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--as-of",
+                SAMPLE_AS_OF,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("verdicts runs");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        PreviewServer {
+            child,
+            addr,
+            _stdout: stdout,
+        }
+    }
+}
+
+impl Drop for PreviewServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_renders_on_every_request_showing_edits_and_content_errors() {
+    let content = tempfile::tempdir().unwrap();
+    copy_sample_content(content.path());
+    let cwd = tempfile::tempdir().unwrap();
+    let server = PreviewServer::start(content.path(), cwd.path());
+
+    let index = get(server.addr, "/");
+    assert_eq!(index.status, 200, "{}", index.body);
+    assert!(
+        index.body.contains("src=\"/digest.html\""),
+        "{}",
+        index.body
+    );
+    assert!(index.body.contains("2026-W47"), "{}", index.body);
+    let html = get(server.addr, "/digest.html");
+    assert_eq!(html.status, 200);
+    assert!(
+        html.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        html.body.contains("Deepgram vs AssemblyAI"),
+        "{}",
+        html.body
+    );
+    let text = get(server.addr, "/digest.txt");
+    assert_eq!(text.status, 200);
+    assert!(
+        text.body.contains("DEEPGRAM VS ASSEMBLYAI"),
+        "{}",
+        text.body
+    );
+    let eml = get(server.addr, "/digest.eml");
+    assert_eq!(eml.status, 200);
+    assert!(
+        eml.body
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    );
+
+    // An editor changes a title and refreshes.
+    let file = content.path().join("2026-11-18-deepgram-vs-assemblyai.md");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        original.replace(
+            "title = \"Deepgram vs AssemblyAI\"",
+            "title = \"Deepgram vs AssemblyAI, revisited\"",
+        ),
+    )
+    .unwrap();
+    let html = get(server.addr, "/digest.html");
+    assert!(
+        html.body.contains("Deepgram vs AssemblyAI, revisited"),
+        "the edit shows without a restart"
+    );
+    let index = get(server.addr, "/");
+    assert!(index.body.contains("revisited"), "{}", index.body);
+
+    // A mistake in a content file shows as an error naming the file.
+    std::fs::write(
+        &file,
+        original.replace("panel_ship = 100", "panel_ship = 140"),
+    )
+    .unwrap();
+    for path in ["/", "/digest.html"] {
+        let broken = get(server.addr, path);
+        assert!(broken.status >= 400, "{path}: status {}", broken.status);
+        assert!(
+            broken.body.contains("2026-11-18-deepgram-vs-assemblyai.md"),
+            "{path}: {}",
+            broken.body
+        );
+        assert!(
+            broken.body.contains("panel_ship"),
+            "{path}: {}",
+            broken.body
+        );
+    }
+
+    // Fixed again, the preview is back.
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(get(server.addr, "/digest.html").status, 200);
+}
