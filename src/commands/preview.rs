@@ -21,7 +21,14 @@ pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
         .as_of
         .as_deref()
         .map(|value| parse_as_of(value, config.timezone))
-        .transpose()?;
+        .transpose();
+    let as_of = match as_of {
+        Ok(as_of) => as_of,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return Ok(ExitStatus::Usage);
+        }
+    };
     if args.serve {
         return serve(config.clone(), args.as_of, &args.listen);
     }

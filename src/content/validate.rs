@@ -26,10 +26,26 @@ impl Report<'_> {
             .push(ContentError::new(self.path, line, field, message));
     }
 
+    /// A one-line field: headers and headings are built from it, so no control characters.
     fn text(&mut self, value: &Spanned<String>, field: &str) -> String {
+        self.checked(value, field, |c| c.is_control())
+    }
+
+    /// A paragraph: line breaks are fine, other control characters are not.
+    fn prose(&mut self, value: &Spanned<String>, field: &str) -> String {
+        self.checked(value, field, |c| c.is_control() && c != '\n')
+    }
+
+    fn checked(&mut self, value: &Spanned<String>, field: &str, bad: fn(char) -> bool) -> String {
         let text = value.get_ref().trim();
         if text.is_empty() {
             self.at(value.span(), field, "must not be empty");
+        } else if let Some(c) = text.chars().find(|&c| bad(c)) {
+            self.at(
+                value.span(),
+                field,
+                format!("contains the control character {c:?}; write it on one line without escapes like \\n or \\r"),
+            );
         }
         text.to_string()
     }
@@ -274,7 +290,7 @@ fn parse_tool(report: &mut Report, tool: &ToolFrontMatter, i: usize) -> Tool {
         panel_ship: report.percent(&tool.panel_ship, &field("panel_ship")),
         community,
         entry_price: report.text(&tool.entry_price, &field("entry_price")),
-        summary: report.text(&tool.summary, &field("summary")),
+        summary: report.prose(&tool.summary, &field("summary")),
     }
 }
 
@@ -317,7 +333,7 @@ fn parse_reviews(report: &mut Report, raw: &FrontMatter) -> Vec<Review> {
                 format!("{name:?} already has a pull quote"),
             );
         }
-        let quote = report.text(&review.quote, &format!("reviews[{i}].quote"));
+        let quote = report.prose(&review.quote, &format!("reviews[{i}].quote"));
         reviews.push(Review {
             lens: review.lens,
             tool,

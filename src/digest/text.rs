@@ -44,7 +44,12 @@ pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
 fn comparison_section(out: &mut String, comparison: &Comparison) {
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", "-".repeat(WIDTH));
-    let _ = writeln!(out, "{}", comparison.title.to_uppercase());
+    let _ = writeln!(out, "{}", comparison.title);
+    let _ = writeln!(
+        out,
+        "{}",
+        "~".repeat(comparison.title.chars().count().min(WIDTH))
+    );
     let _ = writeln!(
         out,
         "{} · {}",

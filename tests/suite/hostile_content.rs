@@ -64,7 +64,7 @@ fn hostile_content_comes_out_escaped_in_the_html() {
 }
 
 #[test]
-fn title_with_cr_lf_cannot_add_a_header() {
+fn title_with_cr_lf_is_refused_before_it_can_reach_a_header() {
     let content = tempfile::tempdir().unwrap();
     let title = r"Evil\r\nBcc: victim@example.com\r\n\r\n<b>body</b>";
     std::fs::write(
@@ -78,21 +78,16 @@ fn title_with_cr_lf_cannot_add_a_header() {
         out.path(),
         &["--as-of", SAMPLE_AS_OF, "--out", "."],
     );
-    if !output.status.success() {
-        // Refusing the title is fine, if the error names the file and the field.
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            stderr.contains("2026-11-18-evil.md") && stderr.contains("title"),
-            "{stderr}"
-        );
-        return;
-    }
-    let eml = std::fs::read(out.path().join("digest.eml")).unwrap();
-    let message = Entity::parse(&eml);
-    assert!(message.all("Bcc").is_empty(), "a Bcc header was injected");
-    let subject = decode_words(message.one("Subject"));
-    assert!(subject.starts_with("New verdict: Evil"), "{subject}");
-    assert_well_formed_newsletter(&eml, &[]);
-    let parts = message.parts();
-    assert_eq!(parts.len(), 2, "the body was not split either");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "2026-11-18-evil.md line 2, field `title`: contains the control character '\\r'"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !out.path().join("digest.eml").exists(),
+        "nothing is written"
+    );
 }
