@@ -21,3 +21,4 @@ pub mod preview;
 pub mod store;
 pub mod subscribers_csv;
 pub mod tokens;
+pub mod web;
