@@ -175,9 +175,10 @@ mod tests {
         };
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
         let raw = String::from_utf8(message(&config, &confirmation, now).unwrap().formatted()).unwrap();
-        let unfolded = raw.replace("=\r\n", "");
+        let decoded = quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust).unwrap();
+        let decoded = String::from_utf8(decoded).unwrap();
         let url = "https://verdicts.example.org/confirm/TOKEN_abc-123";
-        assert_eq!(unfolded.matches(url).count(), 3, "{raw}");
+        assert_eq!(decoded.matches(url).count(), 4, "{decoded}");
         let text_at = raw.find("Content-Type: text/plain").unwrap();
         let html_at = raw.find("Content-Type: text/html").unwrap();
         assert!(text_at < html_at);

@@ -241,7 +241,7 @@ mod tests {
         for (email, name) in [
             ("ann@example.org\r\nBcc: all@example.org", None),
             ("ann@example.org", Some("Ann\r\nBcc: all@example.org")),
-            ("ann@example.org\u{2028}", None),
+            ("ann\u{2028}x@example.org", None),
         ] {
             let err = NewSubscriber::try_from(form(email, name)).unwrap_err();
             assert!(
