@@ -4,3 +4,4 @@
 mod check;
 mod smtp_server;
 mod support;
+mod web_flow;
