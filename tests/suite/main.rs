@@ -5,3 +5,4 @@ mod check;
 mod smtp_server;
 mod support;
 mod web_flow;
+mod web_hostile;
