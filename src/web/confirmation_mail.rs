@@ -163,7 +163,8 @@ mod tests {
     use crate::email_address::{SubscriberEmail, SubscriberName};
 
     #[test]
-    fn the_confirmation_has_the_link_in_both_parts_text_first_and_a_message_id_on_the_sender_domain() {
+    fn the_confirmation_has_the_link_in_both_parts_text_first_and_a_message_id_on_the_sender_domain()
+     {
         let config = Config::default();
         let email = SubscriberEmail::parse("ann@example.org").unwrap();
         let name = SubscriberName::parse("Zoë \"Ann\" O'Neil").unwrap();
@@ -174,7 +175,8 @@ mod tests {
             token: "TOKEN_abc-123",
         };
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-        let raw = String::from_utf8(message(&config, &confirmation, now).unwrap().formatted()).unwrap();
+        let raw =
+            String::from_utf8(message(&config, &confirmation, now).unwrap().formatted()).unwrap();
         let decoded = quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust).unwrap();
         let decoded = String::from_utf8(decoded).unwrap();
         let url = "https://verdicts.example.org/confirm/TOKEN_abc-123";

@@ -48,13 +48,15 @@ pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
             CACHE_CONTROL,
             fixed("no-store"),
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let path = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("(no route)", MatchedPath::as_str);
-            tracing::info_span!("http", method = %request.method(), path)
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let path = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("(no route)", MatchedPath::as_str);
+                tracing::info_span!("http", method = %request.method(), path)
+            }),
+        )
         .with_state(state)
 }
 

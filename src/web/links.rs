@@ -38,7 +38,10 @@ pub async fn confirm(
             ));
         }
     };
-    let outcome = state.store().run(move |store| store.confirm(id, now)).await?;
+    let outcome = state
+        .store()
+        .run(move |store| store.confirm(id, now))
+        .await?;
     tracing::info!(id, ?outcome, "confirm");
     Ok(match outcome {
         ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed => {
@@ -108,7 +111,11 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => {
             tracing::error!("health check: the store does not answer: {error:#}");
-            (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer\n").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store does not answer\n",
+            )
+                .into_response()
         }
     }
 }

@@ -97,12 +97,7 @@ fn layout(site_name: &str, title: &str, body: Markup, footer: Option<&str>) -> M
 }
 
 fn page(config: &Config, title: &str, body: Markup) -> Markup {
-    layout(
-        &config.site_name,
-        title,
-        body,
-        Some(&config.postal_address),
-    )
+    layout(&config.site_name, title, body, Some(&config.postal_address))
 }
 
 /// The form itself, shared by the subscribe page and the pages that offer to subscribe again.

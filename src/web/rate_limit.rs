@@ -19,7 +19,9 @@ const PRUNE_ABOVE: usize = 10_000;
 pub enum Decision {
     Allow,
     /// Refused; a token will be available again after this many seconds (at least 1).
-    Deny { retry_after_secs: u64 },
+    Deny {
+        retry_after_secs: u64,
+    },
 }
 
 #[derive(Debug)]

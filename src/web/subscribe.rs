@@ -76,7 +76,8 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeBody {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let rejected = |status: StatusCode, message: String| WebError::BadRequest { status, message };
+        let rejected =
+            |status: StatusCode, message: String| WebError::BadRequest { status, message };
         if content_type.starts_with("application/json") {
             let form = Json::<SubscribeForm>::from_request(request, state)
                 .await
@@ -151,7 +152,8 @@ pub async fn submit(
     }
 }
 
-const CHECK_INBOX_MESSAGE: &str = "If that address is not subscribed yet, a confirmation link is on its way to it.";
+const CHECK_INBOX_MESSAGE: &str =
+    "If that address is not subscribed yet, a confirmation link is on its way to it.";
 
 /// Stores the subscriber and starts the confirmation mail if one is due. Bots get the same answer and nothing is
 /// stored.
@@ -183,7 +185,10 @@ async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError
         let id = outcome.subscriber_id;
         state.spawn_mail(async move {
             if let Err(error) = mailer.send(&message).await {
-                tracing::error!(subscriber = id, "the confirmation email was not sent: {error:#}");
+                tracing::error!(
+                    subscriber = id,
+                    "the confirmation email was not sent: {error:#}"
+                );
             }
         });
     }

@@ -3,6 +3,7 @@
 
 mod check;
 mod smtp_server;
+mod subscribers_cli;
 mod support;
 mod web_flow;
 mod web_hostile;

@@ -60,8 +60,16 @@ async fn subscribe_confirm_by_mailed_link_then_one_click_unsubscribe_from_the_di
 
     let mail = app.mails(1).await.remove(0);
     assert_eq!(mail.rcpt_to, ["ann@example.org"]);
-    assert!(mail.header("Subject").unwrap().starts_with("Confirm your subscription"));
-    assert!(mail.header("Message-ID").unwrap().ends_with("@verdicts.example.org>"));
+    assert!(
+        mail.header("Subject")
+            .unwrap()
+            .starts_with("Confirm your subscription")
+    );
+    assert!(
+        mail.header("Message-ID")
+            .unwrap()
+            .ends_with("@verdicts.example.org>")
+    );
     assert!(mail.header("To").unwrap().contains("Ann"));
 
     let confirm = app.confirm_path(&mail);
@@ -128,7 +136,13 @@ async fn the_unsubscribe_page_form_posts_to_the_same_link_and_unsubscribes() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.unwrap().contains("You're unsubscribed"));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("You're unsubscribed")
+    );
     assert_eq!(
         app.subscriber("bob@example.org").unwrap().status,
         Status::Unsubscribed
@@ -233,7 +247,13 @@ async fn an_unsubscribed_address_that_subscribes_again_goes_through_confirmation
     // The old confirm link cannot bring them back.
     let stale = app.get(&app.confirm_path(&first)).await;
     assert_eq!(stale.status(), 410);
-    assert!(stale.text().await.unwrap().contains("action=\"/subscribe\""));
+    assert!(
+        stale
+            .text()
+            .await
+            .unwrap()
+            .contains("action=\"/subscribe\"")
+    );
     assert_eq!(
         app.subscriber("back@example.org").unwrap().status,
         Status::Unsubscribed
@@ -280,7 +300,10 @@ async fn a_filled_in_honeypot_gets_the_normal_answer_and_nothing_is_stored_or_se
     let bot = app
         .post_form(
             "/subscribe",
-            &[("email", "bot@example.org"), ("website", "http://spam.example")],
+            &[
+                ("email", "bot@example.org"),
+                ("website", "http://spam.example"),
+            ],
         )
         .await;
     assert_eq!((bot.status(), bot.text().await.unwrap()), (status, body));
@@ -383,7 +406,9 @@ async fn posts_over_the_rate_limit_get_429_with_retry_after_until_the_bucket_ref
     let app = spawn_app_with(|config| config.post_rate_limit_per_minute = 2).await;
     assert_eq!(app.subscribe("one@example.org", "").await.status(), 200);
     assert_eq!(
-        app.post_form("/unsubscribe/not-a-token", &[]).await.status(),
+        app.post_form("/unsubscribe/not-a-token", &[])
+            .await
+            .status(),
         400
     );
     let limited = app.subscribe("three@example.org", "").await;
@@ -423,13 +448,17 @@ async fn the_subscribe_page_works_without_javascript_and_fits_a_phone() {
     let app = spawn_app().await;
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let body = page.text().await.unwrap();
     assert!(!body.contains("<script"));
-    assert!(body.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+    assert!(
+        body.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+    );
     assert!(body.contains("<form method=\"post\" action=\"/subscribe\""));
     assert!(body.contains("type=\"email\""));
 }

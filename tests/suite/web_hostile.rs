@@ -10,7 +10,11 @@ use crate::support::app::{TestApp, spawn_app};
 
 /// Nothing stored, and no mail within a moment.
 async fn assert_nothing_happened(app: &TestApp) {
-    assert!(app.all_subscribers().is_empty(), "{:?}", app.all_subscribers());
+    assert!(
+        app.all_subscribers().is_empty(),
+        "{:?}",
+        app.all_subscribers()
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(app.smtp.messages().is_empty());
 }
@@ -104,20 +108,25 @@ async fn malformed_json_wrong_types_and_unknown_content_types_are_refused() {
             .body(body)
             .send()
     };
-    let malformed = post("application/json", "{\"email\": \"ann@example.org\"").await.unwrap();
+    let malformed = post("application/json", "{\"email\": \"ann@example.org\"")
+        .await
+        .unwrap();
     assert_eq!(malformed.status(), 400);
     let body: serde_json::Value = malformed.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
     assert_eq!(
-        post("application/json", "{\"email\": 42}").await.unwrap().status(),
+        post("application/json", "{\"email\": 42}")
+            .await
+            .unwrap()
+            .status(),
         422
     );
+    assert_eq!(post("application/json", "[]").await.unwrap().status(), 400);
     assert_eq!(
-        post("application/json", "[]").await.unwrap().status(),
-        400
-    );
-    assert_eq!(
-        post("text/plain", "email=ann@example.org").await.unwrap().status(),
+        post("text/plain", "email=ann@example.org")
+            .await
+            .unwrap()
+            .status(),
         415
     );
     assert_eq!(
@@ -128,7 +137,10 @@ async fn malformed_json_wrong_types_and_unknown_content_types_are_refused() {
         400
     );
     assert_eq!(
-        post("application/x-www-form-urlencoded", "").await.unwrap().status(),
+        post("application/x-www-form-urlencoded", "")
+            .await
+            .unwrap()
+            .status(),
         400
     );
     assert_nothing_happened(&app).await;
@@ -146,9 +158,10 @@ async fn forged_and_damaged_tokens_get_400_and_change_nothing() {
     let mut flipped = token.clone().into_bytes();
     flipped[20] = if flipped[20] == b'A' { b'B' } else { b'A' };
     let flipped = String::from_utf8(flipped).unwrap();
-    let other_key = weekly_verdicts::tokens::Tokens::from_secret_str("another-secret-key-entirely-123", &[])
-        .unwrap()
-        .sign(Purpose::Confirm, id, app.clock.now());
+    let other_key =
+        weekly_verdicts::tokens::Tokens::from_secret_str("another-secret-key-entirely-123", &[])
+            .unwrap()
+            .sign(Purpose::Confirm, id, app.clock.now());
     let forged = [
         flipped,
         other_key,
@@ -161,7 +174,13 @@ async fn forged_and_damaged_tokens_get_400_and_change_nothing() {
     for bad in &forged {
         let confirm = app.get(&format!("/confirm/{bad}")).await;
         assert_eq!(confirm.status(), 400, "{bad}");
-        assert!(confirm.text().await.unwrap().contains("action=\"/subscribe\""));
+        assert!(
+            confirm
+                .text()
+                .await
+                .unwrap()
+                .contains("action=\"/subscribe\"")
+        );
         let page = app.get(&format!("/unsubscribe/{bad}")).await;
         assert_eq!(page.status(), 400, "{bad}");
         let unsubscribe = app.post_form(&format!("/unsubscribe/{bad}"), &[]).await;
@@ -204,7 +223,12 @@ async fn a_token_only_does_what_it_was_signed_for() {
         )
         .await;
     assert_eq!(unsubscribe_with_confirm.status(), 400);
-    assert_eq!(app.get(&format!("/unsubscribe/{confirm_token}")).await.status(), 400);
+    assert_eq!(
+        app.get(&format!("/unsubscribe/{confirm_token}"))
+            .await
+            .status(),
+        400
+    );
     assert_eq!(
         app.subscriber("ann@example.org").unwrap().status,
         Status::Confirmed
@@ -225,9 +249,9 @@ async fn an_expired_confirm_token_gets_410_and_an_unsubscribe_token_never_expire
         app.subscriber("ann@example.org").unwrap().status,
         Status::Pending
     );
-    let old_unsubscribe = app
-        .tokens
-        .sign(Purpose::Unsubscribe, id, app.clock.now() - Span::days(400));
+    let old_unsubscribe =
+        app.tokens
+            .sign(Purpose::Unsubscribe, id, app.clock.now() - Span::days(400));
     let response = app
         .post_form(&format!("/unsubscribe/{old_unsubscribe}"), &[])
         .await;
@@ -258,7 +282,10 @@ async fn sql_and_html_metacharacters_are_stored_verbatim_and_escaped_on_pages() 
     assert!(!body.contains("<script>"), "{body}");
     assert!(!body.contains("<img"), "{body}");
     assert!(body.contains("&lt;script&gt;"), "{body}");
-    assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"), "{body}");
+    assert!(
+        body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{body}"
+    );
     assert_eq!(app.all_subscribers().len(), 1);
 }
 
@@ -293,5 +320,8 @@ async fn very_long_input_is_refused_and_non_ascii_input_is_kept() {
     assert!(mail.header("To").unwrap().contains("=?utf-8?"));
     // A non-ASCII local part is kept as typed (delivering it needs an SMTPUTF8 relay).
     assert_eq!(app.subscribe("josé@example.org", "").await.status(), 200);
-    assert_eq!(app.subscriber("josé@example.org").unwrap().email, "josé@example.org");
+    assert_eq!(
+        app.subscriber("josé@example.org").unwrap().email,
+        "josé@example.org"
+    );
 }

@@ -1,4 +1,4 @@
 //! Helpers shared by the integration tests.
 
-pub mod smtp;
 pub mod app;
+pub mod smtp;
