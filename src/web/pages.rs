@@ -42,6 +42,8 @@ color:var(--accent-text);background:var(--accent);border:0;border-radius:8px;cur
 .error{background:var(--error-bg);color:var(--error)}\
 .ok{background:var(--ok-bg);color:var(--ok)}\
 .small{font-size:14px;color:var(--muted)}\
+form+.small{margin-top:16px}\
+.card>:last-child{margin-bottom:0}\
 a{color:var(--accent)}\
 footer{max-width:34rem;margin:0 auto;padding:8px 16px 32px;font-size:13px;color:var(--muted)}\
 @media (min-width:600px){main{padding-top:56px}.card{padding:36px 40px}h1{font-size:32px}}";

@@ -5,5 +5,6 @@ mod check;
 mod smtp_server;
 mod subscribers_cli;
 mod support;
+mod web_browser;
 mod web_flow;
 mod web_hostile;

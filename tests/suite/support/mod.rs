@@ -2,3 +2,4 @@
 
 pub mod app;
 pub mod smtp;
+pub mod chromium;
