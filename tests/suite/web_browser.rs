@@ -29,7 +29,9 @@ async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_from_the_mailed
         .await;
     browser.emulate_color_scheme("light").await;
     browser.navigate(&app.url("/")).await;
-    browser.screenshot(&screenshot_path("subscribe-375.png")).await;
+    browser
+        .screenshot(&screenshot_path("subscribe-375.png"))
+        .await;
 
     // The stylesheet is allowed by the Content-Security-Policy (its hash), and nothing is wider than the phone.
     let button_colour = browser
@@ -67,7 +69,9 @@ async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_from_the_mailed
         .eval("document.querySelector('h1').textContent")
         .await;
     assert_eq!(heading, json!("You're subscribed"));
-    browser.screenshot(&screenshot_path("confirmed-375.png")).await;
+    browser
+        .screenshot(&screenshot_path("confirmed-375.png"))
+        .await;
     assert_eq!(
         app.subscriber("reader@example.org").unwrap().status,
         Status::Confirmed

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
 
 pub mod app;
-pub mod smtp;
 pub mod chromium;
+pub mod smtp;
