@@ -8,3 +8,4 @@ mod support;
 mod web_browser;
 mod web_flow;
 mod web_hostile;
+mod web_serve;
