@@ -163,6 +163,15 @@ async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError
         return Ok(());
     }
     let subscriber = NewSubscriber::try_from(form)?;
+    // In a task of its own: a client that hangs up mid-request must not leave a subscriber recorded as mailed
+    // whose mail was never started.
+    let state = state.clone();
+    tokio::spawn(async move { record(&state, subscriber).await })
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("the subscribe task failed: {e}")))?
+}
+
+async fn record(state: &AppState, subscriber: NewSubscriber) -> Result<(), WebError> {
     let now = state.now();
     let (email, name) = (subscriber.email.clone(), subscriber.name.clone());
     let outcome = state
@@ -170,28 +179,29 @@ async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError
         .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, now))
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
-    if outcome.should_send_confirmation {
-        let token = state
-            .tokens()
-            .sign(Purpose::Confirm, outcome.subscriber_id, now);
-        let confirmation = Confirmation {
-            subscriber_id: outcome.subscriber_id,
-            email: &subscriber.email,
-            name: subscriber.name.as_ref(),
-            token: &token,
-        };
-        let message = confirmation_mail::message(state.config(), &confirmation, now)?;
-        let mailer = state.mailer().clone();
-        let id = outcome.subscriber_id;
-        state.spawn_mail(async move {
-            if let Err(error) = mailer.send(&message).await {
-                tracing::error!(
-                    subscriber = id,
-                    "the confirmation email was not sent: {error:#}"
-                );
-            }
-        });
+    if !outcome.should_send_confirmation {
+        return Ok(());
     }
+    let token = state
+        .tokens()
+        .sign(Purpose::Confirm, outcome.subscriber_id, now);
+    let confirmation = Confirmation {
+        subscriber_id: outcome.subscriber_id,
+        email: &subscriber.email,
+        name: subscriber.name.as_ref(),
+        token: &token,
+    };
+    let message = confirmation_mail::message(state.config(), &confirmation, now)?;
+    let mailer = state.mailer().clone();
+    let id = outcome.subscriber_id;
+    state.spawn_mail(async move {
+        if let Err(error) = mailer.send(&message).await {
+            tracing::error!(
+                subscriber = id,
+                "the confirmation email was not sent: {error:#}"
+            );
+        }
+    });
     Ok(())
 }
 

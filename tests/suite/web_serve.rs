@@ -36,12 +36,21 @@ async fn verdicts_serve_subscribes_into_the_outbox_and_stops_cleanly_on_sigterm(
             .unwrap_or_else(|_| panic!("no address logged:\n{}", log.join("\n")));
         log.push(line.clone());
         if let Some(rest) = line.split("serving the subscribe page on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned();
         }
     };
 
     let client = reqwest::Client::new();
-    let health = client.get(format!("{address}/healthz")).send().await.unwrap();
+    let health = client
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let subscribed = client
         .post(format!("{address}/subscribe"))
