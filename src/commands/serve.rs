@@ -51,7 +51,7 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
     web::serve(listener, web::router(state.clone()), shutdown_signal())
         .await
         .context("serving HTTP")?;
-    let unfinished = state.finish_mail(MAIL_DRAIN_TIMEOUT).await;
+    let unfinished = state.finish_background(MAIL_DRAIN_TIMEOUT).await;
     if unfinished > 0 {
         tracing::warn!(
             "{unfinished} confirmation email(s) were still being sent at shutdown; those readers can ask again \

@@ -53,9 +53,9 @@ struct Inner {
     mailer: Mailer,
     clock: Clock,
     limiter: RateLimiter,
-    /// Confirmation mails being sent after their response went out (so the answer's timing does not tell
-    /// whether a mail was sent); [`AppState::finish_mail`] waits for them at shutdown.
-    mail_tasks: Mutex<JoinSet<()>>,
+    /// Work that must finish even if its request is dropped (storing a subscriber and sending the confirmation
+    /// mail after the answer went out); [`AppState::finish_background`] waits for it at shutdown.
+    background: Mutex<JoinSet<()>>,
 }
 
 impl AppState {
@@ -86,7 +86,7 @@ impl AppState {
                 mailer: parts.mailer,
                 clock: parts.clock,
                 limiter,
-                mail_tasks: Mutex::new(JoinSet::new()),
+                background: Mutex::new(JoinSet::new()),
             }),
         }
     }
@@ -121,24 +121,25 @@ impl AppState {
         &self.inner.limiter
     }
 
-    /// Runs `task` in the background; finished tasks are reaped on the way.
-    pub(crate) fn spawn_mail(&self, task: impl Future<Output = ()> + Send + 'static) {
+    /// Runs `task` in the background, tracked for [`AppState::finish_background`]; finished tasks are reaped on
+    /// the way.
+    pub fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
         let mut tasks = self
             .inner
-            .mail_tasks
+            .background
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         while tasks.try_join_next().is_some() {}
         tasks.spawn(task);
     }
 
-    /// Waits up to `timeout` for confirmation mails still being sent (at shutdown). Returns how many were
-    /// left unfinished.
-    pub async fn finish_mail(&self, timeout: Duration) -> usize {
+    /// Waits up to `timeout` for background work (confirmation mails still being sent), after the server has
+    /// stopped. Returns how many tasks were left unfinished.
+    pub async fn finish_background(&self, timeout: Duration) -> usize {
         let mut tasks = std::mem::take(
             &mut *self
                 .inner
-                .mail_tasks
+                .background
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         );

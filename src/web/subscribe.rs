@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::oneshot;
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::Source;
@@ -163,15 +164,40 @@ async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError
         return Ok(());
     }
     let subscriber = NewSubscriber::try_from(form)?;
-    // In a task of its own: a client that hangs up mid-request must not leave a subscriber recorded as mailed
-    // whose mail was never started.
-    let state = state.clone();
-    tokio::spawn(async move { record(&state, subscriber).await })
+    // The work runs in a background task that the server waits for at shutdown: a client that hangs up
+    // mid-request must not leave a subscriber recorded as mailed whose mail was never sent. The answer goes back
+    // as soon as the store has the subscriber; the mail is sent after it, so the answer's timing does not tell
+    // whether a mail was due.
+    let (answer, answered) = oneshot::channel();
+    let task_state = state.clone();
+    state.spawn_background(async move {
+        match record(&task_state, subscriber).await {
+            Ok(mail) => {
+                let _ = answer.send(Ok(()));
+                if let Some((id, message)) = mail
+                    && let Err(error) = task_state.mailer().send(&message).await
+                {
+                    tracing::error!(
+                        subscriber = id,
+                        "the confirmation email was not sent: {error:#}"
+                    );
+                }
+            }
+            Err(error) => {
+                let _ = answer.send(Err(error));
+            }
+        }
+    });
+    answered
         .await
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("the subscribe task failed: {e}")))?
+        .map_err(|_| WebError::Internal(anyhow::anyhow!("the subscribe task stopped")))?
 }
 
-async fn record(state: &AppState, subscriber: NewSubscriber) -> Result<(), WebError> {
+/// Stores the subscriber; returns the confirmation message to send, if one is due.
+async fn record(
+    state: &AppState,
+    subscriber: NewSubscriber,
+) -> Result<Option<(u64, lettre::Message)>, WebError> {
     let now = state.now();
     let (email, name) = (subscriber.email.clone(), subscriber.name.clone());
     let outcome = state
@@ -180,7 +206,7 @@ async fn record(state: &AppState, subscriber: NewSubscriber) -> Result<(), WebEr
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
     if !outcome.should_send_confirmation {
-        return Ok(());
+        return Ok(None);
     }
     let token = state
         .tokens()
@@ -192,17 +218,7 @@ async fn record(state: &AppState, subscriber: NewSubscriber) -> Result<(), WebEr
         token: &token,
     };
     let message = confirmation_mail::message(state.config(), &confirmation, now)?;
-    let mailer = state.mailer().clone();
-    let id = outcome.subscriber_id;
-    state.spawn_mail(async move {
-        if let Err(error) = mailer.send(&message).await {
-            tracing::error!(
-                subscriber = id,
-                "the confirmation email was not sent: {error:#}"
-            );
-        }
-    });
-    Ok(())
+    Ok(Some((outcome.subscriber_id, message)))
 }
 
 /// The configured thank-you URL, when the form was posted from a page on the same site as that URL (the
