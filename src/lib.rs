@@ -24,3 +24,4 @@ pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;
 pub mod tokens;
+pub mod web;

@@ -1,11 +1,85 @@
-//! `verdicts serve`.
+//! `verdicts serve`: the web side on `config.listen` (and, unless `--no-schedule`, the weekly scheduler), until
+//! SIGINT or SIGTERM; requests in progress and confirmation mails being sent are allowed to finish.
 
-use anyhow::{Result, bail};
+use std::time::Duration;
 
-use crate::config::Config;
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+
+use crate::cli::ServeArgs;
+use crate::config::{Config, Secrets};
 use crate::exit::ExitStatus;
+use crate::web::{self, AppState, Clock};
 
-pub fn run(config: &Config, args: crate::cli::ServeArgs) -> Result<ExitStatus> {
-    let _ = (config, args);
-    bail!("`verdicts serve` is not built yet")
+/// How long shutdown waits for confirmation mails still being sent.
+const MAIL_DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub fn run(config: &Config, args: ServeArgs) -> Result<ExitStatus> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(config.clone(), args))
+}
+
+async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
+    let state = AppState::from_config(config.clone(), &Secrets::from_env(), Clock::system())?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {} (the `listen` setting)", config.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        "serving the subscribe page on http://{local}/ (public address {})",
+        config.base_url
+    );
+    match &config.smtp_url {
+        Some(url) => tracing::info!(
+            "confirmation emails go through {}",
+            crate::mailer::redact(url)
+        ),
+        None => tracing::info!(
+            "confirmation emails go into {} (no smtp_url set)",
+            config.outbox_dir.display()
+        ),
+    }
+
+    // ---- The weekly scheduler starts here (schedule/lease engineer) ------------------------------------------
+    // Unless `args.no_schedule`, spawn the scheduler task on this runtime, give it its own clone of `config`,
+    // and stop it after `web::serve` below returns.
+    if args.no_schedule {
+        tracing::info!("--no-schedule: this instance sends no issues");
+    }
+    // ------------------------------------------------------------------------------------------------------------
+
+    web::serve(listener, web::router(state.clone()), shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    let unfinished = state.finish_background(MAIL_DRAIN_TIMEOUT).await;
+    if unfinished > 0 {
+        tracing::warn!(
+            "{unfinished} confirmation email(s) were still being sent at shutdown; those readers can ask again \
+             in 10 minutes"
+        );
+    }
+    tracing::info!("stopped");
+    Ok(ExitStatus::Success)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: finishing requests in progress"),
+        () = terminate => tracing::info!("terminated: finishing requests in progress"),
+    }
 }

@@ -1,18 +1,275 @@
-//! `verdicts subscribers …`: manage the list by hand.
+//! `verdicts subscribers …`: manage the list by hand. Results go to stdout (lists, CSV), messages to stderr; bad
+//! input (an address, a CSV row) exits with [`ExitStatus::Invalid`] and changes nothing.
 
-use anyhow::{Result, bail};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 use clap::Subcommand;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
+use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
+use crate::mailer::Mailer;
+use crate::store::{Source, Status, Store, Subscriber};
+use crate::subscribers_csv::{self, OnInvalid};
+use crate::tokens::{Purpose, Tokens};
+use crate::web::confirmation_mail::{self, Confirmation};
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
-    /// List subscribers.
-    List,
+    /// Add one subscriber. Without --confirmed the address is pending and is sent the confirmation email.
+    Add(AddArgs),
+    /// Delete a subscriber and their delivery history (a request to be forgotten).
+    Remove { email: String },
+    /// List subscribers, oldest first.
+    List {
+        /// Only this status: pending, confirmed, unsubscribed or bounced.
+        #[arg(long)]
+        status: Option<Status>,
+    },
+    /// How many subscribers have each status.
+    Count,
+    /// Import a CSV list (ours, listmonk's or Mailchimp's export). Every row is checked first; nothing is written
+    /// unless every row is good (or --skip-invalid). Addresses already on the list are left as they are.
+    Import {
+        file: PathBuf,
+        /// Import the good rows and report the bad ones instead of refusing the file.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at).
+    Export {
+        /// Only this status.
+        #[arg(long)]
+        status: Option<Status>,
+        /// Write to this file instead of stdout (readable by its owner only: it holds personal data).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The reader already agreed elsewhere: confirmed at once, no confirmation email.
+    #[arg(long)]
+    pub confirmed: bool,
 }
 
 pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
-    let _ = (config, command);
-    bail!("`verdicts subscribers` is not built yet")
+    let now = crate::clock::now();
+    let mut store = Store::open(&config.database)?;
+    match command {
+        SubscribersCommand::Add(args) => add(config, &mut store, &args, now),
+        SubscribersCommand::Remove { email } => {
+            let Some(email) = parse_email(&email) else {
+                return Ok(ExitStatus::Invalid);
+            };
+            if store.remove(&email)? {
+                eprintln!("removed {email} and its delivery history");
+                Ok(ExitStatus::Success)
+            } else {
+                eprintln!("error: {email} is not on the list; nothing was removed");
+                Ok(ExitStatus::Failure)
+            }
+        }
+        SubscribersCommand::List { status } => {
+            let subscribers = store.list(status)?;
+            print_table(&subscribers)?;
+            Ok(ExitStatus::Success)
+        }
+        SubscribersCommand::Count => {
+            let counts = store.count_by_status()?;
+            let total: u64 = counts.iter().map(|(_, n)| n).sum();
+            for (status, n) in counts {
+                println!("{:<13}{n}", status.as_str());
+            }
+            println!("{:<13}{total}", "total");
+            Ok(ExitStatus::Success)
+        }
+        SubscribersCommand::Import { file, skip_invalid } => {
+            import(&mut store, &file, skip_invalid, now)
+        }
+        SubscribersCommand::Export { status, out } => {
+            let subscribers = store.list(status)?;
+            match out {
+                None => subscribers_csv::write_export(io::stdout().lock(), &subscribers)?,
+                Some(path) => {
+                    write_private_file(&path, |file| {
+                        subscribers_csv::write_export(file, &subscribers)
+                    })?;
+                    eprintln!(
+                        "wrote {} subscriber(s) to {}",
+                        subscribers.len(),
+                        path.display()
+                    );
+                }
+            }
+            Ok(ExitStatus::Success)
+        }
+    }
+}
+
+fn parse_email(input: &str) -> Option<SubscriberEmail> {
+    SubscriberEmail::parse(input)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()
+}
+
+fn add(
+    config: &Config,
+    store: &mut Store,
+    args: &AddArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ExitStatus> {
+    let Some(email) = parse_email(&args.email) else {
+        return Ok(ExitStatus::Invalid);
+    };
+    let name = match SubscriberName::parse_optional(args.name.as_deref().unwrap_or("")) {
+        Ok(name) => name,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::Invalid);
+        }
+    };
+    if let Some(existing) = store.find_by_email(&email)? {
+        eprintln!(
+            "error: {email} is already on the list (as {}, status {}); remove it first to add it again",
+            existing.email, existing.status
+        );
+        return Ok(ExitStatus::Failure);
+    }
+    if args.confirmed {
+        store.add(&email, name.as_ref(), Status::Confirmed, Source::Cli, now)?;
+        eprintln!("added {email} (confirmed)");
+        return Ok(ExitStatus::Success);
+    }
+    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, now)?;
+    let secrets = Secrets::from_env();
+    let token = Tokens::load(&secrets, store)?.sign(Purpose::Confirm, outcome.subscriber_id, now);
+    let confirmation = Confirmation {
+        subscriber_id: outcome.subscriber_id,
+        email: &email,
+        name: name.as_ref(),
+        token: &token,
+    };
+    let message = confirmation_mail::message(config, &confirmation, now)?;
+    let mailer = Mailer::from_config(config, &secrets)?;
+    tokio::runtime::Runtime::new()?
+        .block_on(mailer.send(&message))
+        .with_context(|| {
+            format!("{email} was added as pending, but the confirmation email failed")
+        })?;
+    let via = match &config.smtp_url {
+        Some(url) => crate::mailer::redact(url),
+        None => config.outbox_dir.display().to_string(),
+    };
+    eprintln!("added {email} (pending); sent the confirmation email via {via}");
+    Ok(ExitStatus::Success)
+}
+
+fn import(
+    store: &mut Store,
+    file: &Path,
+    skip_invalid: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ExitStatus> {
+    let reader = File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mode = if skip_invalid {
+        OnInvalid::Skip
+    } else {
+        OnInvalid::Reject
+    };
+    let parsed = match subscribers_csv::parse_import(reader, mode) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {}: {error}", file.display());
+            }
+            let hint = if skip_invalid {
+                ""
+            } else {
+                "; fix them, or import the good rows with --skip-invalid"
+            };
+            eprintln!("nothing was imported: {} problem(s){hint}", errors.len());
+            return Ok(ExitStatus::Invalid);
+        }
+    };
+    for problem in &parsed.skipped {
+        eprintln!("skipped: {}: {problem}", file.display());
+    }
+    let summary = store.import(&parsed.rows, now)?;
+    eprintln!(
+        "imported {} new subscriber(s) from {}; {} already on the list were left as they were; {} bad row(s) skipped",
+        summary.added,
+        file.display(),
+        summary.skipped_existing,
+        parsed.skipped.len()
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// Aligned columns: id, email, name, status, source, created (UTC).
+fn print_table(subscribers: &[Subscriber]) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let width = subscribers
+        .iter()
+        .map(|s| s.email.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let name_width = subscribers
+        .iter()
+        .map(|s| s.name.as_deref().unwrap_or("-").chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 30);
+    writeln!(
+        out,
+        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  created",
+        "id", "email", "name", "status", "source"
+    )?;
+    for s in subscribers {
+        let name: String = s.name.as_deref().unwrap_or("-").chars().take(30).collect();
+        writeln!(
+            out,
+            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {}",
+            s.id,
+            s.email,
+            name,
+            s.status.as_str(),
+            s.source.as_str(),
+            s.created_at.format("%Y-%m-%d %H:%M")
+        )?;
+    }
+    out.flush()?;
+    if subscribers.is_empty() {
+        eprintln!("(no subscribers)");
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file renamed into place, readable by its owner only.
+fn write_private_file(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
+    write(&mut file)?;
+    file.sync_all()
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod app;
+pub mod chromium;
 pub mod http;
 pub mod mime;
 pub mod newsletter;

@@ -1,0 +1,126 @@
+//! The signed links: `/confirm/{token}` (GET confirms, as the email promises), `/unsubscribe/{token}` (GET shows a
+//! button and changes nothing, POST unsubscribes: RFC 8058 one-click and the page's own form alike),
+//! `/unsubscribe` without a token, and `/healthz`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::store::{ConfirmOutcome, UnsubscribeOutcome};
+use crate::tokens::{Purpose, TokenError};
+use crate::web::pages::{self, LinkProblem};
+use crate::web::{AppState, WebError};
+
+fn page(status: StatusCode, markup: maud::Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// `GET /confirm/{token}`.
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let now = state.now();
+    let config = state.config();
+    let id = match state.tokens().verify(Purpose::Confirm, &token, now) {
+        Ok(id) => id,
+        Err(TokenError::Expired) => {
+            return Ok(page(
+                StatusCode::GONE,
+                pages::link_problem(config, LinkProblem::Expired),
+            ));
+        }
+        Err(error) => {
+            tracing::info!("confirm link refused: {error}");
+            return Ok(page(
+                StatusCode::BAD_REQUEST,
+                pages::link_problem(config, LinkProblem::Invalid),
+            ));
+        }
+    };
+    let outcome = state
+        .store()
+        .run(move |store| store.confirm(id, now))
+        .await?;
+    tracing::info!(id, ?outcome, "confirm");
+    Ok(match outcome {
+        ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed => {
+            page(StatusCode::OK, pages::confirmed(config))
+        }
+        ConfirmOutcome::NotPending(_) => page(
+            StatusCode::GONE,
+            pages::link_problem(config, LinkProblem::NoLongerPending),
+        ),
+        ConfirmOutcome::NotFound => page(
+            StatusCode::NOT_FOUND,
+            pages::link_problem(config, LinkProblem::Unknown),
+        ),
+    })
+}
+
+/// `GET /unsubscribe/{token}`: the button; nothing changes.
+pub async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    let config = state.config();
+    match state
+        .tokens()
+        .verify(Purpose::Unsubscribe, &token, state.now())
+    {
+        Ok(_) => page(StatusCode::OK, pages::unsubscribe_confirm(config, &token)),
+        Err(_) => page(StatusCode::BAD_REQUEST, pages::unsubscribe_invalid(config)),
+    }
+}
+
+/// `POST /unsubscribe/{token}`: the body (`List-Unsubscribe=One-Click` from a mail client, or the page's form)
+/// is not needed; the signed token is the authority. Answers 200 however often it is repeated, and also when the
+/// address was removed from the list altogether.
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    let now = state.now();
+    let config = state.config();
+    let id = match state.tokens().verify(Purpose::Unsubscribe, &token, now) {
+        Ok(id) => id,
+        Err(error) => {
+            tracing::info!("unsubscribe link refused: {error}");
+            return Ok(page(
+                StatusCode::BAD_REQUEST,
+                pages::unsubscribe_invalid(config),
+            ));
+        }
+    };
+    let outcome: UnsubscribeOutcome = state
+        .store()
+        .run(move |store| store.unsubscribe(id, now))
+        .await?;
+    tracing::info!(id, ?outcome, "unsubscribe");
+    Ok(page(StatusCode::OK, pages::unsubscribed(config)))
+}
+
+/// `GET /unsubscribe`: how to unsubscribe (the archive's copies of issues link here).
+pub async fn unsubscribe_help(State(state): State<AppState>) -> Html<String> {
+    Html(pages::unsubscribe_help(state.config()).into_string())
+}
+
+/// `GET /healthz`: 200 when the store answers.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store().run(|store| store.subscriber(0)).await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(error) => {
+            tracing::error!("health check: the store does not answer: {error:#}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store does not answer\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Any other path.
+pub async fn not_found(State(state): State<AppState>) -> Response {
+    page(StatusCode::NOT_FOUND, pages::not_found(state.config()))
+}

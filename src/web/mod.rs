@@ -1,0 +1,207 @@
+//! The HTTP side of `verdicts serve`: the subscribe page and form, the confirm and unsubscribe links, a health
+//! check, and the layers every response goes through (security headers, body limit, per-IP rate limit on POSTs).
+//!
+//! Build an [`AppState`], turn it into a [`Router`] with [`router`] (or add routes of your own with [`routes`] and
+//! [`with_layers`]), and run it on a listener with [`serve`]. Nothing here reads the wall clock or the
+//! environment: the state carries a [`Clock`] and the [`Config`], so tests start the real server in-process with a
+//! pinned clock.
+
+mod clock;
+pub mod confirmation_mail;
+mod error;
+mod layers;
+mod links;
+pub mod pages;
+pub mod rate_limit;
+mod store_pool;
+pub mod subscribe;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, Secrets};
+use crate::mailer::Mailer;
+use crate::store::Store;
+use crate::tokens::Tokens;
+pub use clock::Clock;
+pub use error::WebError;
+pub use rate_limit::RateLimiter;
+pub use store_pool::StorePool;
+
+/// Largest request body accepted, in bytes: a subscribe form is a few hundred bytes.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Everything a handler needs, cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: StorePool,
+    tokens: Tokens,
+    mailer: Mailer,
+    clock: Clock,
+    limiter: RateLimiter,
+    /// Work that must finish even if its request is dropped (storing a subscriber and sending the confirmation
+    /// mail after the answer went out); [`AppState::finish_background`] waits for it at shutdown.
+    background: Mutex<JoinSet<()>>,
+}
+
+impl AppState {
+    /// The state `verdicts serve` runs with: the store at `config.database`, the token key from the secrets (or
+    /// the store), mail through the configured transport (the outbox by default).
+    pub fn from_config(config: Config, secrets: &Secrets, clock: Clock) -> Result<AppState> {
+        let mut store = Store::open(&config.database)?;
+        let tokens = Tokens::load(secrets, &mut store).context("loading the link signing key")?;
+        let mailer = Mailer::from_config(&config, secrets)?;
+        let pool = StorePool::new(&config.database);
+        pool.put_back(store);
+        Ok(AppState::new(StateParts {
+            config,
+            store: pool,
+            tokens,
+            mailer,
+            clock,
+        }))
+    }
+
+    pub fn new(parts: StateParts) -> AppState {
+        let limiter = RateLimiter::new(parts.config.post_rate_limit_per_minute);
+        AppState {
+            inner: Arc::new(Inner {
+                config: parts.config,
+                store: parts.store,
+                tokens: parts.tokens,
+                mailer: parts.mailer,
+                clock: parts.clock,
+                limiter,
+                background: Mutex::new(JoinSet::new()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The store, for handlers: `state.store().run(move |store| store.list(None)).await`.
+    pub fn store(&self) -> &StorePool {
+        &self.inner.store
+    }
+
+    pub fn tokens(&self) -> &Tokens {
+        &self.inner.tokens
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// The time a request is handled at (the state's clock).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+
+    /// Runs `task` in the background, tracked for [`AppState::finish_background`]; finished tasks are reaped on
+    /// the way.
+    pub fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(task);
+    }
+
+    /// Waits up to `timeout` for background work (confirmation mails still being sent), after the server has
+    /// stopped. Returns how many tasks were left unfinished.
+    pub async fn finish_background(&self, timeout: Duration) -> usize {
+        let mut tasks = std::mem::take(
+            &mut *self
+                .inner
+                .background
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let drained = tokio::time::timeout(timeout, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        match drained {
+            Ok(()) => 0,
+            Err(_) => tasks.len(),
+        }
+    }
+}
+
+/// What [`AppState::new`] is built from.
+pub struct StateParts {
+    pub config: Config,
+    pub store: StorePool,
+    pub tokens: Tokens,
+    pub mailer: Mailer,
+    pub clock: Clock,
+}
+
+/// The subscription routes, without state or layers: merge routes of your own into them (e.g. `/archive`), then
+/// finish with [`with_layers`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(subscribe::page))
+        .route("/subscribe", get(subscribe::page).post(subscribe::submit))
+        .route("/confirm/{token}", get(links::confirm))
+        .route("/unsubscribe", get(links::unsubscribe_help))
+        .route(
+            "/unsubscribe/{token}",
+            get(links::unsubscribe_page).post(links::unsubscribe),
+        )
+        .route("/healthz", get(links::healthz))
+        .fallback(links::not_found)
+}
+
+/// Adds the state and the layers every response goes through: request tracing, security headers (a route may
+/// set its own `Content-Security-Policy`; the default allows no scripts), the body limit (413) and the per-IP
+/// rate limit on POSTs (429 with `Retry-After`).
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    layers::apply(routes, state)
+}
+
+/// The whole subscription side: [`routes`] with [`with_layers`].
+pub fn router(state: AppState) -> Router {
+    with_layers(routes(), state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in progress finish. Client
+/// addresses (for the rate limit) come from the socket.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

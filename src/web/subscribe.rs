@@ -1,0 +1,308 @@
+//! `GET /` and `POST /subscribe`. The form (or JSON) is parsed into a [`NewSubscriber`] at the edge; the answer is
+//! the same whether the address is new, pending, confirmed or unsubscribed, and the confirmation mail is sent in
+//! the background so that the answer's timing does not tell either.
+
+use axum::Json;
+use axum::extract::{Form, FromRequest, Request, State};
+use axum::http::header::{CONTENT_TYPE, ORIGIN, REFERER};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::email_address::{SubscriberEmail, SubscriberName};
+use crate::store::Source;
+use crate::tokens::Purpose;
+use crate::web::confirmation_mail::{self, Confirmation};
+use crate::web::pages::{self, FormValues};
+use crate::web::{AppState, WebError};
+
+/// The fields of the subscribe form, as posted. Unknown fields are ignored: a publication's own form may carry
+/// more.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct SubscribeForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The honeypot ([`pages::HONEYPOT_FIELD`]): hidden from people, so anything in it came from a bot.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+impl SubscribeForm {
+    pub fn is_bot(&self) -> bool {
+        self.website.as_deref().is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// A subscribe request that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubscriber {
+    pub email: SubscriberEmail,
+    pub name: Option<SubscriberName>,
+}
+
+impl TryFrom<SubscribeForm> for NewSubscriber {
+    type Error = WebError;
+
+    fn try_from(form: SubscribeForm) -> Result<NewSubscriber, WebError> {
+        let email = SubscriberEmail::parse(&form.email)?;
+        let name = SubscriberName::parse_optional(form.name.as_deref().unwrap_or(""))?;
+        Ok(NewSubscriber { email, name })
+    }
+}
+
+/// How the client spoke, and so how to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Form,
+    Json,
+}
+
+/// The body of `POST /subscribe`: `application/x-www-form-urlencoded` or `application/json`.
+pub struct SubscribeBody {
+    format: Format,
+    form: Result<SubscribeForm, WebError>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for SubscribeBody {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<SubscribeBody, WebError> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let rejected =
+            |status: StatusCode, message: String| WebError::BadRequest { status, message };
+        if content_type.starts_with("application/json") {
+            let form = Json::<SubscribeForm>::from_request(request, state)
+                .await
+                .map(|Json(form)| form)
+                .map_err(|e| rejected(e.status(), e.body_text()));
+            Ok(SubscribeBody {
+                format: Format::Json,
+                form,
+            })
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            let form = Form::<SubscribeForm>::from_request(request, state)
+                .await
+                .map(|Form(form)| form)
+                .map_err(|e| rejected(e.status(), e.body_text()));
+            Ok(SubscribeBody {
+                format: Format::Form,
+                form,
+            })
+        } else {
+            Err(rejected(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the form as application/x-www-form-urlencoded or application/json".to_owned(),
+            ))
+        }
+    }
+}
+
+/// `GET /` (and `GET /subscribe`).
+pub async fn page(State(state): State<AppState>) -> Html<String> {
+    Html(pages::subscribe(state.config(), &FormValues::default()).into_string())
+}
+
+/// `POST /subscribe`.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: SubscribeBody,
+) -> Response {
+    let SubscribeBody { format, form } = body;
+    let result = match form {
+        Ok(form) => subscribe(&state, form.clone()).await.map_err(|e| (e, form)),
+        Err(error) => Err((error, SubscribeForm::default())),
+    };
+    match (result, format) {
+        (Ok(()), Format::Json) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "message": CHECK_INBOX_MESSAGE })),
+        )
+            .into_response(),
+        (Ok(()), Format::Form) => match thank_you_redirect(&state, &headers) {
+            Some(url) => Redirect::to(url).into_response(),
+            None => Html(pages::check_inbox(state.config()).into_string()).into_response(),
+        },
+        (Err((error, _)), Format::Json) => {
+            error.log();
+            (error.status(), Json(json!({ "error": error.to_string() }))).into_response()
+        }
+        (Err((error @ WebError::Internal(_), _)), Format::Form) => error.into_response(),
+        (Err((error, form)), Format::Form) => {
+            let message = error.to_string();
+            let values = FormValues {
+                email: &form.email,
+                name: form.name.as_deref().unwrap_or(""),
+                error: Some(&message),
+            };
+            (
+                error.status(),
+                Html(pages::subscribe(state.config(), &values).into_string()),
+            )
+                .into_response()
+        }
+    }
+}
+
+const CHECK_INBOX_MESSAGE: &str =
+    "If that address is not subscribed yet, a confirmation link is on its way to it.";
+
+/// Stores the subscriber and starts the confirmation mail if one is due. Bots get the same answer and nothing is
+/// stored.
+async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError> {
+    if form.is_bot() {
+        tracing::info!("honeypot field filled in: ignored");
+        return Ok(());
+    }
+    let subscriber = NewSubscriber::try_from(form)?;
+    // The work runs in a background task that the server waits for at shutdown: a client that hangs up
+    // mid-request must not leave a subscriber recorded as mailed whose mail was never sent. The answer goes back
+    // as soon as the store has the subscriber; the mail is sent after it, so the answer's timing does not tell
+    // whether a mail was due.
+    let (answer, answered) = oneshot::channel();
+    let task_state = state.clone();
+    state.spawn_background(async move {
+        match record(&task_state, subscriber).await {
+            Ok(mail) => {
+                let _ = answer.send(Ok(()));
+                if let Some((id, message)) = mail
+                    && let Err(error) = task_state.mailer().send(&message).await
+                {
+                    tracing::error!(
+                        subscriber = id,
+                        "the confirmation email was not sent: {error:#}"
+                    );
+                }
+            }
+            Err(error) => {
+                let _ = answer.send(Err(error));
+            }
+        }
+    });
+    answered
+        .await
+        .map_err(|_| WebError::Internal(anyhow::anyhow!("the subscribe task stopped")))?
+}
+
+/// Stores the subscriber; returns the confirmation message to send, if one is due.
+async fn record(
+    state: &AppState,
+    subscriber: NewSubscriber,
+) -> Result<Option<(u64, lettre::Message)>, WebError> {
+    let now = state.now();
+    let (email, name) = (subscriber.email.clone(), subscriber.name.clone());
+    let outcome = state
+        .store()
+        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, now))
+        .await?;
+    tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
+    if !outcome.should_send_confirmation {
+        return Ok(None);
+    }
+    let token = state
+        .tokens()
+        .sign(Purpose::Confirm, outcome.subscriber_id, now);
+    let confirmation = Confirmation {
+        subscriber_id: outcome.subscriber_id,
+        email: &subscriber.email,
+        name: subscriber.name.as_ref(),
+        token: &token,
+    };
+    let message = confirmation_mail::message(state.config(), &confirmation, now)?;
+    Ok(Some((outcome.subscriber_id, message)))
+}
+
+/// The configured thank-you URL, when the form was posted from a page on the same site as that URL (the
+/// publication's own site). The browser says where the form was with `Origin` (or, failing that, `Referer`).
+fn thank_you_redirect<'s>(state: &'s AppState, headers: &HeaderMap) -> Option<&'s str> {
+    let thank_you = state.config().thank_you_url.as_deref()?;
+    let wanted = origin_of(thank_you)?;
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let from = header(ORIGIN)
+        .filter(|v| *v != "null")
+        .or_else(|| header(REFERER))
+        .and_then(origin_of)?;
+    from.eq_ignore_ascii_case(wanted).then_some(thank_you)
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest_at = url.find("://")? + 3;
+    let scheme = &url[..rest_at - 3];
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let end = url[rest_at..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| rest_at + i);
+    (end > rest_at).then(|| &url[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NewSubscriber, SubscribeForm, origin_of};
+    use crate::web::WebError;
+
+    fn form(email: &str, name: Option<&str>) -> SubscribeForm {
+        SubscribeForm {
+            email: email.to_owned(),
+            name: name.map(str::to_owned),
+            website: None,
+        }
+    }
+
+    #[test]
+    fn a_good_form_becomes_a_new_subscriber_and_a_blank_name_is_none() {
+        let new = NewSubscriber::try_from(form(" Ann@Example.ORG ", Some("  "))).unwrap();
+        assert_eq!(new.email.as_str(), "Ann@example.org");
+        assert_eq!(new.name, None);
+    }
+
+    #[test]
+    fn header_injection_in_address_or_name_is_refused() {
+        for (email, name) in [
+            ("ann@example.org\r\nBcc: all@example.org", None),
+            ("ann@example.org", Some("Ann\r\nBcc: all@example.org")),
+            ("ann\u{2028}x@example.org", None),
+        ] {
+            let err = NewSubscriber::try_from(form(email, name)).unwrap_err();
+            assert!(
+                matches!(err, WebError::InvalidAddress(_) | WebError::InvalidName(_)),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_honeypot_marks_a_bot_only_when_filled_in() {
+        let mut bot = form("a@example.org", None);
+        assert!(!bot.is_bot());
+        bot.website = Some(String::new());
+        assert!(!bot.is_bot());
+        bot.website = Some("http://spam.example".into());
+        assert!(bot.is_bot());
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://pub.example.org/thanks?x=1"),
+            Some("https://pub.example.org")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin_of("javascript://x"), None);
+        assert_eq!(origin_of("/thanks"), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! The subscribe flow in headless Chromium: a reader on a phone opens the page, types an address, taps the
+//! button, sees "Check your inbox", then opens the mailed link and sees the confirmation. Screenshots of each page
+//! (the subscribe page light and dark) go to `target/tmp/screenshots/` for a person to look at.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use weekly_verdicts::store::Status;
+
+use crate::support::app::spawn_app;
+use crate::support::chromium::Browser;
+
+fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("screenshots")
+        .join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_from_the_mailed_link() {
+    let app = spawn_app().await;
+    let mut browser = Browser::launch().await;
+    browser.emulate_phone(375, 812).await;
+
+    browser.emulate_color_scheme("dark").await;
+    browser.navigate(&app.url("/")).await;
+    browser
+        .screenshot(&screenshot_path("subscribe-375-dark.png"))
+        .await;
+    browser.emulate_color_scheme("light").await;
+    browser.navigate(&app.url("/")).await;
+    browser
+        .screenshot(&screenshot_path("subscribe-375.png"))
+        .await;
+
+    // The stylesheet is allowed by the Content-Security-Policy (its hash), and nothing is wider than the phone.
+    let button_colour = browser
+        .eval("getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor")
+        .await;
+    assert_eq!(button_colour, json!("rgb(29, 78, 216)"));
+    let page_width = browser.eval("document.documentElement.scrollWidth").await;
+    assert!(
+        page_width.as_u64().unwrap() <= 375,
+        "the page is {page_width} px wide"
+    );
+    // The honeypot is out of sight.
+    let trap_right = browser
+        .eval("document.getElementById('website').getBoundingClientRect().right")
+        .await;
+    assert!(trap_right.as_f64().unwrap() < 0.0, "{trap_right}");
+
+    browser.type_into("#email", "reader@example.org").await;
+    browser.type_into("#name", "Zoë Reader").await;
+    browser.click_and_wait_for_load("button[type=submit]").await;
+    let heading = browser
+        .eval("document.querySelector('h1').textContent")
+        .await;
+    assert_eq!(heading, json!("Check your inbox"));
+    browser
+        .screenshot(&screenshot_path("check-inbox-375.png"))
+        .await;
+    let reader = app.subscriber("reader@example.org").expect("stored");
+    assert_eq!(reader.status, Status::Pending);
+    assert_eq!(reader.name.as_deref(), Some("Zoë Reader"));
+
+    let mail = app.mails(1).await.remove(0);
+    browser.navigate(&app.url(&app.confirm_path(&mail))).await;
+    let heading = browser
+        .eval("document.querySelector('h1').textContent")
+        .await;
+    assert_eq!(heading, json!("You're subscribed"));
+    browser
+        .screenshot(&screenshot_path("confirmed-375.png"))
+        .await;
+    assert_eq!(
+        app.subscriber("reader@example.org").unwrap().status,
+        Status::Confirmed
+    );
+}
