@@ -6,6 +6,7 @@
 //! environment: the state carries a [`Clock`] and the [`Config`], so tests start the real server in-process with a
 //! pinned clock.
 
+mod archive;
 mod clock;
 pub mod confirmation_mail;
 mod error;
@@ -176,6 +177,7 @@ pub fn routes() -> Router<AppState> {
             get(links::unsubscribe_page).post(links::unsubscribe),
         )
         .route("/healthz", get(links::healthz))
+        .merge(archive::routes())
         .fallback(links::not_found)
 }
 
