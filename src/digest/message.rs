@@ -194,7 +194,39 @@ impl Template {
 
 #[cfg(test)]
 mod tests {
-    use super::Template;
+    use super::{Recipient, RenderedIssue, Template};
+    use crate::config::Config;
+
+    #[test]
+    fn subject_with_cr_lf_cannot_add_a_header_even_past_content_checks() {
+        let config = Config::default();
+        let issue = RenderedIssue::from_parts(
+            "2026-W47",
+            "Evil\r\nBcc: victim@example.com",
+            "p",
+            "<p>x</p>".into(),
+            "x".into(),
+            &config,
+        );
+        let recipient = Recipient {
+            subscriber_id: 1,
+            email: "a@example.org".parse().unwrap(),
+            name: Some("Eve\r\nCc: other@example.com"),
+            unsubscribe_token: "T",
+        };
+        let raw = issue
+            .message(&recipient, chrono::DateTime::UNIX_EPOCH)
+            .unwrap()
+            .formatted();
+        let text = String::from_utf8(raw).unwrap();
+        let headers = text.split("\r\n\r\n").next().unwrap();
+        for line in headers.split("\r\n") {
+            assert!(
+                !line.starts_with("Bcc:") && !line.starts_with("Cc:"),
+                "injected header line {line:?} in:\n{headers}"
+            );
+        }
+    }
 
     #[test]
     fn filled_template_decodes_to_the_source_with_the_value() {

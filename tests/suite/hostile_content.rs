@@ -1,7 +1,6 @@
 //! Content that tries to break out: markup and script in titles, taglines, quotes and the
 //! editor's note must come out as escaped text, and a title with CR LF must not reach the headers.
 
-use crate::support::mime::{Entity, decode_words};
 use crate::support::newsletter::{assert_well_formed_newsletter, unexpected_nu_findings};
 use crate::support::preview::{SAMPLE_AS_OF, comparison, render, run_preview};
 
