@@ -70,7 +70,7 @@ impl RenderedIssue {
     ) -> RenderedIssue {
         RenderedIssue {
             key: key.to_string(),
-            subject: subject.to_string(),
+            subject: subject.chars().filter(|c| !c.is_control()).collect(),
             preheader: preheader.to_string(),
             html_qp: Template::encode(&html),
             text_qp: Template::encode(&text),
@@ -127,7 +127,12 @@ impl RenderedIssue {
             .singlepart(part(&self.text_qp, ContentType::TEXT_PLAIN))
             .singlepart(part(&self.html_qp, ContentType::TEXT_HTML));
 
-        let to = Mailbox::new(recipient.name.map(str::to_string), recipient.email.clone());
+        // Names are parsed without control characters at every way in; this keeps a bad row
+        // from ever panicking lettre's header encoder.
+        let name = recipient
+            .name
+            .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>());
+        let to = Mailbox::new(name, recipient.email.clone());
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
