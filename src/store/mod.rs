@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod import;
+mod issues;
 mod keys;
 mod migrations;
 mod status;
@@ -18,6 +19,10 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use import::{ImportRow, ImportSummary};
+pub use issues::{
+    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts, NewIssue, Outcome,
+    StoredIssue,
+};
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{
