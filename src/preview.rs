@@ -48,6 +48,27 @@ pub fn build(
     ready(&issue, selection.comparisons.len(), as_of)
 }
 
+/// Exactly what `verdicts send` at `as_of` would send: the week's stored issue if it exists, else the issue
+/// assembled against the store's history. Without a store yet, against an empty history.
+pub fn as_send_would(
+    config: &Config,
+    comparisons: &[Comparison],
+    as_of: DateTime<Utc>,
+) -> Result<PreviewOutcome> {
+    if !config.database.exists() {
+        return build(config, comparisons, &History::default(), as_of);
+    }
+    let store = crate::store::Store::open(&config.database)?;
+    match crate::delivery::plan::plan(&store, comparisons, config, as_of)? {
+        crate::delivery::plan::Plan::Existing(issue) => stored(
+            &crate::delivery::plan::rendered(&issue, config),
+            issue.comparisons.len(),
+            issue.created_at,
+        ),
+        _ => build(config, comparisons, &store.history(as_of)?, as_of),
+    }
+}
+
 /// The preview of an issue already in the store: what its remaining recipients will get.
 pub fn stored(issue: &RenderedIssue, comparisons: usize, date: DateTime<Utc>) -> Result<PreviewOutcome> {
     ready(issue, comparisons, date)

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::store::{DeliveryResult, Outcome, Store};
 
 /// Most outcomes per transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 256;
 
 /// What this run recorded, updated after each commit.
 #[derive(Debug, Default)]
@@ -87,7 +87,7 @@ impl Ledger {
         clock: fn() -> DateTime<Utc>,
         tally: Arc<Tally>,
     ) -> Result<(Ledger, LedgerThread)> {
-        let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+        let (tx, rx) = mpsc::channel(MAX_BATCH);
         let handle = std::thread::Builder::new()
             .name("ledger".into())
             .spawn(move || write_loop(store, rx, clock, &tally))
