@@ -16,6 +16,10 @@ use crate::store::{DeliveryResult, Outcome, Store};
 /// Most outcomes per transaction.
 const MAX_BATCH: usize = 256;
 
+/// Most outcomes the relay can have answered that are not yet committed, besides the messages in flight: a
+/// batch being written and a full queue. After a crash these are sent again.
+pub const MAX_UNCOMMITTED: usize = 2 * MAX_BATCH;
+
 /// What this run recorded, updated after each commit.
 #[derive(Debug, Default)]
 pub struct Tally {

@@ -25,7 +25,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 
 pub use backoff::RetryPolicy;
 pub use dkim::{DkimSigner, SIGNED_HEADERS};
-pub use ledger::RunCounts;
+pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use relay::{Relay, Security};
 pub use report::Progress;
 pub use smtp::{Attempt, SmtpConnection, Timeouts};

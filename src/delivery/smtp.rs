@@ -277,7 +277,7 @@ impl SmtpConnection {
     }
 }
 
-/// Keeps the first refusal of a pipelined group; a lost connection ends the group.
+/// Keeps the first refusal of a pipelined group; a lost connection or a 421 ends the group.
 fn absorb<T>(
     reply: Result<T, Failure>,
     stage: Stage,
@@ -286,7 +286,8 @@ fn absorb<T>(
     match reply {
         Ok(_) => Ok(()),
         Err(e) => match e.into_attempt(stage) {
-            lost @ Attempt::Lost { .. } => Err(lost),
+            // The relay closes after a 421: no further replies will come.
+            closing if closing.closes_connection() => Err(refusal.take().unwrap_or(closing)),
             refused => {
                 refusal.get_or_insert(refused);
                 Ok(())
@@ -295,11 +296,12 @@ fn absorb<T>(
     }
 }
 
-/// A refusal goes back as `Ok(Some)`, a lost connection as `Err`.
+/// A refusal goes back as `Ok(Some)`; one that ends the connection (lost, 421) as `Err`.
 fn settle(attempt: Attempt) -> Result<Option<Attempt>, Attempt> {
-    match attempt {
-        lost @ Attempt::Lost { .. } => Err(lost),
-        refused => Ok(Some(refused)),
+    if attempt.closes_connection() {
+        Err(attempt)
+    } else {
+        Ok(Some(attempt))
     }
 }
 

@@ -2,5 +2,6 @@
 //! live in `support`; one module per area under test.
 
 mod check;
+mod delivery;
 mod smtp_server;
 mod support;
