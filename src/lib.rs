@@ -13,6 +13,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod content;
+pub mod delivery;
 pub mod digest;
 pub mod email_address;
 pub mod exit;

@@ -75,7 +75,7 @@ pub struct SendArgs {
     #[arg(long)]
     pub as_of: Option<String>,
     /// Render and count recipients without sending or recording anything.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "to")]
     pub dry_run: bool,
     /// Send one test copy to this address only; no ledger is touched.
     #[arg(long, value_name = "ADDR")]

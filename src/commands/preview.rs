@@ -12,7 +12,6 @@ use maud::html;
 
 use crate::cli::{PreviewArgs, parse_as_of};
 use crate::config::Config;
-use crate::digest::History;
 use crate::exit::ExitStatus;
 use crate::preview::{self, PreviewOutcome};
 
@@ -36,7 +35,7 @@ pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Invalid);
     };
     let as_of = as_of.unwrap_or_else(crate::clock::now);
-    match preview::build(config, &comparisons, &History::default(), as_of)? {
+    match preview::as_send_would(config, &comparisons, as_of)? {
         PreviewOutcome::Empty { message } => {
             println!("{message}");
             Ok(ExitStatus::Success)
@@ -113,7 +112,7 @@ fn render(state: &PreviewState) -> Result<PreviewOutcome, (StatusCode, String)> 
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             (StatusCode::UNPROCESSABLE_ENTITY, text.join("\n"))
         })?;
-    preview::build(config, &comparisons, &History::default(), as_of)
+    preview::as_send_would(config, &comparisons, as_of)
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
 }
 

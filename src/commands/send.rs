@@ -1,11 +1,86 @@
-//! `verdicts send`.
+//! `verdicts send`: create (or resume) the week's issue and deliver it; `--dry-run` and `--to` try it out.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
-use crate::config::Config;
+use crate::cli::{SendArgs, parse_as_of};
+use crate::config::{Config, Secrets};
+use crate::delivery::{self, DryRun, Progress, SendOptions, SendReport, StopSignal};
 use crate::exit::ExitStatus;
 
-pub fn run(config: &Config, args: crate::cli::SendArgs) -> Result<ExitStatus> {
-    let _ = (config, args);
-    bail!("`verdicts send` is not built yet")
+pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
+    let as_of = match &args.as_of {
+        Some(value) => parse_as_of(value, config.timezone)?,
+        None => crate::clock::now(),
+    };
+    let Ok(comparisons) = super::load_content(config) else {
+        return Ok(ExitStatus::Invalid);
+    };
+    let secrets = Secrets::from_env();
+    if args.dry_run {
+        return dry_run(delivery::dry_run(config, &secrets, &comparisons, as_of)?);
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let options = SendOptions {
+            progress: Progress::for_stderr(),
+            stop: StopSignal::on_signals()?,
+            ..SendOptions::new(config)
+        };
+        if let Some(to) = &args.to {
+            let reply = delivery::send_test_copy(
+                config,
+                &secrets,
+                &comparisons,
+                as_of,
+                to,
+                options.timeouts,
+            )
+            .await?;
+            println!("test copy sent to {to} (no ledger touched): {reply}");
+            return Ok(ExitStatus::Success);
+        }
+        let report = delivery::send(config, &secrets, &comparisons, as_of, options).await?;
+        match &report {
+            SendReport::NothingNew { key, message } => {
+                println!("issue {key}: nothing to send, nothing created: {message}");
+            }
+            SendReport::AlreadyDelivered { key, counts } => println!(
+                "issue {key} was already delivered ({} sent, {} failed); nothing to do",
+                counts.sent, counts.failed
+            ),
+            SendReport::Ran(summary) => println!("{summary}"),
+        }
+        Ok(report.exit_status())
+    })
+}
+
+fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
+    match outcome {
+        DryRun::NothingNew { key, message } => {
+            println!("dry run: issue {key} would not be sent: {message}");
+        }
+        DryRun::Ready {
+            key,
+            subject,
+            comparisons,
+            stored,
+            recipients,
+            message_bytes,
+            dkim,
+        } => {
+            let origin = if stored {
+                "already created; a send resumes it"
+            } else {
+                "a send creates it"
+            };
+            println!("dry run: issue {key} ({origin}) — {subject:?}");
+            println!(
+                "  {comparisons} comparison(s); {recipients} recipient(s) due; {} KB per message{}",
+                message_bytes.div_ceil(1024),
+                if dkim { ", DKIM-signed" } else { "" }
+            );
+            println!("  nothing was sent or recorded");
+        }
+    }
+    Ok(ExitStatus::Success)
 }

@@ -1,11 +1,40 @@
-//! `verdicts status`.
+//! `verdicts status`: every issue with its delivery ledger counted by state.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::config::Config;
 use crate::exit::ExitStatus;
+use crate::store::Store;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
-    let _ = config;
-    bail!("`verdicts status` is not built yet")
+    let store = Store::open(&config.database)?;
+    let issues = store.delivery_counts()?;
+    if issues.is_empty() {
+        println!("no issues yet: `verdicts send` creates the week's issue");
+        return Ok(ExitStatus::Success);
+    }
+    println!(
+        "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9}  state",
+        "issue", "created (UTC)", "sent", "deferred", "failed", "pending"
+    );
+    for issue in issues {
+        let c = issue.counts;
+        let state = match (issue.completed_at, issue.next_attempt_at) {
+            (Some(done), _) => format!("delivered {}", done.format("%Y-%m-%d %H:%M")),
+            (None, Some(next)) if c.pending == 0 => {
+                format!("waiting to retry at {}", next.format("%Y-%m-%d %H:%M"))
+            }
+            (None, _) => "in progress: `verdicts send` resumes it".to_string(),
+        };
+        println!(
+            "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9}  {state}",
+            issue.key,
+            issue.created_at.format("%Y-%m-%d %H:%M"),
+            c.sent,
+            c.deferred,
+            c.failed,
+            c.pending
+        );
+    }
+    Ok(ExitStatus::Success)
 }

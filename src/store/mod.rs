@@ -12,6 +12,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod archive;
 mod import;
+mod issues;
 mod keys;
 mod lease;
 mod migrations;
@@ -23,6 +24,10 @@ mod subscribers;
 pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use import::{ImportRow, ImportSummary};
 pub use lease::LeaseOutcome;
+pub use issues::{
+    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts, NewIssue, Outcome,
+    StoredIssue,
+};
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{

@@ -4,6 +4,7 @@
 mod archive;
 mod browser;
 mod check;
+mod delivery;
 mod email_quality;
 mod hostile_content;
 mod preview;

@@ -1,0 +1,163 @@
+//! The single ledger writer: a thread with its own store connection that records outcomes in batched
+//! transactions. Whatever piled up while the previous commit ran goes into the next one (group commit), so a
+//! fast run commits a few hundred outcomes at a time and a slow one commits each at once; a crash loses at
+//! most the batch being written, and those recipients are sent again on resume with the same Message-ID.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::{DeliveryResult, Outcome, Store};
+
+/// Most outcomes per transaction.
+const MAX_BATCH: usize = 256;
+
+/// Most outcomes the relay can have answered that are not yet committed, besides the messages in flight: a
+/// batch being written and a full queue. After a crash these are sent again.
+pub const MAX_UNCOMMITTED: usize = 2 * MAX_BATCH;
+
+/// What this run recorded, updated after each commit.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub sent: AtomicU64,
+    pub deferred: AtomicU64,
+    pub failed: AtomicU64,
+    pub skipped: AtomicU64,
+}
+
+/// A snapshot of a [`Tally`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub sent: u64,
+    pub deferred: u64,
+    pub failed: u64,
+    /// Not attempted: unsubscribed (or bounced elsewhere) after the issue was created.
+    pub skipped: u64,
+}
+
+impl RunCounts {
+    pub fn total(&self) -> u64 {
+        self.sent + self.deferred + self.failed + self.skipped
+    }
+}
+
+impl Tally {
+    pub fn counts(&self) -> RunCounts {
+        RunCounts {
+            sent: self.sent.load(Ordering::Relaxed),
+            deferred: self.deferred.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn add(&self, outcomes: &[Outcome]) {
+        for outcome in outcomes {
+            let counter = match outcome.result {
+                DeliveryResult::Sent { .. } => &self.sent,
+                DeliveryResult::Deferred { .. } => &self.deferred,
+                DeliveryResult::Failed { .. } => &self.failed,
+                DeliveryResult::Skipped { .. } => &self.skipped,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+enum Entry {
+    Record(Outcome),
+    /// Answered once everything sent before it is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The writer's sending side; cloned into every worker.
+#[derive(Clone)]
+pub struct Ledger {
+    tx: mpsc::Sender<Entry>,
+}
+
+pub struct LedgerThread {
+    handle: JoinHandle<Result<()>>,
+}
+
+impl Ledger {
+    /// Starts the writer thread on `store`.
+    pub fn start(
+        store: Store,
+        clock: fn() -> DateTime<Utc>,
+        tally: Arc<Tally>,
+    ) -> Result<(Ledger, LedgerThread)> {
+        let (tx, rx) = mpsc::channel(MAX_BATCH);
+        let handle = std::thread::Builder::new()
+            .name("ledger".into())
+            .spawn(move || write_loop(store, rx, clock, &tally))
+            .context("starting the ledger writer")?;
+        Ok((Ledger { tx }, LedgerThread { handle }))
+    }
+
+    /// Queues an outcome; an error means the writer stopped (see [`LedgerThread::join`]).
+    pub async fn record(&self, outcome: Outcome) -> Result<()> {
+        self.tx
+            .send(Entry::Record(outcome))
+            .await
+            .map_err(|_| anyhow!("the ledger writer stopped"))
+    }
+
+    /// Waits until everything queued so far is committed.
+    pub async fn flush(&self) -> Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.tx
+            .send(Entry::Flush(done))
+            .await
+            .map_err(|_| anyhow!("the ledger writer stopped"))?;
+        committed
+            .await
+            .map_err(|_| anyhow!("the ledger writer stopped"))
+    }
+}
+
+impl LedgerThread {
+    /// Waits for the writer to finish (after every [`Ledger`] is dropped); its error if it failed.
+    pub fn join(self) -> Result<()> {
+        self.handle
+            .join()
+            .map_err(|_| anyhow!("the ledger writer panicked"))?
+    }
+}
+
+fn write_loop(
+    mut store: Store,
+    mut rx: mpsc::Receiver<Entry>,
+    clock: fn() -> DateTime<Utc>,
+    tally: &Tally,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut waiting = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(entry) = next.take() {
+            match entry {
+                Entry::Record(outcome) => batch.push(outcome),
+                Entry::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            store
+                .record(&batch, clock())
+                .with_context(|| format!("recording {} deliveries in the ledger", batch.len()))?;
+            tally.add(&batch);
+            batch.clear();
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+    Ok(())
+}

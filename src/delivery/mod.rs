@@ -1,0 +1,407 @@
+//! The delivery engine behind `verdicts send`: create (or resume) the week's issue and its ledger, then stream
+//! due recipients from the store in pages to N workers over a bounded channel; each worker holds one SMTP
+//! connection (or writes the outbox) and hands outcomes to the single ledger writer. A run goes over the ledger
+//! in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them to the next
+//! run. Memory stays flat however long the list: only a page of recipients and the channels' contents are held.
+
+mod backoff;
+mod dkim;
+mod ledger;
+mod pace;
+pub mod plan;
+mod relay;
+mod report;
+pub mod smtp;
+mod stop;
+mod trial;
+mod worker;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{DateTime, Utc};
+use tokio::sync::{Mutex, mpsc, watch};
+
+pub use backoff::RetryPolicy;
+pub use dkim::{DkimSigner, SIGNED_HEADERS};
+pub use ledger::{MAX_UNCOMMITTED, RunCounts};
+pub use relay::{Relay, Security};
+pub use report::Progress;
+pub use smtp::{Attempt, SmtpConnection, Timeouts};
+pub use stop::{StopHandle, StopSignal};
+pub use trial::{DryRun, dry_run, send_test_copy};
+pub use worker::{Courier, Edition, Job, Route, Shared, Step};
+
+use crate::config::{Config, Secrets};
+use crate::content::Comparison;
+use crate::exit::ExitStatus;
+use crate::mailer::Outbox;
+use crate::store::{
+    DeliveryResult, IssueCreated, LedgerCounts, Outcome, Status, Store, StoredIssue,
+};
+use crate::tokens::Tokens;
+use ledger::{Ledger, Tally};
+use pace::Pace;
+use plan::Plan;
+use report::Reporter;
+
+/// How a send runs. [`SendOptions::new`] gives the production defaults for a configuration.
+#[derive(Debug, Clone)]
+pub struct SendOptions {
+    pub progress: Progress,
+    /// Stops the run gracefully (SIGINT/SIGTERM in the CLI).
+    pub stop: StopSignal,
+    /// The clock: ledger times and retry times. Messages carry the issue's creation time instead.
+    pub clock: fn() -> DateTime<Utc>,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+    /// Consecutive connection failures after which the relay counts as down and the run pauses.
+    pub relay_down_after: u32,
+    /// First pause before reconnecting after a failure; doubles per consecutive failure.
+    pub reconnect_base: Duration,
+    /// Recipients read from the store per page.
+    pub page_size: usize,
+}
+
+impl SendOptions {
+    pub fn new(config: &Config) -> SendOptions {
+        SendOptions {
+            progress: Progress::Quiet,
+            stop: StopSignal::never(),
+            clock: crate::clock::now,
+            retry: RetryPolicy::new(config.max_attempts),
+            timeouts: Timeouts::default(),
+            relay_down_after: 6,
+            reconnect_base: Duration::from_millis(200),
+            page_size: 256,
+        }
+    }
+}
+
+/// What a send did.
+#[derive(Debug, Clone)]
+pub enum SendReport {
+    /// No issue this week: nothing new was published. Nothing was created.
+    NothingNew { key: String, message: String },
+    /// The week's issue was delivered by earlier runs; nothing to do.
+    AlreadyDelivered { key: String, counts: LedgerCounts },
+    /// This run went over the ledger.
+    Ran(RunSummary),
+}
+
+impl SendReport {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            SendReport::NothingNew { .. } | SendReport::AlreadyDelivered { .. } => {
+                ExitStatus::Success
+            }
+            SendReport::Ran(summary) => match summary.end {
+                RunEnd::Complete => ExitStatus::Success,
+                RunEnd::Deferred { .. } => ExitStatus::Deferred,
+                RunEnd::Interrupted => ExitStatus::Interrupted,
+                RunEnd::Halted { .. } => ExitStatus::RelayDown,
+            },
+        }
+    }
+}
+
+/// One run over an issue's ledger.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub key: String,
+    pub subject: String,
+    /// Recipients snapshotted, when this run created the issue.
+    pub created: Option<u64>,
+    /// What this run recorded.
+    pub this_run: RunCounts,
+    /// The whole ledger after the run.
+    pub ledger: LedgerCounts,
+    pub elapsed: Duration,
+    pub end: RunEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Nobody is pending or deferred: the issue is complete.
+    Complete,
+    /// Some recipients wait for a retry later than this run was willing to wait.
+    Deferred { next_retry: Option<DateTime<Utc>> },
+    /// Stopped by a signal; messages in flight were recorded.
+    Interrupted,
+    /// Paused by the run itself: relay down, relay refusing our login or sender, outbox unwritable.
+    Halted { reason: String },
+}
+
+/// The whole job, as cron or the scheduler runs it: load the content, then [`send`].
+pub async fn send_job(
+    config: &Config,
+    secrets: &Secrets,
+    as_of: DateTime<Utc>,
+    options: SendOptions,
+) -> Result<SendReport> {
+    let comparisons = crate::content::load_dir(&config.content_dir, &config.base_url)
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow!(
+                "the content is invalid; nothing was sent:\n{}",
+                lines.join("\n")
+            )
+        })?;
+    send(config, secrets, &comparisons, as_of, options).await
+}
+
+/// Creates or resumes the issue at `as_of` and delivers it to its ledger's due recipients.
+pub async fn send(
+    config: &Config,
+    secrets: &Secrets,
+    comparisons: &[Comparison],
+    as_of: DateTime<Utc>,
+    options: SendOptions,
+) -> Result<SendReport> {
+    let started = Instant::now();
+    let mut store = open_store(config).await?;
+    let (issue, created) = match plan::plan(&store, comparisons, config, as_of)? {
+        Plan::Empty { key, message } => return Ok(SendReport::NothingNew { key, message }),
+        Plan::Existing(issue) => (issue, None),
+        Plan::New(new) => {
+            let now = (options.clock)();
+            let (back, result) =
+                blocking(move || {
+                    let result = store.create_issue(&new, now);
+                    (store, result)
+                })
+                .await?;
+            store = back;
+            match result? {
+                IssueCreated::Created { issue, recipients } => {
+                    tracing::info!(
+                        "created issue {} for {recipients} confirmed subscribers",
+                        issue.key
+                    );
+                    (issue, Some(recipients))
+                }
+                IssueCreated::Exists(issue) => (issue, None),
+            }
+        }
+    };
+    if issue.completed_at.is_some() {
+        return Ok(SendReport::AlreadyDelivered {
+            counts: store.ledger_counts(issue.id)?,
+            key: issue.key,
+        });
+    }
+    let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
+    let writer = open_store(config).await?;
+    let (this_run, end) = deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
+    let reader = open_store(config).await?;
+    Ok(SendReport::Ran(RunSummary {
+        key: issue.key,
+        subject: issue.subject,
+        created,
+        this_run,
+        ledger: reader.ledger_counts(issue.id)?,
+        elapsed: started.elapsed(),
+        end,
+    }))
+}
+
+/// Everything the workers share for this issue.
+fn shared_for(
+    config: &Config,
+    secrets: &Secrets,
+    store: &mut Store,
+    issue: &StoredIssue,
+    options: &SendOptions,
+) -> Result<Shared> {
+    let edition = Edition {
+        issue_id: issue.id,
+        issue: plan::rendered(issue, config),
+        composed_at: issue.created_at,
+        tokens: Tokens::load(secrets, store)?,
+        dkim: DkimSigner::from_config(config, secrets)?,
+        sender: config.from.email.clone(),
+    };
+    let mut shared = Shared::new(
+        edition,
+        route(config, secrets, options.timeouts)?,
+        options.retry,
+        options.stop.clone(),
+    );
+    shared.pace = Pace::per_second(config.rate_limit_per_second);
+    shared.clock = options.clock;
+    shared.relay_down_after = options.relay_down_after;
+    shared.reconnect_base = options.reconnect_base;
+    shared.concurrency = config.concurrency;
+    Ok(shared)
+}
+
+/// The relay from `smtp_url`, else the outbox folder.
+pub fn route(config: &Config, secrets: &Secrets, timeouts: Timeouts) -> Result<Route> {
+    Ok(match &config.smtp_url {
+        Some(url) => Route::Smtp {
+            relay: Relay::parse(url, secrets.smtp_password.as_deref(), config.sender_domain())?,
+            timeouts,
+        },
+        None => Route::Outbox(Outbox::new(&config.outbox_dir)),
+    })
+}
+
+/// The passes over the ledger; returns what this run recorded and how it ended.
+async fn deliver(
+    mut store: Store,
+    writer: Store,
+    shared: Arc<Shared>,
+    issue: &StoredIssue,
+    options: &SendOptions,
+) -> Result<(RunCounts, RunEnd)> {
+    let clock = options.clock;
+    let tally = Arc::new(Tally::default());
+    let (ledger, ledger_thread) = Ledger::start(writer, clock, Arc::clone(&tally))?;
+    let before = store.ledger_counts(issue.id)?;
+    let reporter = Reporter::start(
+        options.progress,
+        &issue.key,
+        before.pending + before.deferred,
+        Arc::clone(&tally),
+    );
+
+    let concurrency = shared.concurrency.max(1);
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(concurrency * 4);
+    let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+    let (in_flight, mut drained) = watch::channel(0usize);
+    let in_flight = Arc::new(in_flight);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        workers.spawn(work(
+            Courier::new(Arc::clone(&shared)),
+            Arc::clone(&jobs_rx),
+            ledger.clone(),
+            Arc::clone(&in_flight),
+        ));
+    }
+
+    let mut stop = options.stop.clone();
+    let outcome: Result<()> = async {
+        loop {
+            let pass_started = clock();
+            let mut after = 0;
+            'pass: loop {
+                if stop.is_stopped() || shared.halted().is_some() {
+                    break;
+                }
+                let page = store.due_deliveries(issue.id, after, options.page_size, pass_started)?;
+                let Some(last) = page.last() else { break };
+                after = last.subscriber_id;
+                for due in page {
+                    if due.status != Status::Confirmed {
+                        ledger
+                            .record(Outcome {
+                                issue_id: issue.id,
+                                subscriber_id: due.subscriber_id,
+                                at: clock(),
+                                result: DeliveryResult::Skipped {
+                                    reason: format!(
+                                        "not sent: the subscriber is {} since the issue was created",
+                                        due.status
+                                    ),
+                                },
+                            })
+                            .await?;
+                        continue;
+                    }
+                    let job = Job {
+                        subscriber_id: due.subscriber_id,
+                        email: due.email,
+                        name: due.name,
+                        attempts: due.attempts,
+                    };
+                    in_flight.send_modify(|n| *n += 1);
+                    tokio::select! {
+                        sent = jobs_tx.send(job) => sent.map_err(|_| anyhow!("every worker stopped"))?,
+                        () = stop.stopped() => {
+                            in_flight.send_modify(|n| *n -= 1);
+                            break 'pass;
+                        }
+                    }
+                }
+            }
+            // Every job of this pass is recorded before the next pass reads the ledger again: otherwise a
+            // message in flight would still look pending and go out twice.
+            let _ = drained.wait_for(|n| *n == 0).await;
+            ledger.flush().await?;
+            if stop.is_stopped() || shared.halted().is_some() {
+                return Ok(());
+            }
+            let Some(next) = store.next_retry(issue.id)? else {
+                return Ok(());
+            };
+            let wait = (next - clock()).to_std().unwrap_or(Duration::ZERO);
+            if wait > options.retry.wait_in_run {
+                return Ok(());
+            }
+            tracing::info!("waiting {wait:?} for deferred recipients to come due");
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.stopped() => return Ok(()),
+            }
+        }
+    }
+    .await;
+
+    drop(jobs_tx);
+    while workers.join_next().await.is_some() {}
+    drop(ledger);
+    let recorded = ledger_thread.join();
+    reporter.finish().await;
+    outcome?;
+    recorded?;
+
+    let end = if let Some(reason) = shared.halted() {
+        RunEnd::Halted { reason }
+    } else if stop.is_stopped() {
+        RunEnd::Interrupted
+    } else if store.complete_issue(issue.id, clock())? {
+        RunEnd::Complete
+    } else {
+        RunEnd::Deferred {
+            next_retry: store.next_retry(issue.id)?,
+        }
+    };
+    Ok((tally.counts(), end))
+}
+
+/// One worker: take a job, deliver it, record it, until the channel closes. Once the run stops or halts, jobs
+/// still queued are dropped unrecorded: they stay due in the ledger.
+async fn work(
+    mut courier: Courier,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    ledger: Ledger,
+    in_flight: Arc<watch::Sender<usize>>,
+) {
+    loop {
+        let job = jobs.lock().await.recv().await;
+        let Some(job) = job else { break };
+        let shared = courier.shared();
+        if !(shared.stop.is_stopped() || shared.halted().is_some())
+            && let Step::Done(outcome) = courier.deliver(&job).await
+            && let Err(e) = ledger.record(outcome).await
+        {
+            shared.halt(format!("{e:#}"));
+        }
+        in_flight.send_modify(|n| *n -= 1);
+    }
+    courier.finish().await;
+}
+
+async fn open_store(config: &Config) -> Result<Store> {
+    let path = config.database.clone();
+    blocking(move || Store::open(&path)).await?
+}
+
+/// Runs store work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("a store task failed")
+}

@@ -1,0 +1,192 @@
+//! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials, with lettre's URL
+//! conventions (`smtp://` plain on 25, `?tls=required|opportunistic` STARTTLS on 587, `smtps://` implicit TLS on
+//! 465, a path as the EHLO name). The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
+
+use std::fmt;
+
+use anyhow::{Result, bail};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
+
+use crate::mailer::{redact, smtp_user};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// No TLS (a relay on localhost or a private network).
+    Plain,
+    /// STARTTLS after the greeting; `required` refuses to go on without it.
+    StartTls { required: bool },
+    /// TLS from the first byte (SMTPS, RFC 8314).
+    Tls,
+}
+
+/// A parsed `smtp_url`.
+#[derive(Clone)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// Name sent in EHLO.
+    pub hello: ClientId,
+    pub credentials: Option<Credentials>,
+    /// The URL without any password, for messages.
+    pub display: String,
+}
+
+impl fmt::Debug for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Relay")
+            .field("url", &self.display)
+            .field("security", &self.security)
+            .field("credentials", &self.credentials.is_some())
+            .finish()
+    }
+}
+
+impl fmt::Display for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl Relay {
+    /// Parses `url`; `password` (from the environment) wins over one written in the URL. `hello` is the EHLO name
+    /// unless the URL's path names one.
+    pub fn parse(url: &str, password: Option<&str>, hello: &str) -> Result<Relay> {
+        let display = redact(url);
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| anyhow::anyhow!("smtp_url {display}: expected smtp://host or smtps://host"))?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => (Some(userinfo), hostport),
+            None => (None, authority),
+        };
+        let tls = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("tls="));
+        let (security, default_port) = match (scheme, tls) {
+            ("smtp", None) => (Security::Plain, 25),
+            ("smtp", Some("required")) => (Security::StartTls { required: true }, 587),
+            ("smtp", Some("opportunistic")) => (Security::StartTls { required: false }, 587),
+            ("smtps", _) => (Security::Tls, 465),
+            _ => bail!(
+                "smtp_url {display}: use smtp://host[:port] (add ?tls=required for STARTTLS) or smtps://host[:port]"
+            ),
+        };
+        let (host, port) = split_host_port(hostport)
+            .ok_or_else(|| anyhow::anyhow!("smtp_url {display}: {hostport:?} is not host[:port]"))?;
+        let port = port.unwrap_or(default_port);
+        let url_password = userinfo
+            .and_then(|u| u.split_once(':'))
+            .map(|(_, p)| percent_decode(p));
+        let password = password.map(str::to_string).or(url_password);
+        let credentials = match (userinfo.and_then(|_| smtp_user(url)), password) {
+            (Some(user), Some(password)) => Some(Credentials::new(user, password)),
+            (None, Some(password)) => Some(Credentials::new(String::new(), password)),
+            (Some(user), None) => bail!(
+                "smtp_url {display} names the user {user:?} but VERDICTS_SMTP_PASSWORD is not set"
+            ),
+            (None, None) => None,
+        };
+        let path = path.trim_matches('/');
+        let hello = ClientId::Domain(if path.is_empty() { hello } else { path }.to_string());
+        Ok(Relay {
+            host,
+            port,
+            security,
+            hello,
+            credentials,
+            display,
+        })
+    }
+}
+
+/// `host`, `host:25`, `[::1]:25`.
+fn split_host_port(hostport: &str) -> Option<(String, Option<u16>)> {
+    if let Some(rest) = hostport.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        return Some((host.to_string(), port));
+    }
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port.parse().ok()?)),
+        None => (hostport, None),
+    };
+    (!host.is_empty()).then(|| (host.to_string(), port))
+}
+
+fn percent_decode(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Relay, Security};
+
+    #[test]
+    fn schemes_and_tls_modes_pick_lettres_default_ports() {
+        let cases = [
+            ("smtp://relay", Security::Plain, 25),
+            ("smtp://relay?tls=required", Security::StartTls { required: true }, 587),
+            ("smtp://relay:2525?tls=opportunistic", Security::StartTls { required: false }, 2525),
+            ("smtps://relay", Security::Tls, 465),
+        ];
+        for (url, security, port) in cases {
+            let relay = Relay::parse(url, None, "x.org").unwrap();
+            assert_eq!((relay.security, relay.port), (security, port), "{url}");
+            assert_eq!(relay.host, "relay");
+        }
+    }
+
+    #[test]
+    fn the_environment_password_wins_and_never_shows() {
+        let relay = Relay::parse("smtps://me%40x.org:inurl@smtp.x.org", Some("fromenv"), "x.org").unwrap();
+        assert!(
+            relay.credentials
+                == Some(lettre::transport::smtp::authentication::Credentials::new(
+                    "me@x.org".into(),
+                    "fromenv".into()
+                ))
+        );
+        assert!(!format!("{relay:?}").contains("fromenv"));
+        assert_eq!(relay.display, "smtps://me%40x.org:***@smtp.x.org");
+        assert!(!relay.to_string().contains("inurl"));
+    }
+
+    #[test]
+    fn a_user_without_a_password_is_refused_with_advice() {
+        let err = Relay::parse("smtp://me@relay", None, "x.org").unwrap_err();
+        assert!(err.to_string().contains("VERDICTS_SMTP_PASSWORD"), "{err}");
+    }
+
+    #[test]
+    fn ipv6_hosts_and_hello_paths_parse() {
+        let relay = Relay::parse("smtp://[::1]:2525/mx.example.org", None, "x.org").unwrap();
+        assert_eq!((relay.host.as_str(), relay.port), ("::1", 2525));
+        assert_eq!(
+            relay.hello,
+            lettre::transport::smtp::extension::ClientId::Domain("mx.example.org".into())
+        );
+    }
+}

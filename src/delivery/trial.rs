@@ -1,0 +1,147 @@
+//! Trying a send without sending it: `--dry-run` renders the issue and counts its recipients, `--to ADDR`
+//! sends one copy to one address. Neither creates the issue nor touches the ledger.
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+
+use super::plan::{self, Plan};
+use super::smtp::{Attempt, SmtpConnection, Timeouts};
+use super::worker::{Edition, Job};
+use super::{DkimSigner, Route, route};
+use crate::config::{Config, Secrets};
+use crate::content::Comparison;
+use crate::digest::RenderedIssue;
+use crate::email_address::SubscriberEmail;
+use crate::store::{Status, Store};
+use crate::tokens::Tokens;
+
+/// What `--dry-run` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DryRun {
+    NothingNew {
+        key: String,
+        message: String,
+    },
+    Ready {
+        key: String,
+        subject: String,
+        comparisons: usize,
+        /// The issue exists already (a send resumes it) rather than being created by the next send.
+        stored: bool,
+        /// Recipients a send would deliver to now.
+        recipients: u64,
+        /// Size of one subscriber's message, as sent (DKIM signature included when configured).
+        message_bytes: usize,
+        dkim: bool,
+    },
+}
+
+/// Renders the issue a send at `as_of` would deliver and counts its recipients; writes nothing.
+pub fn dry_run(
+    config: &Config,
+    secrets: &Secrets,
+    comparisons: &[Comparison],
+    as_of: DateTime<Utc>,
+) -> Result<DryRun> {
+    let store = Store::open(&config.database)?;
+    let dkim = DkimSigner::from_config(config, secrets)?;
+    let (issue, stored, recipients, composed_at, count) = match plan::plan(&store, comparisons, config, as_of)? {
+        Plan::Empty { key, message } => return Ok(DryRun::NothingNew { key, message }),
+        Plan::Existing(issue) => {
+            let counts = store.ledger_counts(issue.id)?;
+            let rendered = plan::rendered(&issue, config);
+            let due = if issue.completed_at.is_some() {
+                0
+            } else {
+                counts.pending + counts.deferred
+            };
+            (rendered, true, due, issue.created_at, issue.comparisons.len())
+        }
+        Plan::New(new) => {
+            let confirmed = store
+                .count_by_status()?
+                .into_iter()
+                .find(|(status, _)| *status == Status::Confirmed)
+                .map_or(0, |(_, n)| n);
+            (plan::rendered_new(&new, config), false, confirmed, as_of, new.comparisons.len())
+        }
+    };
+    let edition = Edition {
+        issue_id: 0,
+        issue: issue.clone(),
+        composed_at,
+        tokens: Tokens::new(b"dry run: no real links".to_vec(), Vec::new()),
+        dkim,
+        sender: config.from.email.clone(),
+    };
+    let sample = edition.build(&sample_job(crate::preview::SAMPLE_ADDRESS))?;
+    Ok(DryRun::Ready {
+        key: issue.key.clone(),
+        subject: issue.subject.clone(),
+        comparisons: count,
+        stored,
+        recipients,
+        message_bytes: sample.raw.len(),
+        dkim: edition.dkim.is_some(),
+    })
+}
+
+/// Sends one copy of the issue a send at `as_of` would deliver to `to`, over the configured relay (or into the
+/// outbox). Returns what the relay said.
+pub async fn send_test_copy(
+    config: &Config,
+    secrets: &Secrets,
+    comparisons: &[Comparison],
+    as_of: DateTime<Utc>,
+    to: &str,
+    timeouts: Timeouts,
+) -> Result<String> {
+    let address = SubscriberEmail::parse(to).with_context(|| format!("--to {to}"))?;
+    let mut store = Store::open(&config.database)?;
+    let (issue, composed_at): (RenderedIssue, _) =
+        match plan::plan(&store, comparisons, config, as_of)? {
+            Plan::Empty { message, .. } => bail!("no test copy sent: {message}"),
+            Plan::Existing(issue) => (plan::rendered(&issue, config), issue.created_at),
+            Plan::New(new) => (plan::rendered_new(&new, config), as_of),
+        };
+    let edition = Edition {
+        issue_id: 0,
+        issue,
+        composed_at,
+        tokens: Tokens::load(secrets, &mut store)?,
+        dkim: DkimSigner::from_config(config, secrets)?,
+        sender: config.from.email.clone(),
+    };
+    let built = edition.build(&sample_job(address.as_str()))?;
+    match route(config, secrets, timeouts)? {
+        Route::Outbox(outbox) => {
+            let path = outbox.deliver(&built.message_id, &built.raw)?;
+            Ok(format!("written to {}", path.display()))
+        }
+        Route::Smtp { relay, timeouts } => {
+            let mut connection = SmtpConnection::open(&relay, timeouts).await?;
+            let attempt = connection
+                .send(&edition.sender, &built.to, &built.raw)
+                .await;
+            connection.quit().await;
+            match attempt {
+                Attempt::Sent { reply } => Ok(format!("{relay} accepted it: {reply}")),
+                Attempt::Refused { stage, reply, .. } => {
+                    bail!("{relay} refused the test copy at {stage}: {reply}")
+                }
+                Attempt::Lost { error } => bail!("the connection to {relay} broke: {error}"),
+                Attempt::Unsendable { reason } => bail!("{reason}"),
+            }
+        }
+    }
+}
+
+/// A test copy goes to subscriber id 0, which no subscriber has: its unsubscribe link changes nothing.
+fn sample_job(email: &str) -> Job {
+    Job {
+        subscriber_id: 0,
+        email: email.to_string(),
+        name: None,
+        attempts: 0,
+    }
+}

@@ -1,0 +1,119 @@
+//! `verdicts send` and `verdicts status` as the operator runs them: signals, dry runs, test copies, status.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::crash::verdicts;
+use super::{AS_OF, Fixture, KEY};
+use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_and_records_the_messages_in_flight_and_exits_resumable() {
+    const N: usize = 400;
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
+    let server = SmtpServer::start(slow).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(N);
+    let child = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for_messages(20, Duration::from_secs(120)).await;
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+
+    assert_eq!(output.status.code(), Some(130));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    let delivered = server.messages().len();
+    assert!(delivered < N, "stopped early: {delivered}");
+    let sent = fixture.ledger().iter().filter(|r| r.state == "sent").count();
+    assert_eq!(sent, delivered, "every message the relay took is recorded");
+
+    server.set_script(Script::accept_all());
+    let resumed = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0));
+    assert_eq!(server.messages().len(), N, "nobody twice, nobody skipped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_lists_the_issue_with_its_counts_by_state() {
+    let server = SmtpServer::start(
+        Script::accept_all().rule(
+            Rule::at(Stage::Rcpt)
+                .for_recipient(&super::address(1))
+                .reply("550 5.1.1 unknown"),
+        ),
+    )
+    .await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(3);
+    let sent = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(sent.status.code(), Some(0));
+    let summary = String::from_utf8_lossy(&sent.stdout);
+    assert!(summary.contains("2 sent, 0 deferred, 1 failed"), "{summary}");
+    assert!(summary.contains("messages/s"), "{summary}");
+
+    let status = verdicts(&fixture, &server.url()).arg("status").output().unwrap();
+
+    assert_eq!(status.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&status.stdout);
+    let line = table.lines().find(|l| l.starts_with(KEY)).expect(&table);
+    let numbers: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&numbers[3..7], ["2", "0", "1", "0"], "{table}");
+    assert!(line.contains("delivered"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_counts_without_creating_or_sending_anything() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(5);
+
+    let output = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF, "--dry-run"])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(KEY) && stdout.contains("5 recipient(s)"), "{stdout}");
+    assert!(fixture.store().delivery_counts().unwrap().is_empty());
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_copy_goes_to_one_address_and_touches_no_ledger() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(5);
+
+    let output = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF, "--to", "editor@example.com"])
+        .output()
+        .unwrap();
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].rcpt_to, ["editor@example.com"]);
+    assert_eq!(messages[0].header("X-Verdicts-Issue").as_deref(), Some(KEY));
+    assert!(fixture.store().delivery_counts().unwrap().is_empty());
+}
