@@ -66,8 +66,21 @@ impl LeaseGuard {
         let mut store = Store::open(database)?;
         let now = crate::clock::now();
         match store.try_acquire_lease(name, owner, chrono_ttl, now)? {
-            LeaseOutcome::HeldBy { owner, expires_at } => {
-                return Ok(Acquire::HeldBy { owner, expires_at });
+            LeaseOutcome::HeldBy {
+                owner: holder,
+                expires_at,
+            } => {
+                let dead = holder_is_dead_here(&holder);
+                if !(dead && store.take_over_lease(name, &holder, owner, chrono_ttl, now)?) {
+                    return Ok(Acquire::HeldBy {
+                        owner: holder,
+                        expires_at,
+                    });
+                }
+                tracing::warn!(
+                    lease = name,
+                    "took the lease over from {holder}, a process on this host that no longer runs"
+                );
             }
             LeaseOutcome::Acquired => {}
         }
@@ -195,6 +208,24 @@ pub fn owner_id() -> String {
     rand::fill(&mut random[..]);
     let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}:{}:{random}", hostname(), std::process::id())
+}
+
+/// True when `owner` (an [`owner_id`]) names a process on this host that has exited, so its
+/// lease need not be waited out. Only where `/proc` shows processes; elsewhere nobody is
+/// presumed dead. A reused pid errs on the safe side (the lease is then waited out).
+fn holder_is_dead_here(owner: &str) -> bool {
+    let mut parts = owner.rsplitn(3, ':');
+    let (Some(_random), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    let proc = std::path::Path::new("/proc");
+    host == hostname()
+        && pid != std::process::id()
+        && proc.join("self").exists()
+        && !proc.join(pid.to_string()).exists()
 }
 
 fn hostname() -> String {

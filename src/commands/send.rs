@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::{SendArgs, parse_as_of};
 use crate::config::{Config, Secrets};
-use crate::delivery::{self, DryRun, Progress, SendOptions, SendReport, StopSignal};
+use crate::delivery::{self, DryRun, Exclusive, Progress, SendOptions, SendReport, StopSignal};
 use crate::exit::ExitStatus;
 
 pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
@@ -39,7 +39,17 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             println!("test copy sent to {to} (no ledger touched): {reply}");
             return Ok(ExitStatus::Success);
         }
-        let report = delivery::send(config, &secrets, &comparisons, as_of, options).await?;
+        let report =
+            match delivery::send_exclusive(config, &secrets, &comparisons, as_of, options).await? {
+                Exclusive::Ran(report) => report,
+                Exclusive::LeaseHeld { owner, expires_at } => {
+                    eprintln!(
+                        "another sender ({owner}) is delivering; its lease runs until {expires_at} unless renewed. \
+                         Nothing was done: run `verdicts status` to follow it, or run send again later."
+                    );
+                    return Ok(ExitStatus::LeaseHeld);
+                }
+            };
         match &report {
             SendReport::NothingNew { key, message } => {
                 println!("issue {key}: nothing to send, nothing created: {message}");

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::config::{Config, Secrets};
+use crate::delivery::StopSignal;
 use crate::exit::ExitStatus;
 use crate::web::{self, AppState, Clock};
 
@@ -20,7 +21,8 @@ pub fn run(config: &Config, args: ServeArgs) -> Result<ExitStatus> {
 }
 
 async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
-    let state = AppState::from_config(config.clone(), &Secrets::from_env(), Clock::system())?;
+    let secrets = Secrets::from_env();
+    let state = AppState::from_config(config.clone(), &secrets, Clock::system())?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {} (the `listen` setting)", config.listen))?;
@@ -40,17 +42,55 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
         ),
     }
 
-    // ---- The weekly scheduler starts here (schedule/lease engineer) ------------------------------------------
-    // Unless `args.no_schedule`, spawn the scheduler task on this runtime, give it its own clone of `config`,
-    // and stop it after `web::serve` below returns.
-    if args.no_schedule {
+    let (stop_handle, stop) = StopSignal::new();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop_handle.stop();
+    });
+    let scheduler = if args.no_schedule {
         tracing::info!("--no-schedule: this instance sends no issues");
-    }
-    // ------------------------------------------------------------------------------------------------------------
+        None
+    } else {
+        let schedule = crate::schedule::Schedule::parse(&config.schedule, config.timezone)?;
+        if let Some(next) = schedule.next_after(crate::clock::now()) {
+            tracing::info!(
+                "the weekly issue goes out on schedule {:?} ({}); next at {}",
+                config.schedule,
+                config.timezone,
+                next.with_timezone(&config.timezone)
+            );
+        }
+        // Its own thread and runtime: a send never competes with page requests for the runtime,
+        // and a slow page never holds up a send.
+        let (config, secrets, stop) = (config.clone(), secrets.clone(), stop.clone());
+        Some(
+            std::thread::Builder::new()
+                .name("scheduler".into())
+                .spawn(move || -> Result<()> {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?
+                        .block_on(crate::schedule::job::run_until_stopped(
+                            config, secrets, stop,
+                        ))
+                })
+                .context("starting the scheduler thread")?,
+        )
+    };
 
-    web::serve(listener, web::router(state.clone()), shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let mut web_stop = stop.clone();
+    web::serve(listener, web::router(state.clone()), async move {
+        web_stop.stopped().await
+    })
+    .await
+    .context("serving HTTP")?;
+    if let Some(scheduler) = scheduler {
+        match tokio::task::spawn_blocking(move || scheduler.join()).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::error!("the scheduler stopped: {error:#}"),
+            _ => tracing::error!("the scheduler thread failed"),
+        }
+    }
     let unfinished = state.finish_background(MAIL_DRAIN_TIMEOUT).await;
     if unfinished > 0 {
         tracing::warn!(

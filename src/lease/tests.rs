@@ -89,3 +89,38 @@ fn owner_ids_name_the_host_and_process_and_differ_between_runs() {
     assert_eq!(parts.len(), 3, "{a}");
     assert_eq!(parts[1], std::process::id().to_string());
 }
+
+#[test]
+fn a_lease_left_by_a_process_that_died_on_this_host_is_taken_over_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("verdicts.db");
+    let ttl = Duration::from_secs(600);
+    let here = super::hostname();
+    let mut store = Store::open(&path).unwrap();
+    let now = crate::clock::now();
+    let dead = format!("{here}:4294967:dead");
+    assert_eq!(
+        store
+            .try_acquire_lease("send", &dead, chrono::Duration::minutes(10), now)
+            .unwrap(),
+        LeaseOutcome::Acquired
+    );
+    let Acquire::Acquired(guard) = LeaseGuard::acquire(&path, "send", ttl).unwrap() else {
+        panic!("the dead holder's lease is taken over");
+    };
+    drop(guard);
+
+    for alive in [
+        "other-host:4294967:beef".to_string(),
+        format!("{here}:{}:live", std::process::id()),
+    ] {
+        store
+            .try_acquire_lease("send", &alive, chrono::Duration::minutes(10), now)
+            .unwrap();
+        match LeaseGuard::acquire(&path, "send", ttl).unwrap() {
+            Acquire::HeldBy { owner, .. } => assert_eq!(owner, alive),
+            Acquire::Acquired(_) => panic!("{alive} may still be running: its lease is kept"),
+        }
+        store.release_lease("send", &alive).unwrap();
+    }
+}

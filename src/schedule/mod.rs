@@ -9,6 +9,7 @@
 
 mod catch_up;
 mod crontab;
+pub mod job;
 mod runner;
 #[cfg(test)]
 mod tests;

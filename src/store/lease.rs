@@ -52,6 +52,25 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Takes the lease over from `from`, a holder known to be dead, for `owner` until `now + ttl`.
+    /// False when `from` no longer holds it (it was released or taken meanwhile).
+    pub fn take_over_lease(
+        &mut self,
+        name: &str,
+        from: &str,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.write_transaction()?;
+        let taken = tx.execute(
+            "UPDATE leases SET owner = ?3, expires_at = ?4 WHERE name = ?1 AND owner = ?2",
+            params![name, from, owner, ts(now + ttl)],
+        )?;
+        tx.commit()?;
+        Ok(taken == 1)
+    }
+
     /// Extends `owner`'s lease to `now + ttl`. False when it is no longer `owner`'s (released, or taken over
     /// after it expired): the holder must stop the work the lease protects.
     pub fn renew_lease(

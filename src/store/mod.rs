@@ -23,11 +23,11 @@ mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use import::{ImportRow, ImportSummary};
-pub use lease::LeaseOutcome;
 pub use issues::{
-    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts, NewIssue, Outcome,
-    StoredIssue,
+    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts,
+    NewIssue, Outcome, StoredIssue,
 };
+pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{
