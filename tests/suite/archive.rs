@@ -104,7 +104,7 @@ fn store_with_issues(dir: &Path) -> (Config, RenderedIssue) {
 }
 
 /// The feed as Python's XML parser reads it, as JSON.
-fn parse_feed(path: &Path) -> Value {
+pub fn parse_feed(path: &Path) -> Value {
     const SCRIPT: &str = r#"
 import json, sys, xml.etree.ElementTree as ET
 from datetime import datetime

@@ -7,6 +7,7 @@ mod check;
 mod delivery;
 mod email_quality;
 mod hostile_content;
+mod operate;
 mod preview;
 mod scheduler;
 mod smtp_server;

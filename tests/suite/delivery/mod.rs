@@ -3,7 +3,7 @@
 //! in a temporary folder and sends the sample content's week (`--as-of 2026-11-22`).
 
 mod cli;
-mod crash;
+pub mod crash;
 mod dkim;
 mod faults;
 mod happy;

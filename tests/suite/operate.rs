@@ -1,0 +1,202 @@
+//! Running it for real: two `verdicts send` processes at once share one ledger through the
+//! lease, and `verdicts serve` sends the issue itself at the scheduled second, once, then shows
+//! it in the archive (in Chromium) and in a feed an XML parser accepts as Atom.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, SecondsFormat, Timelike, Utc};
+
+use crate::delivery::{AS_OF, Fixture, address};
+use crate::support::chromium::Browser;
+use crate::support::smtp::{Received, Rule, Script, SmtpServer, Stage};
+
+/// How many messages went to each recipient.
+fn per_recipient(messages: &[Received]) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for message in messages {
+        for to in &message.rcpt_to {
+            *counts.entry(to.clone()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_senders_at_once_deliver_one_copy_each_and_one_reports_the_lease_held() {
+    const N: usize = 300;
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(15)));
+    let server = SmtpServer::start(slow).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(N);
+    let start = || {
+        crate::delivery::crash::verdicts(&fixture, &server.url())
+            .args(["send", "--as-of", AS_OF])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (start(), start());
+    let outputs = [first, second].map(|child| child.wait_with_output().unwrap());
+
+    let codes: Vec<i32> = outputs.iter().map(|o| o.status.code().unwrap()).collect();
+    let held: Vec<_> = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(6))
+        .collect();
+    let sent: Vec<_> = outputs
+        .iter()
+        .filter(|o| o.status.code() == Some(0))
+        .collect();
+    assert_eq!((held.len(), sent.len()), (1, 1), "exit codes {codes:?}");
+    let stderr = String::from_utf8_lossy(&held[0].stderr);
+    assert!(stderr.contains("another sender"), "{stderr}");
+
+    let counts = per_recipient(&server.messages());
+    assert_eq!(counts.len(), N, "every subscriber got the issue");
+    for i in 0..N {
+        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
+    }
+    let again = crate::delivery::crash::verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(server.messages().len(), N, "a third send sends nothing");
+}
+
+/// `verdicts serve` as a real process; killed when dropped.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn comparison_published_at(published: DateTime<Utc>) -> (String, String) {
+    let text = include_str!("../fixtures/content/2026-11-16-alpha-vs-beta.md").replace(
+        "2026-11-16T09:00:00Z",
+        &published.to_rfc3339_opts(SecondsFormat::Secs, true),
+    );
+    (
+        format!("{}-alpha-vs-beta.md", published.format("%Y-%m-%d")),
+        text,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let now = weekly_verdicts::clock::now();
+    let fire = (now + Span::seconds(6)).with_nanosecond(0).unwrap();
+    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(3);
+    let content = tempfile::tempdir().unwrap();
+    let (name, text) = comparison_published_at(now - Span::hours(1));
+    std::fs::write(content.path().join(name), text).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .arg("serve")
+        .current_dir(fixture.dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_DATABASE", fixture.db())
+        .env("VERDICTS_SMTP_URL", server.url())
+        .env("VERDICTS_CONTENT_DIR", content.path())
+        .env("VERDICTS_LISTEN", "127.0.0.1:0")
+        .env("VERDICTS_SCHEDULE", &schedule)
+        .env("VERDICTS_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve logs its address").unwrap();
+        if let Some(rest) = line.split("serving the subscribe page on ").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let served = Served { child, base };
+
+    let messages = server.wait_for_messages(3, Duration::from_secs(60)).await;
+    assert_eq!(
+        messages.len(),
+        3,
+        "the scheduled send reached every subscriber"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let counts = per_recipient(&server.messages());
+    assert_eq!(
+        counts.values().copied().collect::<Vec<_>>(),
+        [1, 1, 1],
+        "{counts:?}"
+    );
+    let key = messages[0].header("X-Verdicts-Issue").unwrap();
+
+    let index = reqwest::get(format!("{}/archive", served.base))
+        .await
+        .unwrap();
+    assert_eq!(index.status(), 200);
+    let index = index.text().await.unwrap();
+    assert!(
+        index.contains(&key) || index.contains("Alpha vs Beta"),
+        "{index}"
+    );
+
+    let mut browser = Browser::launch().await;
+    browser
+        .navigate(&format!("{}/archive/{key}", served.base))
+        .await;
+    let visible = browser
+        .eval(
+            "(() => { const hits = [...document.querySelectorAll('a, h2, div, td')]\
+               .filter(e => e.textContent.trim() === 'Alpha vs Beta' || e.textContent.trim() === 'Alpha' || e.textContent.trim() === 'Beta');\
+             return hits.filter(e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);\
+               return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; })\
+               .map(e => e.textContent.trim()); })()",
+        )
+        .await;
+    let visible: Vec<String> = serde_json::from_value(visible).unwrap();
+    for text in ["Alpha vs Beta", "Alpha", "Beta"] {
+        assert!(
+            visible.iter().any(|v| v == text),
+            "{text} visible in {visible:?}"
+        );
+    }
+    let page = browser.eval("document.documentElement.outerHTML").await;
+    assert!(
+        !page.as_str().unwrap().contains("/unsubscribe/"),
+        "the archive copy carries nobody's personal unsubscribe link"
+    );
+
+    let feed = reqwest::get(format!("{}/archive/feed.xml", served.base))
+        .await
+        .unwrap();
+    assert!(
+        feed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let file = content.path().join("feed.xml");
+    std::fs::write(&file, feed.bytes().await.unwrap()).unwrap();
+    let parsed = crate::archive::parse_feed(&file);
+    assert_eq!(parsed["root"], "{http://www.w3.org/2005/Atom}feed");
+    assert_eq!(parsed["entries"].as_array().unwrap().len(), 1, "{parsed}");
+    let link = parsed["entries"][0]["links"][0][2].as_str().unwrap();
+    assert!(link.ends_with(&format!("/archive/{key}")), "{link}");
+}
