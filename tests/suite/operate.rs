@@ -200,3 +200,51 @@ async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
     let link = parsed["entries"][0]["links"][0][2].as_str().unwrap();
     assert!(link.ends_with(&format!("/archive/{key}")), "{link}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_while_a_digest_is_being_sent_neither_blocks_nor_breaks_the_send() {
+    const N: usize = 400;
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(15)));
+    let relay = SmtpServer::start(slow).await;
+    let fixture = Fixture::new(Some(&relay.url()), &[]);
+    fixture.seed(N);
+    let db = fixture.db();
+    let app = crate::support::app::spawn_app_with(|config| config.database = db).await;
+
+    let mut send = crate::delivery::crash::verdicts(&fixture, &relay.url())
+        .args(["send", "--as-of", AS_OF])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    relay.wait_for_messages(50, Duration::from_secs(60)).await;
+    for i in 0..20 {
+        let response = app.subscribe(&format!("new{i}@example.org"), "New").await;
+        assert_eq!(response.status(), 200, "subscribe {i} during the send");
+    }
+    assert!(
+        send.try_wait().unwrap().is_none(),
+        "the subscribes happened while the send was still running"
+    );
+    let status = send.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the send finished cleanly");
+
+    let counts = per_recipient(&relay.messages());
+    assert_eq!(
+        counts.len(),
+        N,
+        "every subscriber snapshotted got the issue"
+    );
+    assert!(counts.values().all(|&n| n == 1), "no duplicates");
+    for i in 0..20 {
+        let subscriber = app
+            .subscriber(&format!("new{i}@example.org"))
+            .expect("stored");
+        assert_eq!(subscriber.status.as_str(), "pending");
+        assert!(!counts.contains_key(&format!("new{i}@example.org")));
+    }
+    assert_eq!(
+        app.mails(20).await.len(),
+        20,
+        "each got a confirmation mail"
+    );
+}
