@@ -19,7 +19,7 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
     if args.dry_run {
         return dry_run(delivery::dry_run(config, &secrets, &comparisons, as_of)?);
     }
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let options = SendOptions {
             progress: Progress::for_stderr(),
