@@ -70,11 +70,19 @@ pub fn as_send_would(
 }
 
 /// The preview of an issue already in the store: what its remaining recipients will get.
-pub fn stored(issue: &RenderedIssue, comparisons: usize, date: DateTime<Utc>) -> Result<PreviewOutcome> {
+pub fn stored(
+    issue: &RenderedIssue,
+    comparisons: usize,
+    date: DateTime<Utc>,
+) -> Result<PreviewOutcome> {
     ready(issue, comparisons, date)
 }
 
-fn ready(issue: &RenderedIssue, comparisons: usize, as_of: DateTime<Utc>) -> Result<PreviewOutcome> {
+fn ready(
+    issue: &RenderedIssue,
+    comparisons: usize,
+    as_of: DateTime<Utc>,
+) -> Result<PreviewOutcome> {
     let recipient = Recipient {
         subscriber_id: 0,
         email: SAMPLE_ADDRESS.parse()?,
@@ -114,8 +122,8 @@ pub fn nothing_new(
             latest.published.format("%Y-%m-%d"),
             latest.published_utc().with_timezone(&tz).format("%Y-%m-%d"),
         ),
-        None => format!(
-            "nothing new was published between {window}, and there is no earlier content"
-        ),
+        None => {
+            format!("nothing new was published between {window}, and there is no earlier content")
+        }
     }
 }

@@ -32,10 +32,7 @@ impl RetryPolicy {
     /// picks a point in the upper half of the exponential step ("equal jitter").
     pub fn delay(&self, failures: u32, jitter: f64) -> Duration {
         let exponent = failures.saturating_sub(1).min(30);
-        let step = self
-            .base
-            .saturating_mul(1u32 << exponent)
-            .min(self.cap);
+        let step = self.base.saturating_mul(1u32 << exponent).min(self.cap);
         step.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0)
     }
 

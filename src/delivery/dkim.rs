@@ -51,7 +51,11 @@ impl DkimSigner {
             ),
             (Some(selector), Some(key)) => {
                 let pem = read_key(key)?;
-                Ok(Some(DkimSigner::new(selector, config.sender_domain(), &pem)?))
+                Ok(Some(DkimSigner::new(
+                    selector,
+                    config.sender_domain(),
+                    &pem,
+                )?))
             }
         }
     }
@@ -63,8 +67,9 @@ impl DkimSigner {
                  `openssl rsa -in key.pem -traditional -out key.rsa.pem`"
             );
         }
-        let key = DkimSigningKey::new(pkcs1_pem, DkimSigningAlgorithm::Rsa)
-            .map_err(|e| anyhow::anyhow!("the DKIM key is not a PKCS#1 RSA private key in PEM: {e}"))?;
+        let key = DkimSigningKey::new(pkcs1_pem, DkimSigningAlgorithm::Rsa).map_err(|e| {
+            anyhow::anyhow!("the DKIM key is not a PKCS#1 RSA private key in PEM: {e}")
+        })?;
         let headers = SIGNED_HEADERS
             .iter()
             .map(|name| HeaderName::new_from_ascii_str(name))

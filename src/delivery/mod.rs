@@ -140,8 +140,8 @@ pub async fn send_job(
     as_of: DateTime<Utc>,
     options: SendOptions,
 ) -> Result<SendReport> {
-    let comparisons = crate::content::load_dir(&config.content_dir, &config.base_url)
-        .map_err(|errors| {
+    let comparisons =
+        crate::content::load_dir(&config.content_dir, &config.base_url).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow!(
                 "the content is invalid; nothing was sent:\n{}",
@@ -166,12 +166,11 @@ pub async fn send(
         Plan::Existing(issue) => (issue, None),
         Plan::New(new) => {
             let now = (options.clock)();
-            let (back, result) =
-                blocking(move || {
-                    let result = store.create_issue(&new, now);
-                    (store, result)
-                })
-                .await?;
+            let (back, result) = blocking(move || {
+                let result = store.create_issue(&new, now);
+                (store, result)
+            })
+            .await?;
             store = back;
             match result? {
                 IssueCreated::Created { issue, recipients } => {
@@ -240,7 +239,11 @@ fn shared_for(
 pub fn route(config: &Config, secrets: &Secrets, timeouts: Timeouts) -> Result<Route> {
     Ok(match &config.smtp_url {
         Some(url) => Route::Smtp {
-            relay: Relay::parse(url, secrets.smtp_password.as_deref(), config.sender_domain())?,
+            relay: Relay::parse(
+                url,
+                secrets.smtp_password.as_deref(),
+                config.sender_domain(),
+            )?,
             timeouts,
         },
         None => Route::Outbox(Outbox::new(&config.outbox_dir)),

@@ -55,18 +55,16 @@ impl Relay {
     /// unless the URL's path names one.
     pub fn parse(url: &str, password: Option<&str>, hello: &str) -> Result<Relay> {
         let display = redact(url);
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| anyhow::anyhow!("smtp_url {display}: expected smtp://host or smtps://host"))?;
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            anyhow::anyhow!("smtp_url {display}: expected smtp://host or smtps://host")
+        })?;
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((userinfo, hostport)) => (Some(userinfo), hostport),
             None => (None, authority),
         };
-        let tls = query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("tls="));
+        let tls = query.split('&').find_map(|pair| pair.strip_prefix("tls="));
         let (security, default_port) = match (scheme, tls) {
             ("smtp", None) => (Security::Plain, 25),
             ("smtp", Some("required")) => (Security::StartTls { required: true }, 587),
@@ -76,8 +74,9 @@ impl Relay {
                 "smtp_url {display}: use smtp://host[:port] (add ?tls=required for STARTTLS) or smtps://host[:port]"
             ),
         };
-        let (host, port) = split_host_port(hostport)
-            .ok_or_else(|| anyhow::anyhow!("smtp_url {display}: {hostport:?} is not host[:port]"))?;
+        let (host, port) = split_host_port(hostport).ok_or_else(|| {
+            anyhow::anyhow!("smtp_url {display}: {hostport:?} is not host[:port]")
+        })?;
         let port = port.unwrap_or(default_port);
         let url_password = userinfo
             .and_then(|u| u.split_once(':'))
@@ -128,7 +127,9 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(b);
             i += 3;
@@ -148,8 +149,16 @@ mod tests {
     fn schemes_and_tls_modes_pick_lettres_default_ports() {
         let cases = [
             ("smtp://relay", Security::Plain, 25),
-            ("smtp://relay?tls=required", Security::StartTls { required: true }, 587),
-            ("smtp://relay:2525?tls=opportunistic", Security::StartTls { required: false }, 2525),
+            (
+                "smtp://relay?tls=required",
+                Security::StartTls { required: true },
+                587,
+            ),
+            (
+                "smtp://relay:2525?tls=opportunistic",
+                Security::StartTls { required: false },
+                2525,
+            ),
             ("smtps://relay", Security::Tls, 465),
         ];
         for (url, security, port) in cases {
@@ -161,7 +170,12 @@ mod tests {
 
     #[test]
     fn the_environment_password_wins_and_never_shows() {
-        let relay = Relay::parse("smtps://me%40x.org:inurl@smtp.x.org", Some("fromenv"), "x.org").unwrap();
+        let relay = Relay::parse(
+            "smtps://me%40x.org:inurl@smtp.x.org",
+            Some("fromenv"),
+            "x.org",
+        )
+        .unwrap();
         assert!(
             relay.credentials
                 == Some(lettre::transport::smtp::authentication::Credentials::new(

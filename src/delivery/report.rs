@@ -159,7 +159,9 @@ impl fmt::Display for RunSummary {
                 f,
                 "{} recipient(s) deferred; the next attempt is due at {}: run `verdicts send` again then",
                 l.deferred,
-                next_retry.map_or("?".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                next_retry.map_or("?".to_string(), |t| t
+                    .format("%Y-%m-%d %H:%M:%S UTC")
+                    .to_string())
             ),
             RunEnd::Interrupted => write!(
                 f,

@@ -14,10 +14,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::Address;
+use lettre::transport::smtp::authentication::Mechanism;
 #[allow(deprecated)]
 use lettre::transport::smtp::client::AsyncNetworkStream;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
@@ -85,7 +85,10 @@ pub enum Attempt {
 impl Attempt {
     /// After this the connection is unusable: lost, or the relay said 421 (closing the channel).
     pub fn closes_connection(&self) -> bool {
-        matches!(self, Attempt::Lost { .. } | Attempt::Refused { code: 421, .. })
+        matches!(
+            self,
+            Attempt::Lost { .. } | Attempt::Refused { code: 421, .. }
+        )
     }
 }
 
@@ -157,9 +160,12 @@ impl SmtpConnection {
             }
         }
         // lettre keeps only the extensions it uses; ask again to learn whether the relay pipelines.
-        let ehlo = within(timeouts.connect, conn.command(Ehlo::new(relay.hello.clone())))
-            .await
-            .map_err(|e| unavailable("EHLO to", &e))?;
+        let ehlo = within(
+            timeouts.connect,
+            conn.command(Ehlo::new(relay.hello.clone())),
+        )
+        .await
+        .map_err(|e| unavailable("EHLO to", &e))?;
         let pipelining = ehlo
             .message()
             .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
@@ -200,7 +206,11 @@ impl SmtpConnection {
         let mut parameters = Vec::new();
         let (to_text, from_text): (&str, &str) = (to.as_ref(), from.as_ref());
         if !to_text.is_ascii() || !from_text.is_ascii() {
-            if !self.conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            if !self
+                .conn
+                .server_info()
+                .supports_feature(Extension::SmtpUtfEight)
+            {
                 return Attempt::Unsendable {
                     reason: format!("{to} needs SMTPUTF8, which the relay does not offer"),
                 };

@@ -45,27 +45,40 @@ pub fn dry_run(
 ) -> Result<DryRun> {
     let store = Store::open(&config.database)?;
     let dkim = DkimSigner::from_config(config, secrets)?;
-    let (issue, stored, recipients, composed_at, count) = match plan::plan(&store, comparisons, config, as_of)? {
-        Plan::Empty { key, message } => return Ok(DryRun::NothingNew { key, message }),
-        Plan::Existing(issue) => {
-            let counts = store.ledger_counts(issue.id)?;
-            let rendered = plan::rendered(&issue, config);
-            let due = if issue.completed_at.is_some() {
-                0
-            } else {
-                counts.pending + counts.deferred
-            };
-            (rendered, true, due, issue.created_at, issue.comparisons.len())
-        }
-        Plan::New(new) => {
-            let confirmed = store
-                .count_by_status()?
-                .into_iter()
-                .find(|(status, _)| *status == Status::Confirmed)
-                .map_or(0, |(_, n)| n);
-            (plan::rendered_new(&new, config), false, confirmed, as_of, new.comparisons.len())
-        }
-    };
+    let (issue, stored, recipients, composed_at, count) =
+        match plan::plan(&store, comparisons, config, as_of)? {
+            Plan::Empty { key, message } => return Ok(DryRun::NothingNew { key, message }),
+            Plan::Existing(issue) => {
+                let counts = store.ledger_counts(issue.id)?;
+                let rendered = plan::rendered(&issue, config);
+                let due = if issue.completed_at.is_some() {
+                    0
+                } else {
+                    counts.pending + counts.deferred
+                };
+                (
+                    rendered,
+                    true,
+                    due,
+                    issue.created_at,
+                    issue.comparisons.len(),
+                )
+            }
+            Plan::New(new) => {
+                let confirmed = store
+                    .count_by_status()?
+                    .into_iter()
+                    .find(|(status, _)| *status == Status::Confirmed)
+                    .map_or(0, |(_, n)| n);
+                (
+                    plan::rendered_new(&new, config),
+                    false,
+                    confirmed,
+                    as_of,
+                    new.comparisons.len(),
+                )
+            }
+        };
     let edition = Edition {
         issue_id: 0,
         issue: issue.clone(),

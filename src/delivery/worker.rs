@@ -228,9 +228,7 @@ impl Courier {
                     }
                 }
             }
-            Route::Smtp { relay, timeouts } => {
-                self.over_smtp(job, &built, relay, *timeouts).await
-            }
+            Route::Smtp { relay, timeouts } => self.over_smtp(job, &built, relay, *timeouts).await,
         }
     }
 
@@ -281,7 +279,8 @@ impl Courier {
                         return Step::Abandoned;
                     }
                     if losses >= LOSSES_PER_MESSAGE {
-                        let error = format!("connection lost {losses} times sending it; last: {error}");
+                        let error =
+                            format!("connection lost {losses} times sending it; last: {error}");
                         return self.done(job, self.temporary(job, error));
                     }
                 }

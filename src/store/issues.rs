@@ -382,9 +382,8 @@ fn issue_where(
     let Some(mut issue) = conn.query_row(&sql, [value], issue_from_row).optional()? else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare(
-        "SELECT slug, title FROM issue_comparisons WHERE issue_id = ?1 ORDER BY rowid",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT slug, title FROM issue_comparisons WHERE issue_id = ?1 ORDER BY rowid")?;
     issue.comparisons = stmt
         .query_map([issue.id], |row| {
             Ok(IssueComparison {

@@ -20,8 +20,8 @@ mod subscribers;
 
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{
-    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts, NewIssue, Outcome,
-    StoredIssue,
+    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts,
+    NewIssue, Outcome, StoredIssue,
 };
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;

@@ -13,9 +13,7 @@ fn now() -> DateTime<Utc> {
 
 fn add(store: &mut Store, address: &str, status: Status) -> u64 {
     let email = SubscriberEmail::parse(address).unwrap();
-    store
-        .add(&email, None, status, Source::Cli, now())
-        .unwrap()
+    store.add(&email, None, status, Source::Cli, now()).unwrap()
 }
 
 fn new_issue(key: &str, window_end: DateTime<Utc>, slugs: &[&str]) -> NewIssue {
@@ -114,7 +112,13 @@ fn pages_follow_the_last_id_and_skip_what_is_not_due() {
     store
         .record(
             &[
-                outcome(issue.id, ids[0], DeliveryResult::Sent { reply: "250 ok".into() }),
+                outcome(
+                    issue.id,
+                    ids[0],
+                    DeliveryResult::Sent {
+                        reply: "250 ok".into(),
+                    },
+                ),
                 outcome(
                     issue.id,
                     ids[1],
@@ -163,7 +167,10 @@ fn a_permanent_failure_bounces_the_subscriber_but_not_one_who_unsubscribed() {
         )
     };
     store.record(&[failed(ann), failed(bob)], now()).unwrap();
-    assert_eq!(store.subscriber(ann).unwrap().unwrap().status, Status::Bounced);
+    assert_eq!(
+        store.subscriber(ann).unwrap().unwrap().status,
+        Status::Bounced
+    );
     assert_eq!(
         store.subscriber(bob).unwrap().unwrap().status,
         Status::Unsubscribed
@@ -197,7 +204,12 @@ fn an_unsubscribe_after_the_snapshot_shows_in_the_due_row() {
             now(),
         )
         .unwrap();
-    assert!(store.due_deliveries(issue.id, 0, 10, now()).unwrap().is_empty());
+    assert!(
+        store
+            .due_deliveries(issue.id, 0, 10, now())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -242,7 +254,11 @@ fn history_holds_the_latest_earlier_window_and_every_sent_slug() {
         .unwrap();
     let history = store.history(now() - Duration::days(1)).unwrap();
     assert_eq!(history.previous_window_end, Some(w47));
-    assert!(["a", "b", "c"].iter().all(|s| history.sent_slugs.contains(*s)));
+    assert!(
+        ["a", "b", "c"]
+            .iter()
+            .all(|s| history.sent_slugs.contains(*s))
+    );
     let status = store.delivery_counts().unwrap();
     let keys: Vec<&str> = status.iter().map(|s| s.key.as_str()).collect();
     assert_eq!(keys, ["2026-W48", "2026-W47"], "newest first");

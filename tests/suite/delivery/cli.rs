@@ -33,7 +33,11 @@ async fn sigterm_finishes_and_records_the_messages_in_flight_and_exits_resumable
     assert!(stdout.contains("interrupted"), "{stdout}");
     let delivered = server.messages().len();
     assert!(delivered < N, "stopped early: {delivered}");
-    let sent = fixture.ledger().iter().filter(|r| r.state == "sent").count();
+    let sent = fixture
+        .ledger()
+        .iter()
+        .filter(|r| r.state == "sent")
+        .count();
     assert_eq!(sent, delivered, "every message the relay took is recorded");
 
     server.set_script(Script::accept_all());
@@ -63,10 +67,16 @@ async fn status_lists_the_issue_with_its_counts_by_state() {
         .unwrap();
     assert_eq!(sent.status.code(), Some(0));
     let summary = String::from_utf8_lossy(&sent.stdout);
-    assert!(summary.contains("2 sent, 0 deferred, 1 failed"), "{summary}");
+    assert!(
+        summary.contains("2 sent, 0 deferred, 1 failed"),
+        "{summary}"
+    );
     assert!(summary.contains("messages/s"), "{summary}");
 
-    let status = verdicts(&fixture, &server.url()).arg("status").output().unwrap();
+    let status = verdicts(&fixture, &server.url())
+        .arg("status")
+        .output()
+        .unwrap();
 
     assert_eq!(status.status.code(), Some(0));
     let table = String::from_utf8_lossy(&status.stdout);
@@ -89,7 +99,10 @@ async fn a_dry_run_counts_without_creating_or_sending_anything() {
 
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains(KEY) && stdout.contains("5 recipient(s)"), "{stdout}");
+    assert!(
+        stdout.contains(KEY) && stdout.contains("5 recipient(s)"),
+        "{stdout}"
+    );
     assert!(fixture.store().delivery_counts().unwrap().is_empty());
     assert_eq!(server.connections(), 0);
 }

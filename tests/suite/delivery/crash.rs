@@ -47,7 +47,10 @@ async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_mess
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
     let at_kill = server.messages().len();
-    assert!(before_kill >= N / 3 && at_kill < N, "killed part-way: {at_kill} of {N}");
+    assert!(
+        before_kill >= N / 3 && at_kill < N,
+        "killed part-way: {at_kill} of {N}"
+    );
 
     server.set_script(Script::accept_all());
     let second = verdicts(&fixture, &server.url())
@@ -65,7 +68,9 @@ async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_mess
     let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
     for message in &messages {
         let id = message.header("Message-ID").expect("a Message-ID");
-        ids.entry(message.rcpt_to[0].clone()).or_default().insert(id);
+        ids.entry(message.rcpt_to[0].clone())
+            .or_default()
+            .insert(id);
     }
     for i in 0..N {
         let got = ids.get(&address(i)).map_or(0, HashSet::len);
@@ -77,7 +82,11 @@ async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_mess
         duplicates <= CONCURRENCY + MAX_UNCOMMITTED,
         "{duplicates} duplicates: more than could have been in flight"
     );
-    assert!(super::assert_all_final(&fixture, N).iter().all(|r| r.state == "sent"));
+    assert!(
+        super::assert_all_final(&fixture, N)
+            .iter()
+            .all(|r| r.state == "sent")
+    );
 
     let third = verdicts(&fixture, &server.url())
         .args(["send", "--as-of", AS_OF])
@@ -86,5 +95,9 @@ async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_mess
     assert_eq!(third.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&third.stdout);
     assert!(stdout.contains("already delivered"), "{stdout}");
-    assert_eq!(server.messages().len(), messages.len(), "the third send sent nothing");
+    assert_eq!(
+        server.messages().len(),
+        messages.len(),
+        "the third send sent nothing"
+    );
 }

@@ -100,7 +100,10 @@ async fn signed_messages_verify_with_dkimpy_and_fail_once_a_signed_header_change
     }
     let mut raw = message.data.clone();
     raw.extend_from_slice(b"\r\n");
-    assert!(dkimpy_verifies(&raw, &public_key), "an untouched message verifies");
+    assert!(
+        dkimpy_verifies(&raw, &public_key),
+        "an untouched message verifies"
+    );
 
     let text = String::from_utf8(raw).unwrap();
     let unsubscribe = message.header("List-Unsubscribe-Post").unwrap();
@@ -110,7 +113,10 @@ async fn signed_messages_verify_with_dkimpy_and_fail_once_a_signed_header_change
         1,
     );
     assert_ne!(tampered, text);
-    assert!(!dkimpy_verifies(tampered.as_bytes(), &public_key), "a changed header fails");
+    assert!(
+        !dkimpy_verifies(tampered.as_bytes(), &public_key),
+        "a changed header fails"
+    );
     let subject_changed = text.replacen("Subject: ", "Subject: Re: ", 1);
     assert!(!dkimpy_verifies(subject_changed.as_bytes(), &public_key));
 }

@@ -90,7 +90,11 @@ async fn a_554_after_the_data_fails_the_recipient_and_the_connection_carries_on(
     assert_eq!(fixture.row(&refused).state, "failed");
     assert_eq!(fixture.subscriber_status(&refused), Status::Bounced);
     assert_eq!(received(&server).len(), N - 1);
-    assert_eq!(server.connections(), 1, "a refusal does not cost the connection");
+    assert_eq!(
+        server.connections(),
+        1,
+        "a refusal does not cost the connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,8 +105,7 @@ async fn a_temporary_failure_that_never_ends_fails_after_max_attempts_without_a_
             .for_recipient(&stuck)
             .reply("451 4.3.0 try later"),
     );
-    let (fixture, _server, report) =
-        send_through(script, &[("VERDICTS_MAX_ATTEMPTS", "3")]).await;
+    let (fixture, _server, report) = send_through(script, &[("VERDICTS_MAX_ATTEMPTS", "3")]).await;
 
     assert_eq!(ran(&report).end, RunEnd::Complete);
     assert_all_final(&fixture, N);
@@ -154,12 +157,21 @@ async fn a_dropped_connection_reconnects_and_sends_the_message_again() {
                 .drop_connection()
                 .times(1),
         )
-        .rule(Rule::at(Stage::Rcpt).for_recipient(&address(8)).drop_connection().times(2));
+        .rule(
+            Rule::at(Stage::Rcpt)
+                .for_recipient(&address(8))
+                .drop_connection()
+                .times(2),
+        );
     let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "2")]).await;
 
     let rows = assert_all_final(&fixture, N);
     assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
-    assert_eq!(fixture.row(&address(4)).attempts, 1, "a lost line is not an attempt");
+    assert_eq!(
+        fixture.row(&address(4)).attempts,
+        1,
+        "a lost line is not an attempt"
+    );
     assert!(received(&server).values().all(|&n| n == 1));
     assert_eq!(received(&server).len(), N);
     assert!(server.connections() >= 4);
@@ -231,7 +243,12 @@ async fn a_relay_that_is_down_pauses_the_run_and_a_later_run_resumes_it() {
         other => panic!("{other:?}"),
     }
     assert!(summary.to_string().contains("run `verdicts send` again"));
-    assert!(fixture.ledger().iter().all(|r| r.state == "pending" && r.attempts == 0));
+    assert!(
+        fixture
+            .ledger()
+            .iter()
+            .all(|r| r.state == "pending" && r.attempts == 0)
+    );
 
     let server = SmtpServer::start(Script::accept_all()).await;
     let mut fixture = fixture;
@@ -243,7 +260,8 @@ async fn a_relay_that_is_down_pauses_the_run_and_a_later_run_resumes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_refusing_our_sender_pauses_the_run_instead_of_failing_everyone() {
-    let script = Script::accept_all().rule(Rule::at(Stage::Mail).reply("553 5.7.1 sender not allowed"));
+    let script =
+        Script::accept_all().rule(Rule::at(Stage::Mail).reply("553 5.7.1 sender not allowed"));
     let (fixture, _server, report) = send_through(script, &[]).await;
 
     assert_eq!(report.exit_status(), ExitStatus::RelayDown);

@@ -16,7 +16,9 @@ const N: usize = 40;
 
 /// The token in `List-Unsubscribe: <https://…/unsubscribe/TOKEN>, <mailto:…>`.
 fn unsubscribe_token(message: &Received) -> String {
-    let header = message.header("List-Unsubscribe").expect("List-Unsubscribe");
+    let header = message
+        .header("List-Unsubscribe")
+        .expect("List-Unsubscribe");
     let url = header.split(['<', '>']).nth(1).unwrap();
     url.rsplit('/').next().unwrap().to_string()
 }
@@ -57,7 +59,9 @@ async fn every_confirmed_subscriber_gets_exactly_one_message_with_their_own_unsu
     for i in 0..N {
         let message = by_recipient[&address(i)];
         let subscriber = store
-            .find_by_email(&weekly_verdicts::email_address::SubscriberEmail::parse(&address(i)).unwrap())
+            .find_by_email(
+                &weekly_verdicts::email_address::SubscriberEmail::parse(&address(i)).unwrap(),
+            )
             .unwrap()
             .unwrap();
         let token = unsubscribe_token(message);
@@ -81,7 +85,10 @@ async fn every_confirmed_subscriber_gets_exactly_one_message_with_their_own_unsu
         assert!(text.contains(&token), "the link is in the body too");
     }
     assert_all_final(&fixture, N);
-    assert!(server.connections() <= 4, "each worker reuses its connection");
+    assert!(
+        server.connections() <= 4,
+        "each worker reuses its connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +144,11 @@ async fn without_a_relay_each_subscriber_gets_one_eml_file_in_the_outbox() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(files.len(), 7, "{files:?}");
-    assert!(files.iter().all(|f| f.starts_with(KEY) && f.ends_with(".eml")));
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with(KEY) && f.ends_with(".eml"))
+    );
     let rows = assert_all_final(&fixture, 7);
     assert!(rows.iter().all(|r| r.state == "sent"));
 }

@@ -14,9 +14,14 @@ async fn the_sending_socket_has_tcp_nodelay_set() {
     let server = SmtpServer::start(Script::accept_all()).await;
     let relay = Relay::parse(&server.url(), None, "verdicts.example.org").unwrap();
 
-    let connection = SmtpConnection::open(&relay, Timeouts::default()).await.unwrap();
+    let connection = SmtpConnection::open(&relay, Timeouts::default())
+        .await
+        .unwrap();
 
-    assert!(connection.nodelay().unwrap(), "TCP_NODELAY as the kernel reports it");
+    assert!(
+        connection.nodelay().unwrap(),
+        "TCP_NODELAY as the kernel reports it"
+    );
     assert!(connection.pipelining(), "the test server offers PIPELINING");
 }
 
@@ -58,11 +63,16 @@ async fn mail_rcpt_and_data_go_out_before_any_reply_when_the_relay_pipelines() {
                 break;
             }
         }
-        write.write_all(b"250 2.0.0 queued as P1\r\n").await.unwrap();
+        write
+            .write_all(b"250 2.0.0 queued as P1\r\n")
+            .await
+            .unwrap();
         group
     });
     let relay = Relay::parse(&url, None, "verdicts.example.org").unwrap();
-    let mut connection = SmtpConnection::open(&relay, Timeouts::default()).await.unwrap();
+    let mut connection = SmtpConnection::open(&relay, Timeouts::default())
+        .await
+        .unwrap();
 
     let attempt = tokio::time::timeout(
         Duration::from_secs(20),
@@ -82,7 +92,10 @@ async fn mail_rcpt_and_data_go_out_before_any_reply_when_the_relay_pipelines() {
         }
     );
     let group = relay_side.await.unwrap();
-    assert!(group[0].starts_with("MAIL FROM:<digest@verdicts.example.org>"), "{group:?}");
+    assert!(
+        group[0].starts_with("MAIL FROM:<digest@verdicts.example.org>"),
+        "{group:?}"
+    );
     assert_eq!(group[1], "RCPT TO:<ann@example.org>");
     assert_eq!(group[2], "DATA");
 }
