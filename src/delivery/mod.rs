@@ -12,6 +12,7 @@ pub mod plan;
 mod relay;
 mod report;
 pub mod smtp;
+mod stamp;
 mod stop;
 mod trial;
 mod worker;
@@ -213,14 +214,14 @@ fn shared_for(
     issue: &StoredIssue,
     options: &SendOptions,
 ) -> Result<Shared> {
-    let edition = Edition {
-        issue_id: issue.id,
-        issue: plan::rendered(issue, config),
-        composed_at: issue.created_at,
-        tokens: Tokens::load(secrets, store)?,
-        dkim: DkimSigner::from_config(config, secrets)?,
-        sender: config.from.email.clone(),
-    };
+    let edition = Edition::new(
+        issue.id,
+        plan::rendered(issue, config),
+        issue.created_at,
+        Tokens::load(secrets, store)?,
+        DkimSigner::from_config(config, secrets)?,
+        config.from.email.clone(),
+    );
     let mut shared = Shared::new(
         edition,
         route(config, secrets, options.timeouts)?,

@@ -2,7 +2,7 @@
 //! connection (reconnecting when it breaks), and turn what happened into the ledger's [`Outcome`].
 //! [`Courier::deliver`] is the step a test can drive one message at a time.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use super::dkim::DkimSigner;
 use super::pace::Pace;
 use super::relay::Relay;
 use super::smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
+use super::stamp::{Personal, Stamp};
 use super::stop::StopSignal;
 use crate::digest::{Recipient, RenderedIssue};
 use crate::mailer::Outbox;
@@ -35,6 +36,12 @@ pub struct Edition {
     pub dkim: Option<DkimSigner>,
     /// Envelope sender (bounces go here).
     pub sender: Address,
+    /// Unsigned messages are stamped from one build rather than built one by one.
+    stamp: Option<Stamp>,
+    /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
+    /// check them all); a mismatch turns stamping off for the run.
+    stamp_checked: AtomicBool,
+    stamp_off: AtomicBool,
 }
 
 /// A built message.
@@ -45,6 +52,36 @@ pub struct Built {
 }
 
 impl Edition {
+    pub fn new(
+        issue_id: i64,
+        issue: RenderedIssue,
+        composed_at: DateTime<Utc>,
+        tokens: Tokens,
+        dkim: Option<DkimSigner>,
+        sender: Address,
+    ) -> Edition {
+        let stamp = match &dkim {
+            Some(_) => None,
+            None => {
+                let token_len = tokens.sign(Purpose::Unsubscribe, 0, composed_at).len();
+                Stamp::new(&issue, composed_at, token_len)
+                    .inspect_err(|e| tracing::warn!("building each message in full: {e:#}"))
+                    .ok()
+            }
+        };
+        Edition {
+            issue_id,
+            issue,
+            composed_at,
+            tokens,
+            dkim,
+            sender,
+            stamp,
+            stamp_checked: AtomicBool::new(false),
+            stamp_off: AtomicBool::new(false),
+        }
+    }
+
     pub fn build(&self, job: &Job) -> Result<Built> {
         let to: Address = job
             .email
@@ -59,14 +96,43 @@ impl Edition {
             name: job.name.as_deref(),
             unsubscribe_token: &token,
         };
-        let mut message = self.issue.message(&recipient, self.composed_at)?;
-        if let Some(dkim) = &self.dkim {
-            dkim.sign(&mut message);
-        }
+        let message_id = self.issue.message_id(&recipient);
+        let stamped = match &self.stamp {
+            Some(stamp) if !self.stamp_off.load(Ordering::Relaxed) => stamp.fill(&Personal {
+                recipient: &recipient,
+                message_id: &message_id,
+                unsubscribe_url: &self.issue.unsubscribe_url(&token),
+            }),
+            _ => None,
+        };
+        let check = cfg!(debug_assertions) || !self.stamp_checked.swap(true, Ordering::Relaxed);
+        let raw = match stamped {
+            Some(raw) if !check => raw,
+            stamped => {
+                let mut message = self.issue.message(&recipient, self.composed_at)?;
+                if let Some(dkim) = &self.dkim {
+                    dkim.sign(&mut message);
+                }
+                let built = message.formatted();
+                if stamped.is_some_and(|raw| raw != built) {
+                    // Debug builds (the test suite) fail the message, so a difference cannot go unnoticed.
+                    anyhow::ensure!(
+                        !cfg!(debug_assertions),
+                        "the stamped message to {} differs from lettre's build",
+                        job.email
+                    );
+                    tracing::warn!(
+                        "a stamped message differed from lettre's build; building each in full"
+                    );
+                    self.stamp_off.store(true, Ordering::Relaxed);
+                }
+                built
+            }
+        };
         Ok(Built {
-            message_id: self.issue.message_id(&recipient),
+            message_id,
             to,
-            raw: message.formatted(),
+            raw,
         })
     }
 }
