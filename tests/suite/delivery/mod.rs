@@ -8,6 +8,7 @@ mod dkim;
 mod faults;
 mod happy;
 mod socket;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
