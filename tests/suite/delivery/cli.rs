@@ -130,3 +130,31 @@ async fn a_test_copy_goes_to_one_address_and_touches_no_ledger() {
     assert_eq!(messages[0].header("X-Verdicts-Issue").as_deref(), Some(KEY));
     assert!(fixture.store().delivery_counts().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_shows_what_send_would_send_given_the_issues_already_sent() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(1);
+    let sent = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert_eq!(sent.status.code(), Some(0));
+    let out = fixture.dir.path().join("preview");
+
+    // A first issue would look back seven days and take Deepgram (18 Nov) again; the store says it went out.
+    let preview = verdicts(&fixture, &server.url())
+        .args(["preview", "--as-of", "2026-11-24", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+
+    assert_eq!(preview.status.code(), Some(0));
+    let text = std::fs::read_to_string(out.join("digest.txt")).unwrap();
+    assert!(text.contains("Grammarly"), "{text}");
+    assert!(
+        !text.contains("Deepgram"),
+        "already sent in the previous issue"
+    );
+}

@@ -11,7 +11,7 @@ use super::{AS_OF, Fixture, address};
 use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
 const N: usize = 3000;
-const CONCURRENCY: usize = 4;
+const CONCURRENCY: usize = 16;
 
 /// `verdicts send --as-of AS_OF` configured through the environment only.
 pub fn verdicts(fixture: &Fixture, smtp_url: &str) -> Command {
@@ -30,7 +30,7 @@ pub fn verdicts(fixture: &Fixture, smtp_url: &str) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_message_ids() {
     // Each message waits a little for its final reply, so the kill lands mid-way.
-    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(5)));
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
     let server = SmtpServer::start(slow).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(N);
