@@ -4,9 +4,10 @@
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
+use super::edition::Edition;
 use super::plan::{self, Plan};
 use super::smtp::{Attempt, SmtpConnection, Timeouts};
-use super::worker::{Edition, Job};
+use super::worker::Job;
 use super::{DkimSigner, Route, route};
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
