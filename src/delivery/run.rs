@@ -99,6 +99,9 @@ pub async fn deliver(
             if stop.is_stopped() || shared.halted().is_some() {
                 return Ok(());
             }
+            if shared.take_requeued() > 0 {
+                continue;
+            }
             let Some(next) = store.next_retry(issue.id)? else {
                 return Ok(());
             };
@@ -149,13 +152,21 @@ async fn work(
         let job = jobs.lock().await.recv().await;
         let Some(job) = job else { break };
         let shared = courier.shared();
-        if !(shared.stop.is_stopped() || shared.halted().is_some())
-            && let Step::Done(outcome) = courier.deliver(&job).await
+        if shared.stop.is_stopped() || shared.halted().is_some() {
+            in_flight.send_modify(|n| *n -= 1);
+            continue;
+        }
+        let step = courier.deliver(&job).await;
+        let retire = step == Step::Retire;
+        if let Step::Done(outcome) = step
             && let Err(e) = ledger.record(outcome).await
         {
             shared.halt(format!("{e:#}"));
         }
         in_flight.send_modify(|n| *n -= 1);
+        if retire {
+            break;
+        }
     }
     courier.finish().await;
 }
