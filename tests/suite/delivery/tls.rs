@@ -132,6 +132,11 @@ fn starttls_and_implicit_tls_log_in_and_deliver_and_a_bad_password_is_refused_wi
             "implicit",
             "smtps://digest%40verdicts.example.org@localhost:{port}",
         ),
+        // No tls= parameter: STARTTLS because the relay offers it (the server refuses mail without TLS).
+        (
+            "starttls",
+            "smtp://digest%40verdicts.example.org@localhost:{port}",
+        ),
     ] {
         let (mut server, port, mut events) = start(fixture.dir.path(), mode);
         let url = url.replace("{port}", &port.to_string());
