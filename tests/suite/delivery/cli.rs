@@ -3,8 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::crash::verdicts;
-use super::{AS_OF, Fixture, KEY};
+use super::{AS_OF, Fixture, KEY, verdicts};
 use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::crash::verdicts;
-use super::{AS_OF, Fixture};
+use super::{AS_OF, Fixture, verdicts};
 
 const USER: &str = "digest@verdicts.example.org";
 const PASSWORD: &str = "s3cret-for-the-test";
