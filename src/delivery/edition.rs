@@ -29,6 +29,8 @@ pub struct Edition {
     /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
     /// check them all); a mismatch turns stamping off for the run.
     stamp_checked: AtomicBool,
+    /// The stand-in has no display name: the first recipient with one is checked too.
+    stamp_checked_named: AtomicBool,
     stamp_off: AtomicBool,
 }
 
@@ -66,6 +68,7 @@ impl Edition {
             sender,
             stamp,
             stamp_checked: AtomicBool::new(false),
+            stamp_checked_named: AtomicBool::new(false),
             stamp_off: AtomicBool::new(false),
         }
     }
@@ -93,7 +96,9 @@ impl Edition {
             }),
             _ => None,
         };
-        let check = cfg!(debug_assertions) || !self.stamp_checked.swap(true, Ordering::Relaxed);
+        let check = cfg!(debug_assertions)
+            || !self.stamp_checked.swap(true, Ordering::Relaxed)
+            || (job.name.is_some() && !self.stamp_checked_named.swap(true, Ordering::Relaxed));
         let raw = match stamped {
             Some(raw) if !check => raw,
             stamped => {
