@@ -1,7 +1,7 @@
 //! The single ledger writer: a thread with its own store connection that records outcomes in batched
-//! transactions. Whatever piled up while the previous commit ran goes into the next one (group commit), so a
-//! fast run commits a few hundred outcomes at a time and a slow one commits each at once; a crash loses at
-//! most the batch being written, and those recipients are sent again on resume with the same Message-ID.
+//! transactions, one per few milliseconds at most (a fast run commits a hundred or so at a time, a slow one
+//! each outcome on its own). A crash loses at most what was not committed yet (see [`MAX_UNCOMMITTED`]); those
+//! recipients are sent again on resume, with the same Message-ID.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +13,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{DeliveryResult, Outcome, Store};
 
-/// Most outcomes per transaction.
+/// Most outcomes per transaction, and room in the queue to the writer.
 const MAX_BATCH: usize = 256;
+
+/// How long a woken writer lets outcomes gather before committing them.
+const TICK: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Most outcomes the relay can have answered that are not yet committed, besides the messages in flight: a
 /// batch being written and a full queue. After a crash these are sent again.
@@ -137,14 +140,23 @@ fn write_loop(
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut waiting = Vec::new();
+    // Parked while idle; once woken, let a batch gather for one tick, so a busy run wakes this thread (and
+    // commits) about once per tick rather than once per message.
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
+        let mut gathered = false;
         while let Some(entry) = next.take() {
             match entry {
                 Entry::Record(outcome) => batch.push(outcome),
                 Entry::Flush(done) => waiting.push(done),
             }
-            if batch.len() < MAX_BATCH {
+            if batch.len() >= MAX_BATCH {
+                break;
+            }
+            next = rx.try_recv().ok();
+            if next.is_none() && !gathered && waiting.is_empty() {
+                gathered = true;
+                std::thread::sleep(TICK);
                 next = rx.try_recv().ok();
             }
         }

@@ -6,15 +6,20 @@
 
 mod backoff;
 mod dkim;
+mod edition;
 mod exclusive;
 mod ledger;
 mod pace;
 pub mod plan;
 mod relay;
 mod report;
+mod run;
 pub mod smtp;
+mod stamp;
 mod stop;
+mod tls_stream;
 mod trial;
+mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -22,10 +27,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
-use tokio::sync::{Mutex, mpsc, watch};
 
 pub use backoff::RetryPolicy;
 pub use dkim::{DkimSigner, SIGNED_HEADERS};
+pub use edition::{Built, Edition};
 pub use exclusive::{Exclusive, send_exclusive};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use relay::{Relay, Security};
@@ -33,20 +38,16 @@ pub use report::Progress;
 pub use smtp::{Attempt, SmtpConnection, Timeouts};
 pub use stop::{StopHandle, StopSignal};
 pub use trial::{DryRun, dry_run, send_test_copy};
-pub use worker::{Courier, Edition, Job, Route, Shared, Step};
+pub use worker::{Courier, Job, Route, Shared, Step};
 
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
 use crate::exit::ExitStatus;
 use crate::mailer::Outbox;
-use crate::store::{
-    DeliveryResult, IssueCreated, LedgerCounts, Outcome, Status, Store, StoredIssue,
-};
+use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
-use ledger::{Ledger, Tally};
 use pace::Pace;
 use plan::Plan;
-use report::Reporter;
 
 /// How a send runs. [`SendOptions::new`] gives the production defaults for a configuration.
 #[derive(Debug, Clone)]
@@ -194,7 +195,8 @@ pub async fn send(
     }
     let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
     let writer = open_store(config).await?;
-    let (this_run, end) = deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
+    let (this_run, end) =
+        run::deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
     let reader = open_store(config).await?;
     Ok(SendReport::Ran(RunSummary {
         key: issue.key,
@@ -215,14 +217,14 @@ fn shared_for(
     issue: &StoredIssue,
     options: &SendOptions,
 ) -> Result<Shared> {
-    let edition = Edition {
-        issue_id: issue.id,
-        issue: plan::rendered(issue, config),
-        composed_at: issue.created_at,
-        tokens: Tokens::load(secrets, store)?,
-        dkim: DkimSigner::from_config(config, secrets)?,
-        sender: config.from.email.clone(),
-    };
+    let edition = Edition::new(
+        issue.id,
+        plan::rendered(issue, config),
+        issue.created_at,
+        Tokens::load(secrets, store)?,
+        DkimSigner::from_config(config, secrets)?,
+        config.from.email.clone(),
+    );
     let mut shared = Shared::new(
         edition,
         route(config, secrets, options.timeouts)?,
@@ -250,153 +252,6 @@ pub fn route(config: &Config, secrets: &Secrets, timeouts: Timeouts) -> Result<R
         },
         None => Route::Outbox(Outbox::new(&config.outbox_dir)),
     })
-}
-
-/// The passes over the ledger; returns what this run recorded and how it ended.
-async fn deliver(
-    mut store: Store,
-    writer: Store,
-    shared: Arc<Shared>,
-    issue: &StoredIssue,
-    options: &SendOptions,
-) -> Result<(RunCounts, RunEnd)> {
-    let clock = options.clock;
-    let tally = Arc::new(Tally::default());
-    let (ledger, ledger_thread) = Ledger::start(writer, clock, Arc::clone(&tally))?;
-    let before = store.ledger_counts(issue.id)?;
-    let reporter = Reporter::start(
-        options.progress,
-        &issue.key,
-        before.pending + before.deferred,
-        Arc::clone(&tally),
-    );
-
-    let concurrency = shared.concurrency.max(1);
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(concurrency * 4);
-    let jobs_rx = Arc::new(Mutex::new(jobs_rx));
-    let (in_flight, mut drained) = watch::channel(0usize);
-    let in_flight = Arc::new(in_flight);
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
-        workers.spawn(work(
-            Courier::new(Arc::clone(&shared)),
-            Arc::clone(&jobs_rx),
-            ledger.clone(),
-            Arc::clone(&in_flight),
-        ));
-    }
-
-    let mut stop = options.stop.clone();
-    let outcome: Result<()> = async {
-        loop {
-            let pass_started = clock();
-            let mut after = 0;
-            'pass: loop {
-                if stop.is_stopped() || shared.halted().is_some() {
-                    break;
-                }
-                let page = store.due_deliveries(issue.id, after, options.page_size, pass_started)?;
-                let Some(last) = page.last() else { break };
-                after = last.subscriber_id;
-                for due in page {
-                    if due.status != Status::Confirmed {
-                        ledger
-                            .record(Outcome {
-                                issue_id: issue.id,
-                                subscriber_id: due.subscriber_id,
-                                at: clock(),
-                                result: DeliveryResult::Skipped {
-                                    reason: format!(
-                                        "not sent: the subscriber is {} since the issue was created",
-                                        due.status
-                                    ),
-                                },
-                            })
-                            .await?;
-                        continue;
-                    }
-                    let job = Job {
-                        subscriber_id: due.subscriber_id,
-                        email: due.email,
-                        name: due.name,
-                        attempts: due.attempts,
-                    };
-                    in_flight.send_modify(|n| *n += 1);
-                    tokio::select! {
-                        sent = jobs_tx.send(job) => sent.map_err(|_| anyhow!("every worker stopped"))?,
-                        () = stop.stopped() => {
-                            in_flight.send_modify(|n| *n -= 1);
-                            break 'pass;
-                        }
-                    }
-                }
-            }
-            // Every job of this pass is recorded before the next pass reads the ledger again: otherwise a
-            // message in flight would still look pending and go out twice.
-            let _ = drained.wait_for(|n| *n == 0).await;
-            ledger.flush().await?;
-            if stop.is_stopped() || shared.halted().is_some() {
-                return Ok(());
-            }
-            let Some(next) = store.next_retry(issue.id)? else {
-                return Ok(());
-            };
-            let wait = (next - clock()).to_std().unwrap_or(Duration::ZERO);
-            if wait > options.retry.wait_in_run {
-                return Ok(());
-            }
-            tracing::info!("waiting {wait:?} for deferred recipients to come due");
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = stop.stopped() => return Ok(()),
-            }
-        }
-    }
-    .await;
-
-    drop(jobs_tx);
-    while workers.join_next().await.is_some() {}
-    drop(ledger);
-    let recorded = ledger_thread.join();
-    reporter.finish().await;
-    outcome?;
-    recorded?;
-
-    let end = if let Some(reason) = shared.halted() {
-        RunEnd::Halted { reason }
-    } else if stop.is_stopped() {
-        RunEnd::Interrupted
-    } else if store.complete_issue(issue.id, clock())? {
-        RunEnd::Complete
-    } else {
-        RunEnd::Deferred {
-            next_retry: store.next_retry(issue.id)?,
-        }
-    };
-    Ok((tally.counts(), end))
-}
-
-/// One worker: take a job, deliver it, record it, until the channel closes. Once the run stops or halts, jobs
-/// still queued are dropped unrecorded: they stay due in the ledger.
-async fn work(
-    mut courier: Courier,
-    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
-    ledger: Ledger,
-    in_flight: Arc<watch::Sender<usize>>,
-) {
-    loop {
-        let job = jobs.lock().await.recv().await;
-        let Some(job) = job else { break };
-        let shared = courier.shared();
-        if !(shared.stop.is_stopped() || shared.halted().is_some())
-            && let Step::Done(outcome) = courier.deliver(&job).await
-            && let Err(e) = ledger.record(outcome).await
-        {
-            shared.halt(format!("{e:#}"));
-        }
-        in_flight.send_modify(|n| *n -= 1);
-    }
-    courier.finish().await;
 }
 
 async fn open_store(config: &Config) -> Result<Store> {

@@ -1,6 +1,7 @@
-//! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials, with lettre's URL
-//! conventions (`smtp://` plain on 25, `?tls=required|opportunistic` STARTTLS on 587, `smtps://` implicit TLS on
-//! 465, a path as the EHLO name). The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
+//! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials. As `verdicts.example.toml`
+//! documents: `smtp://` uses STARTTLS when the relay offers it (`?tls=required` insists, `?tls=none` never
+//! tries), `smtps://` is implicit TLS; default ports as lettre's (25, 587 with a `tls=` parameter, 465); a path
+//! names the EHLO host. The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
 
 use std::fmt;
 
@@ -66,12 +67,14 @@ impl Relay {
         };
         let tls = query.split('&').find_map(|pair| pair.strip_prefix("tls="));
         let (security, default_port) = match (scheme, tls) {
-            ("smtp", None) => (Security::Plain, 25),
+            ("smtp", None) => (Security::StartTls { required: false }, 25),
+            ("smtp", Some("none")) => (Security::Plain, 25),
             ("smtp", Some("required")) => (Security::StartTls { required: true }, 587),
             ("smtp", Some("opportunistic")) => (Security::StartTls { required: false }, 587),
             ("smtps", _) => (Security::Tls, 465),
             _ => bail!(
-                "smtp_url {display}: use smtp://host[:port] (add ?tls=required for STARTTLS) or smtps://host[:port]"
+                "smtp_url {display}: use smtp://host[:port] (STARTTLS when offered; ?tls=required to insist, \
+                 ?tls=none to never try) or smtps://host[:port]"
             ),
         };
         let (host, port) = split_host_port(hostport).ok_or_else(|| {
@@ -148,7 +151,8 @@ mod tests {
     #[test]
     fn schemes_and_tls_modes_pick_lettres_default_ports() {
         let cases = [
-            ("smtp://relay", Security::Plain, 25),
+            ("smtp://relay", Security::StartTls { required: false }, 25),
+            ("smtp://relay?tls=none", Security::Plain, 25),
             (
                 "smtp://relay?tls=required",
                 Security::StartTls { required: true },

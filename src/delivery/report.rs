@@ -49,20 +49,21 @@ impl Reporter {
             Progress::Bar => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 bar.set_style(
-                    ProgressStyle::with_template(
-                        "{prefix} {wide_bar} {pos}/{len} {per_sec} ETA {eta} {msg}",
-                    )
-                    .expect("valid template"),
+                    ProgressStyle::with_template("{prefix} {wide_bar} {pos}/{len} ETA {eta} {msg}")
+                        .expect("valid template"),
                 );
                 bar.set_prefix(format!("sending {key}"));
                 Some(tokio::spawn(async move {
                     let mut ticks = tokio::time::interval(Duration::from_millis(250));
+                    let started = std::time::Instant::now();
                     loop {
                         let counts = tally.counts();
+                        let rate =
+                            counts.total() as f64 / started.elapsed().as_secs_f64().max(0.001);
                         bar.set_length(total.max(counts.total()));
                         bar.set_position(counts.total());
                         bar.set_message(format!(
-                            "deferred {} failed {}",
+                            "{rate:.0} msg/s, deferred {}, failed {}",
                             counts.deferred, counts.failed
                         ));
                         tokio::select! {

@@ -9,8 +9,6 @@
 
 use std::fmt;
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::Address;
@@ -20,11 +18,11 @@ use lettre::transport::smtp::client::AsyncNetworkStream;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
-use lettre::transport::smtp::response::Response;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::relay::{Relay, Security};
+use super::tls_stream::ImplicitTls;
+use super::wire::{data_block, reply_text};
 
 /// How long each step may take before the connection is given up as lost.
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +108,8 @@ pub struct SmtpConnection {
     probe: std::net::TcpStream,
     pipelining: bool,
     timeouts: Timeouts,
+    /// The last message's data block, kept for its capacity.
+    block: String,
 }
 
 impl SmtpConnection {
@@ -184,6 +184,7 @@ impl SmtpConnection {
             probe,
             pipelining,
             timeouts,
+            block: String::new(),
         })
     }
 
@@ -240,7 +241,12 @@ impl SmtpConnection {
             }
             return refusal;
         }
-        match within(self.timeouts.command, self.conn.message(message)).await {
+        let sent = if data_block(message, &mut self.block) {
+            within(self.timeouts.command, self.conn.command(&self.block)).await
+        } else {
+            within(self.timeouts.command, self.conn.message(message)).await
+        };
+        match sent {
             Ok(response) => Attempt::Sent {
                 reply: reply_text(&response),
             },
@@ -392,61 +398,5 @@ async fn within<T, E: Into<Failure>>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(e.into()),
         Err(_) => Err(Failure::Timeout(limit)),
-    }
-}
-
-/// "250 2.0.0 Ok: queued as X".
-fn reply_text(response: &Response) -> String {
-    let lines: Vec<&str> = response.message().collect();
-    format!("{} {}", response.code(), lines.join(" / "))
-        .trim_end()
-        .to_string()
-}
-
-/// lettre's TLS stream (futures-io traits) as the tokio stream `connect_with_transport` takes, so implicit TLS
-/// runs over the socket we tuned.
-#[allow(deprecated)]
-#[derive(Debug)]
-struct ImplicitTls(AsyncNetworkStream);
-
-impl AsyncRead for ImplicitTls {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let unfilled = buf.initialize_unfilled();
-        match futures_io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, unfilled) {
-            Poll::Ready(Ok(n)) => {
-                buf.advance(n);
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl AsyncWrite for ImplicitTls {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        futures_io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
-    }
-}
-
-impl AsyncTokioStream for ImplicitTls {
-    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.0.peer_addr()
     }
 }

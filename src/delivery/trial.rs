@@ -4,9 +4,10 @@
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
+use super::edition::Edition;
 use super::plan::{self, Plan};
 use super::smtp::{Attempt, SmtpConnection, Timeouts};
-use super::worker::{Edition, Job};
+use super::worker::Job;
 use super::{DkimSigner, Route, route};
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
@@ -79,14 +80,14 @@ pub fn dry_run(
                 )
             }
         };
-    let edition = Edition {
-        issue_id: 0,
-        issue: issue.clone(),
+    let edition = Edition::new(
+        0,
+        issue.clone(),
         composed_at,
-        tokens: Tokens::new(b"dry run: no real links".to_vec(), Vec::new()),
+        Tokens::new(b"dry run: no real links".to_vec(), Vec::new()),
         dkim,
-        sender: config.from.email.clone(),
-    };
+        config.from.email.clone(),
+    );
     let sample = edition.build(&sample_job(crate::preview::SAMPLE_ADDRESS))?;
     Ok(DryRun::Ready {
         key: issue.key.clone(),
@@ -117,14 +118,14 @@ pub async fn send_test_copy(
             Plan::Existing(issue) => (plan::rendered(&issue, config), issue.created_at),
             Plan::New(new) => (plan::rendered_new(&new, config), as_of),
         };
-    let edition = Edition {
-        issue_id: 0,
+    let edition = Edition::new(
+        0,
         issue,
         composed_at,
-        tokens: Tokens::load(secrets, &mut store)?,
-        dkim: DkimSigner::from_config(config, secrets)?,
-        sender: config.from.email.clone(),
-    };
+        Tokens::load(secrets, &mut store)?,
+        DkimSigner::from_config(config, secrets)?,
+        config.from.email.clone(),
+    );
     let built = edition.build(&sample_job(address.as_str()))?;
     match route(config, secrets, timeouts)? {
         Route::Outbox(outbox) => {

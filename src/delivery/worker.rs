@@ -2,74 +2,23 @@
 //! connection (reconnecting when it breaks), and turn what happened into the ledger's [`Outcome`].
 //! [`Courier::deliver`] is the step a test can drive one message at a time.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use lettre::Address;
 
 use super::backoff::{RetryPolicy, reconnect_delay};
-use super::dkim::DkimSigner;
+use super::edition::{Built, Edition};
 use super::pace::Pace;
 use super::relay::Relay;
 use super::smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
 use super::stop::StopSignal;
-use crate::digest::{Recipient, RenderedIssue};
 use crate::mailer::Outbox;
 use crate::store::{DeliveryResult, Outcome};
-use crate::tokens::{Purpose, Tokens};
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
 const LOSSES_PER_MESSAGE: u32 = 3;
-
-/// The issue as every worker needs it: rendered once, signed links and DKIM per message.
-pub struct Edition {
-    pub issue_id: i64,
-    pub issue: RenderedIssue,
-    /// When the issue was created: its messages' Date and the time their links are signed at, so a message
-    /// sent again after a crash is the same message.
-    pub composed_at: DateTime<Utc>,
-    pub tokens: Tokens,
-    pub dkim: Option<DkimSigner>,
-    /// Envelope sender (bounces go here).
-    pub sender: Address,
-}
-
-/// A built message.
-pub struct Built {
-    pub message_id: String,
-    pub to: Address,
-    pub raw: Vec<u8>,
-}
-
-impl Edition {
-    pub fn build(&self, job: &Job) -> Result<Built> {
-        let to: Address = job
-            .email
-            .parse()
-            .with_context(|| format!("{:?} is not an address lettre accepts", job.email))?;
-        let token = self
-            .tokens
-            .sign(Purpose::Unsubscribe, job.subscriber_id, self.composed_at);
-        let recipient = Recipient {
-            subscriber_id: job.subscriber_id,
-            email: to.clone(),
-            name: job.name.as_deref(),
-            unsubscribe_token: &token,
-        };
-        let mut message = self.issue.message(&recipient, self.composed_at)?;
-        if let Some(dkim) = &self.dkim {
-            dkim.sign(&mut message);
-        }
-        Ok(Built {
-            message_id: self.issue.message_id(&recipient),
-            to,
-            raw: message.formatted(),
-        })
-    }
-}
 
 /// One recipient to deliver to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +51,12 @@ pub struct Shared {
     /// Workers, each with its own connection.
     pub concurrency: usize,
     failures: AtomicU32,
+    /// Connections open right now, over all workers.
+    open: AtomicUsize,
+    /// Workers still taking messages.
+    workers: AtomicUsize,
+    /// Messages handed back by workers that retired; the run reads the ledger again for them.
+    requeued: AtomicUsize,
     halt: Mutex<Option<String>>,
 }
 
@@ -118,6 +73,9 @@ impl Shared {
             reconnect_base: Duration::from_millis(200),
             concurrency: 1,
             failures: AtomicU32::new(0),
+            open: AtomicUsize::new(0),
+            workers: AtomicUsize::new(0),
+            requeued: AtomicUsize::new(0),
             halt: Mutex::new(None),
         }
     }
@@ -152,6 +110,11 @@ impl Shared {
     fn relay_answered(&self) {
         self.failures.store(0, Ordering::SeqCst);
     }
+
+    /// How many messages retiring workers handed back since the last call.
+    pub fn take_requeued(&self) -> usize {
+        self.requeued.swap(0, Ordering::SeqCst)
+    }
 }
 
 /// What a step came to.
@@ -161,7 +124,13 @@ pub enum Step {
     Done(Outcome),
     /// Not attempted or not finished (run halted or stopping): the ledger keeps the recipient as it was.
     Abandoned,
+    /// This worker cannot get a connection while others can (the relay limits connections per client): it
+    /// retires, and the message stays due for a worker that can.
+    Retire,
 }
+
+/// A worker that failed to connect this many times in a row while others stayed connected retires.
+const RETIRE_AFTER: u32 = 3;
 
 /// A worker: its own connection, reused for message after message.
 pub struct Courier {
@@ -173,6 +142,7 @@ pub struct Courier {
 
 impl Courier {
     pub fn new(shared: Arc<Shared>) -> Courier {
+        shared.workers.fetch_add(1, Ordering::SeqCst);
         Courier {
             shared,
             connection: None,
@@ -253,12 +223,21 @@ impl Courier {
                         return Step::Abandoned;
                     }
                     match SmtpConnection::open(relay, timeouts).await {
-                        Ok(connection) => self.connection.insert(connection),
+                        Ok(connection) => {
+                            shared.open.fetch_add(1, Ordering::SeqCst);
+                            self.connection.insert(connection)
+                        }
                         Err(ConnectError::Refused(reason)) => {
                             shared.halt(reason);
                             return Step::Abandoned;
                         }
                         Err(ConnectError::Unavailable(reason)) => {
+                            if self.failures + 1 >= RETIRE_AFTER && self.retire() {
+                                tracing::info!(
+                                    "a worker retires: others are connected but it cannot connect ({reason})"
+                                );
+                                return Step::Retire;
+                            }
                             if self.failed(&reason).await {
                                 return Step::Abandoned;
                             }
@@ -270,7 +249,7 @@ impl Courier {
             shared.pace.wait().await;
             let attempt = connection.send(sender, &built.to, &built.raw).await;
             if attempt.closes_connection() {
-                self.connection = None;
+                self.disconnect();
             }
             match attempt {
                 Attempt::Lost { error } => {
@@ -308,7 +287,7 @@ impl Courier {
     /// Counts a connection failure and waits before the next try; true when the run is halting.
     async fn failed(&mut self, reason: &str) -> bool {
         self.failures += 1;
-        self.connection = None;
+        self.disconnect();
         if self.shared.connection_failed(self.failures, reason) {
             return true;
         }
@@ -318,6 +297,30 @@ impl Courier {
             () = tokio::time::sleep(pause) => false,
             () = stop.stopped() => true,
         }
+    }
+
+    fn disconnect(&mut self) {
+        if self.connection.take().is_some() {
+            self.shared.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Retires this worker if another one is connected and stays on; its message is handed back.
+    fn retire(&mut self) -> bool {
+        let shared = &self.shared;
+        if shared.open.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        let others = shared
+            .workers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > 1).then(|| n - 1)
+            });
+        if others.is_err() {
+            return false;
+        }
+        shared.requeued.fetch_add(1, Ordering::SeqCst);
+        true
     }
 
     /// The ledger result for a transaction the relay answered.
@@ -370,6 +373,7 @@ impl Courier {
     /// Closes the connection politely.
     pub async fn finish(mut self) {
         if let Some(connection) = self.connection.take() {
+            self.shared.open.fetch_sub(1, Ordering::SeqCst);
             connection.quit().await;
         }
     }

@@ -31,7 +31,7 @@ async fn two_senders_at_once_deliver_one_copy_each_and_one_reports_the_lease_hel
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(N);
     let start = || {
-        crate::delivery::crash::verdicts(&fixture, &server.url())
+        crate::delivery::verdicts(&fixture, &server.url())
             .args(["send", "--as-of", AS_OF])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -59,7 +59,7 @@ async fn two_senders_at_once_deliver_one_copy_each_and_one_reports_the_lease_hel
     for i in 0..N {
         assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
     }
-    let again = crate::delivery::crash::verdicts(&fixture, &server.url())
+    let again = crate::delivery::verdicts(&fixture, &server.url())
         .args(["send", "--as-of", AS_OF])
         .output()
         .unwrap();
@@ -211,7 +211,7 @@ async fn subscribing_while_a_digest_is_being_sent_neither_blocks_nor_breaks_the_
     let db = fixture.db();
     let app = crate::support::app::spawn_app_with(|config| config.database = db).await;
 
-    let mut send = crate::delivery::crash::verdicts(&fixture, &relay.url())
+    let mut send = crate::delivery::verdicts(&fixture, &relay.url())
         .args(["send", "--as-of", AS_OF])
         .stdout(Stdio::null())
         .spawn()

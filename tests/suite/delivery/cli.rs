@@ -3,8 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::crash::verdicts;
-use super::{AS_OF, Fixture, KEY};
+use super::{AS_OF, Fixture, KEY, verdicts};
 use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,4 +128,32 @@ async fn a_test_copy_goes_to_one_address_and_touches_no_ledger() {
     assert_eq!(messages[0].rcpt_to, ["editor@example.com"]);
     assert_eq!(messages[0].header("X-Verdicts-Issue").as_deref(), Some(KEY));
     assert!(fixture.store().delivery_counts().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_shows_what_send_would_send_given_the_issues_already_sent() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(1);
+    let sent = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", "2026-11-20"])
+        .output()
+        .unwrap();
+    assert_eq!(sent.status.code(), Some(0));
+    let out = fixture.dir.path().join("preview");
+
+    // A first issue would look back seven days and take Deepgram (18 Nov) again; the store says it went out.
+    let preview = verdicts(&fixture, &server.url())
+        .args(["preview", "--as-of", "2026-11-24", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+
+    assert_eq!(preview.status.code(), Some(0));
+    let text = std::fs::read_to_string(out.join("digest.txt")).unwrap();
+    assert!(text.contains("Grammarly"), "{text}");
+    assert!(
+        !text.contains("Deepgram"),
+        "already sent in the previous issue"
+    );
 }

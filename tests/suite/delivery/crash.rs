@@ -2,35 +2,20 @@
 //! again: everyone gets the issue, each with one Message-ID, duplicates bounded by what was in flight.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use weekly_verdicts::delivery::MAX_UNCOMMITTED;
 
-use super::{AS_OF, Fixture, address};
+use super::{AS_OF, CONCURRENCY, Fixture, address, verdicts};
 use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
 const N: usize = 3000;
-const CONCURRENCY: usize = 4;
-
-/// `verdicts send --as-of AS_OF` configured through the environment only.
-pub fn verdicts(fixture: &Fixture, smtp_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
-    command
-        .current_dir(fixture.dir.path())
-        .env_remove("VERDICTS_CONFIG")
-        .env("VERDICTS_DATABASE", fixture.db())
-        .env("VERDICTS_SMTP_URL", smtp_url)
-        .env("VERDICTS_CONTENT_DIR", super::content_dir())
-        .env("VERDICTS_CONCURRENCY", CONCURRENCY.to_string())
-        .env("VERDICTS_LOG", "warn");
-    command
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_message_ids() {
     // Each message waits a little for its final reply, so the kill lands mid-way.
-    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(5)));
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
     let server = SmtpServer::start(slow).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(N);

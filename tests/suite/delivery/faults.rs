@@ -272,3 +272,53 @@ async fn a_relay_refusing_our_sender_pauses_the_run_instead_of_failing_everyone(
     assert!(fixture.ledger().iter().all(|r| r.state == "pending"));
     assert_eq!(fixture.subscriber_status(&address(0)), Status::Confirmed);
 }
+
+/// Forwards at most `limit` connections at a time to `upstream` and greets any more with a 421, as relays that
+/// cap connections per client do.
+async fn connection_limit(upstream: std::net::SocketAddr, limit: usize) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncWriteExt;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let open = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            if open.load(Ordering::SeqCst) >= limit {
+                let _ = client
+                    .write_all(b"421 4.7.0 too many connections\r\n")
+                    .await;
+                continue;
+            }
+            open.fetch_add(1, Ordering::SeqCst);
+            let open = Arc::clone(&open);
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_beyond_the_relays_connection_limit_retire_and_the_rest_deliver_everything() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let url = connection_limit(server.addr(), 2).await;
+    let fixture = Fixture::new(Some(&url), &[("VERDICTS_CONCURRENCY", "6")]);
+    fixture.seed(30);
+
+    let report = fixture.send(fixture.options()).await;
+
+    assert_eq!(ran(&report).end, RunEnd::Complete);
+    let rows = assert_all_final(&fixture, 30);
+    assert!(
+        rows.iter().all(|r| r.state == "sent" && r.attempts == 1),
+        "{rows:?}"
+    );
+    assert_eq!(received(&server).len(), 30);
+    assert!(received(&server).values().all(|&n| n == 1));
+}

@@ -3,13 +3,15 @@
 //! in a temporary folder and sends the sample content's week (`--as-of 2026-11-22`).
 
 mod cli;
-pub mod crash;
+mod crash;
 mod dkim;
 mod faults;
 mod happy;
 mod socket;
+mod tls;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +36,23 @@ pub fn content_dir() -> PathBuf {
 /// Subscriber `i`'s address.
 pub fn address(i: usize) -> String {
     format!("r{i:05}@example.org")
+}
+
+/// Connections the `verdicts` processes in these tests open.
+pub const CONCURRENCY: usize = 16;
+
+/// The real `verdicts` binary, configured through the environment only, with [`CONCURRENCY`] connections.
+pub fn verdicts(fixture: &Fixture, smtp_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
+    command
+        .current_dir(fixture.dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_DATABASE", fixture.db())
+        .env("VERDICTS_SMTP_URL", smtp_url)
+        .env("VERDICTS_CONTENT_DIR", content_dir())
+        .env("VERDICTS_CONCURRENCY", CONCURRENCY.to_string())
+        .env("VERDICTS_LOG", "warn");
+    command
 }
 
 /// A temporary folder with a store, and the configuration pointing at it.

@@ -261,6 +261,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     // Owning the sessions here means aborting this task aborts them too.
     let mut sessions = JoinSet::new();
     while let Ok((stream, _)) = listener.accept().await {
+        // Replies to pipelined commands go out at once, as a real relay's do.
+        let _ = stream.set_nodelay(true);
         let connection = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
         sessions.spawn(Session::new(connection, Arc::clone(&shared)).run(stream));
         while sessions.try_join_next().is_some() {}

@@ -1,0 +1,131 @@
+//! The issue as the workers send it: one subscriber's message at a time, stamped from one build when unsigned,
+//! built and DKIM-signed by lettre otherwise.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use lettre::Address;
+
+use super::dkim::DkimSigner;
+use super::stamp::{Personal, Stamp};
+use super::worker::Job;
+use crate::digest::{Recipient, RenderedIssue};
+use crate::tokens::{Purpose, Tokens};
+
+/// The issue as every worker needs it: rendered once, signed links and DKIM per message.
+pub struct Edition {
+    pub issue_id: i64,
+    pub issue: RenderedIssue,
+    /// When the issue was created: its messages' Date and the time their links are signed at, so a message
+    /// sent again after a crash is the same message.
+    pub composed_at: DateTime<Utc>,
+    pub tokens: Tokens,
+    pub dkim: Option<DkimSigner>,
+    /// Envelope sender (bounces go here).
+    pub sender: Address,
+    /// Unsigned messages are stamped from one build rather than built one by one.
+    stamp: Option<Stamp>,
+    /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
+    /// check them all); a mismatch turns stamping off for the run.
+    stamp_checked: AtomicBool,
+    /// The stand-in has no display name: the first recipient with one is checked too.
+    stamp_checked_named: AtomicBool,
+    stamp_off: AtomicBool,
+}
+
+/// A built message.
+pub struct Built {
+    pub message_id: String,
+    pub to: Address,
+    pub raw: Vec<u8>,
+}
+
+impl Edition {
+    pub fn new(
+        issue_id: i64,
+        issue: RenderedIssue,
+        composed_at: DateTime<Utc>,
+        tokens: Tokens,
+        dkim: Option<DkimSigner>,
+        sender: Address,
+    ) -> Edition {
+        let stamp = match &dkim {
+            Some(_) => None,
+            None => {
+                let token_len = tokens.sign(Purpose::Unsubscribe, 0, composed_at).len();
+                Stamp::new(&issue, composed_at, token_len)
+                    .inspect_err(|e| tracing::warn!("building each message in full: {e:#}"))
+                    .ok()
+            }
+        };
+        Edition {
+            issue_id,
+            issue,
+            composed_at,
+            tokens,
+            dkim,
+            sender,
+            stamp,
+            stamp_checked: AtomicBool::new(false),
+            stamp_checked_named: AtomicBool::new(false),
+            stamp_off: AtomicBool::new(false),
+        }
+    }
+
+    pub fn build(&self, job: &Job) -> Result<Built> {
+        let to: Address = job
+            .email
+            .parse()
+            .with_context(|| format!("{:?} is not an address lettre accepts", job.email))?;
+        let token = self
+            .tokens
+            .sign(Purpose::Unsubscribe, job.subscriber_id, self.composed_at);
+        let recipient = Recipient {
+            subscriber_id: job.subscriber_id,
+            email: to.clone(),
+            name: job.name.as_deref(),
+            unsubscribe_token: &token,
+        };
+        let message_id = self.issue.message_id(&recipient);
+        let stamped = match &self.stamp {
+            Some(stamp) if !self.stamp_off.load(Ordering::Relaxed) => stamp.fill(&Personal {
+                recipient: &recipient,
+                message_id: &message_id,
+                unsubscribe_url: &self.issue.unsubscribe_url(&token),
+            }),
+            _ => None,
+        };
+        let check = cfg!(debug_assertions)
+            || !self.stamp_checked.swap(true, Ordering::Relaxed)
+            || (job.name.is_some() && !self.stamp_checked_named.swap(true, Ordering::Relaxed));
+        let raw = match stamped {
+            Some(raw) if !check => raw,
+            stamped => {
+                let mut message = self.issue.message(&recipient, self.composed_at)?;
+                if let Some(dkim) = &self.dkim {
+                    dkim.sign(&mut message);
+                }
+                let built = message.formatted();
+                if stamped.is_some_and(|raw| raw != built) {
+                    // Debug builds (the test suite) fail the message, so a difference cannot go unnoticed.
+                    anyhow::ensure!(
+                        !cfg!(debug_assertions),
+                        "the stamped message to {} differs from lettre's build",
+                        job.email
+                    );
+                    tracing::warn!(
+                        "a stamped message differed from lettre's build; building each in full"
+                    );
+                    self.stamp_off.store(true, Ordering::Relaxed);
+                }
+                built
+            }
+        };
+        Ok(Built {
+            message_id,
+            to,
+            raw,
+        })
+    }
+}

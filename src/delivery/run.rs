@@ -1,0 +1,172 @@
+//! One run over an issue's ledger: pages of due recipients to the workers, outcomes to the ledger writer, pass
+//! after pass while deferred recipients come due within the run's patience.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use tokio::sync::{Mutex, mpsc, watch};
+
+use super::ledger::{Ledger, RunCounts, Tally};
+use super::report::Reporter;
+use super::worker::{Courier, Job, Shared, Step};
+use super::{RunEnd, SendOptions};
+use crate::store::{DeliveryResult, Outcome, Status, Store, StoredIssue};
+
+/// The passes over the ledger; returns what this run recorded and how it ended.
+pub async fn deliver(
+    mut store: Store,
+    writer: Store,
+    shared: Arc<Shared>,
+    issue: &StoredIssue,
+    options: &SendOptions,
+) -> Result<(RunCounts, RunEnd)> {
+    let clock = options.clock;
+    let tally = Arc::new(Tally::default());
+    let (ledger, ledger_thread) = Ledger::start(writer, clock, Arc::clone(&tally))?;
+    let before = store.ledger_counts(issue.id)?;
+    let reporter = Reporter::start(
+        options.progress,
+        &issue.key,
+        before.pending + before.deferred,
+        Arc::clone(&tally),
+    );
+
+    let concurrency = shared.concurrency.max(1);
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(concurrency * 4);
+    let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+    let (in_flight, mut drained) = watch::channel(0usize);
+    let in_flight = Arc::new(in_flight);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        workers.spawn(work(
+            Courier::new(Arc::clone(&shared)),
+            Arc::clone(&jobs_rx),
+            ledger.clone(),
+            Arc::clone(&in_flight),
+        ));
+    }
+
+    let mut stop = options.stop.clone();
+    let outcome: Result<()> = async {
+        loop {
+            let pass_started = clock();
+            let mut after = 0;
+            'pass: loop {
+                if stop.is_stopped() || shared.halted().is_some() {
+                    break;
+                }
+                let page = store.due_deliveries(issue.id, after, options.page_size, pass_started)?;
+                let Some(last) = page.last() else { break };
+                after = last.subscriber_id;
+                for due in page {
+                    if due.status != Status::Confirmed {
+                        ledger
+                            .record(Outcome {
+                                issue_id: issue.id,
+                                subscriber_id: due.subscriber_id,
+                                at: clock(),
+                                result: DeliveryResult::Skipped {
+                                    reason: format!(
+                                        "not sent: the subscriber is {} since the issue was created",
+                                        due.status
+                                    ),
+                                },
+                            })
+                            .await?;
+                        continue;
+                    }
+                    let job = Job {
+                        subscriber_id: due.subscriber_id,
+                        email: due.email,
+                        name: due.name,
+                        attempts: due.attempts,
+                    };
+                    in_flight.send_modify(|n| *n += 1);
+                    tokio::select! {
+                        sent = jobs_tx.send(job) => sent.map_err(|_| anyhow!("every worker stopped"))?,
+                        () = stop.stopped() => {
+                            in_flight.send_modify(|n| *n -= 1);
+                            break 'pass;
+                        }
+                    }
+                }
+            }
+            // Every job of this pass is recorded before the next pass reads the ledger again: otherwise a
+            // message in flight would still look pending and go out twice.
+            let _ = drained.wait_for(|n| *n == 0).await;
+            ledger.flush().await?;
+            if stop.is_stopped() || shared.halted().is_some() {
+                return Ok(());
+            }
+            if shared.take_requeued() > 0 {
+                continue;
+            }
+            let Some(next) = store.next_retry(issue.id)? else {
+                return Ok(());
+            };
+            let wait = (next - clock()).to_std().unwrap_or(Duration::ZERO);
+            if wait > options.retry.wait_in_run {
+                return Ok(());
+            }
+            tracing::info!("waiting {wait:?} for deferred recipients to come due");
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.stopped() => return Ok(()),
+            }
+        }
+    }
+    .await;
+
+    drop(jobs_tx);
+    while workers.join_next().await.is_some() {}
+    drop(ledger);
+    let recorded = ledger_thread.join();
+    reporter.finish().await;
+    outcome?;
+    recorded?;
+
+    let end = if let Some(reason) = shared.halted() {
+        RunEnd::Halted { reason }
+    } else if stop.is_stopped() {
+        RunEnd::Interrupted
+    } else if store.complete_issue(issue.id, clock())? {
+        RunEnd::Complete
+    } else {
+        RunEnd::Deferred {
+            next_retry: store.next_retry(issue.id)?,
+        }
+    };
+    Ok((tally.counts(), end))
+}
+
+/// One worker: take a job, deliver it, record it, until the channel closes. Once the run stops or halts, jobs
+/// still queued are dropped unrecorded: they stay due in the ledger.
+async fn work(
+    mut courier: Courier,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    ledger: Ledger,
+    in_flight: Arc<watch::Sender<usize>>,
+) {
+    loop {
+        let job = jobs.lock().await.recv().await;
+        let Some(job) = job else { break };
+        let shared = courier.shared();
+        if shared.stop.is_stopped() || shared.halted().is_some() {
+            in_flight.send_modify(|n| *n -= 1);
+            continue;
+        }
+        let step = courier.deliver(&job).await;
+        let retire = step == Step::Retire;
+        if let Step::Done(outcome) = step
+            && let Err(e) = ledger.record(outcome).await
+        {
+            shared.halt(format!("{e:#}"));
+        }
+        in_flight.send_modify(|n| *n -= 1);
+        if retire {
+            break;
+        }
+    }
+    courier.finish().await;
+}
