@@ -136,14 +136,16 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%40` → `@`: the user and password parts of an SMTP URL.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 1
-            && let Ok(b) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or(""), 16)
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(b);
             i += 3;

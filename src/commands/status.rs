@@ -1,13 +1,20 @@
-//! `verdicts status`: every issue with its delivery ledger counted by state.
+//! `verdicts status`: whether a send is running, and every issue with its delivery ledger counted by state.
 
 use anyhow::Result;
 
 use crate::config::Config;
 use crate::exit::ExitStatus;
+use crate::lease::SEND_LEASE;
 use crate::store::Store;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
     let store = Store::open(&config.database)?;
+    if let Some((owner, until)) = store.lease_holder(SEND_LEASE, crate::clock::now())? {
+        println!(
+            "a send is running: {owner} holds the send lease (renewed until {})",
+            until.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
     let issues = store.delivery_counts()?;
     if issues.is_empty() {
         println!("no issues yet: `verdicts send` creates the week's issue");

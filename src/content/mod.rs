@@ -218,6 +218,17 @@ pub fn load_dir(dir: &Path, base_url: &BaseUrl) -> Result<Vec<Comparison>, Vec<C
     }
 }
 
+/// [`load_dir`] for jobs with no terminal to print to: every problem in one error.
+pub fn load_dir_or_error(dir: &Path, base_url: &BaseUrl) -> anyhow::Result<Vec<Comparison>> {
+    load_dir(dir, base_url).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "the content is invalid; nothing was sent:\n{}",
+            lines.join("\n")
+        )
+    })
+}
+
 fn is_content_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;

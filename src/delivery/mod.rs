@@ -143,14 +143,7 @@ pub async fn send_job(
     as_of: DateTime<Utc>,
     options: SendOptions,
 ) -> Result<SendReport> {
-    let comparisons =
-        crate::content::load_dir(&config.content_dir, &config.base_url).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow!(
-                "the content is invalid; nothing was sent:\n{}",
-                lines.join("\n")
-            )
-        })?;
+    let comparisons = crate::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
     send(config, secrets, &comparisons, as_of, options).await
 }
 

@@ -83,7 +83,7 @@ impl Relay {
         let port = port.unwrap_or(default_port);
         let url_password = userinfo
             .and_then(|u| u.split_once(':'))
-            .map(|(_, p)| percent_decode(p));
+            .map(|(_, p)| crate::mailer::percent_decode(p));
         let password = password.map(str::to_string).or(url_password);
         let credentials = match (userinfo.and_then(|_| smtp_user(url)), password) {
             (Some(user), Some(password)) => Some(Credentials::new(user, password)),
@@ -122,26 +122,6 @@ fn split_host_port(hostport: &str) -> Option<(String, Option<u16>)> {
         None => (hostport, None),
     };
     (!host.is_empty()).then(|| (host.to_string(), port))
-}
-
-fn percent_decode(s: &str) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -22,14 +22,7 @@ pub async fn send_for_fire(
     fire: DateTime<Utc>,
     stop: StopSignal,
 ) -> Result<()> {
-    let comparisons =
-        crate::content::load_dir(&config.content_dir, &config.base_url).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow!(
-                "the content is invalid; nothing was sent:\n{}",
-                lines.join("\n")
-            )
-        })?;
+    let comparisons = crate::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
     let options = SendOptions {
         stop,
         ..SendOptions::new(config)
