@@ -25,7 +25,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
