@@ -62,6 +62,10 @@ pub struct Config {
     pub max_attempts: u32,
     /// DKIM selector; signing is on when this and `VERDICTS_DKIM_KEY` (PKCS#1 PEM) are set.
     pub dkim_selector: Option<String>,
+    /// Address in the `mailto:` half of List-Unsubscribe (default `unsubscribe@` the sender's domain).
+    /// verdicts does not read that mailbox: route it to a person or a filter that runs
+    /// `verdicts subscribers remove`; the https half unsubscribes in one click by itself.
+    pub unsubscribe_mailbox: Option<lettre::Address>,
     /// Subscribe/unsubscribe POSTs allowed per client IP per minute.
     pub post_rate_limit_per_minute: u32,
     /// Where a form posted from the publication's own site is redirected after subscribing.
@@ -91,6 +95,7 @@ impl Default for Config {
             rate_limit_per_second: 0.0,
             max_attempts: 5,
             dkim_selector: None,
+            unsubscribe_mailbox: None,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
         }
@@ -164,6 +169,14 @@ impl Config {
     /// The domain of the sender address, used for Message-IDs and the List-Id.
     pub fn sender_domain(&self) -> &str {
         self.from.email.domain()
+    }
+
+    /// The `mailto:` address of List-Unsubscribe.
+    pub fn unsubscribe_mailbox(&self) -> String {
+        match &self.unsubscribe_mailbox {
+            Some(address) => address.to_string(),
+            None => format!("unsubscribe@{}", self.sender_domain()),
+        }
     }
 
     /// `List-Id` value (RFC 2919).
@@ -308,83 +321,4 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{Config, line_of};
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn empty_file_gives_the_defaults() {
-        let config = Config::parse("", &[]).unwrap();
-        assert_eq!(config.base_url.as_str(), "https://verdicts.example.org");
-        assert_eq!(config.sender_domain(), "verdicts.example.org");
-        assert_eq!(config.timezone, chrono_tz::UTC);
-    }
-
-    #[test]
-    fn environment_overrides_the_file_with_typed_values() {
-        let config = Config::parse(
-            "concurrency = 2\ntimezone = \"Europe/Berlin\"\n",
-            &env(&[
-                ("VERDICTS_CONCURRENCY", "16"),
-                ("VERDICTS_SMTP_URL", "smtp://127.0.0.1:2525"),
-                ("VERDICTS_SECRET", "not a setting"),
-                ("PATH", "/bin"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(config.concurrency, 16);
-        assert_eq!(config.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
-        assert_eq!(config.timezone, chrono_tz::Europe::Berlin);
-    }
-
-    #[test]
-    fn unknown_key_in_file_is_an_error_naming_it() {
-        let err = Config::parse("sitename = \"x\"\n", &[]).unwrap_err();
-        assert!(format!("{err:#}").contains("sitename"), "{err:#}");
-    }
-
-    #[test]
-    fn unknown_environment_setting_is_an_error_naming_it() {
-        let err = Config::parse("", &env(&[("VERDICTS_CONCURENCY", "3")])).unwrap_err();
-        assert!(format!("{err:#}").contains("concurency"), "{err:#}");
-    }
-
-    #[test]
-    fn bad_values_are_refused_with_the_value() {
-        for (text, needle) in [
-            ("timezone = \"Mars/Olympus\"", "Mars/Olympus"),
-            ("base_url = \"verdicts.example.org\"", "base_url"),
-            ("concurrency = 0", "concurrency"),
-            ("from = \"not an address\"", "from"),
-            ("smtp_url = \"http://x\"", "smtp_url"),
-            ("schedule = \"0 9 * * 8\"", "0 9 * * 8"),
-        ] {
-            let err = Config::parse(text, &[]).unwrap_err();
-            assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
-        }
-        let err = Config::parse("", &env(&[("VERDICTS_CONCURRENCY", "many")])).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("VERDICTS_CONCURRENCY"),
-            "{err:#}"
-        );
-    }
-
-    #[test]
-    fn syntax_error_names_the_line() {
-        let err = Config::parse("site_name = \"a\"\nlisten = \n", &[]).unwrap_err();
-        assert!(format!("{err:#}").starts_with("line 2"), "{err:#}");
-    }
-
-    #[test]
-    fn base_url_loses_its_trailing_slash() {
-        let config = Config::parse("base_url = \"https://news.example.com/\"", &[]).unwrap();
-        assert_eq!(config.base_url.as_str(), "https://news.example.com");
-        assert_eq!(line_of("a\nb\nc", 4), 3);
-    }
-}
+mod tests;

@@ -42,6 +42,7 @@ pub struct RenderedIssue {
     list_id: String,
     base_url: String,
     domain: String,
+    unsubscribe_mailbox: String,
 }
 
 impl RenderedIssue {
@@ -81,6 +82,7 @@ impl RenderedIssue {
             list_id: config.list_id(),
             base_url: config.base_url.to_string(),
             domain: config.sender_domain().to_string(),
+            unsubscribe_mailbox: config.unsubscribe_mailbox(),
         }
     }
 
@@ -112,8 +114,8 @@ impl RenderedIssue {
     pub fn message(&self, recipient: &Recipient, date: DateTime<Utc>) -> Result<Message> {
         let url = self.unsubscribe_url(recipient.unsubscribe_token);
         let mailto = format!(
-            "mailto:unsubscribe@{}?subject=unsubscribe-{}",
-            self.domain, recipient.unsubscribe_token
+            "mailto:{}?subject=unsubscribe-{}",
+            self.unsubscribe_mailbox, recipient.unsubscribe_token
         );
         let part = |template: &Template, content_type: ContentType| {
             let body = Body::dangerous_pre_encoded(

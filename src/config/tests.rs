@@ -1,0 +1,99 @@
+//! Configuration parsing: defaults, environment overrides, and errors that name the setting.
+
+use super::{Config, line_of};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn empty_file_gives_the_defaults() {
+    let config = Config::parse("", &[]).unwrap();
+    assert_eq!(config.base_url.as_str(), "https://verdicts.example.org");
+    assert_eq!(config.sender_domain(), "verdicts.example.org");
+    assert_eq!(config.timezone, chrono_tz::UTC);
+    assert_eq!(
+        config.unsubscribe_mailbox(),
+        "unsubscribe@verdicts.example.org"
+    );
+}
+
+#[test]
+fn unsubscribe_mailbox_can_be_set_and_must_be_an_address() {
+    let config = Config::parse(
+        "",
+        &env(&[("VERDICTS_UNSUBSCRIBE_MAILBOX", "leave@lists.example.com")]),
+    )
+    .unwrap();
+    assert_eq!(config.unsubscribe_mailbox(), "leave@lists.example.com");
+    let err = Config::parse("unsubscribe_mailbox = \"not an address\"", &[]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("unsubscribe_mailbox"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn environment_overrides_the_file_with_typed_values() {
+    let config = Config::parse(
+        "concurrency = 2\ntimezone = \"Europe/Berlin\"\n",
+        &env(&[
+            ("VERDICTS_CONCURRENCY", "16"),
+            ("VERDICTS_SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("VERDICTS_SECRET", "not a setting"),
+            ("PATH", "/bin"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.concurrency, 16);
+    assert_eq!(config.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+    assert_eq!(config.timezone, chrono_tz::Europe::Berlin);
+}
+
+#[test]
+fn unknown_key_in_file_is_an_error_naming_it() {
+    let err = Config::parse("sitename = \"x\"\n", &[]).unwrap_err();
+    assert!(format!("{err:#}").contains("sitename"), "{err:#}");
+}
+
+#[test]
+fn unknown_environment_setting_is_an_error_naming_it() {
+    let err = Config::parse("", &env(&[("VERDICTS_CONCURENCY", "3")])).unwrap_err();
+    assert!(format!("{err:#}").contains("concurency"), "{err:#}");
+}
+
+#[test]
+fn bad_values_are_refused_with_the_value() {
+    for (text, needle) in [
+        ("timezone = \"Mars/Olympus\"", "Mars/Olympus"),
+        ("base_url = \"verdicts.example.org\"", "base_url"),
+        ("concurrency = 0", "concurrency"),
+        ("from = \"not an address\"", "from"),
+        ("smtp_url = \"http://x\"", "smtp_url"),
+        ("schedule = \"0 9 * * 8\"", "0 9 * * 8"),
+    ] {
+        let err = Config::parse(text, &[]).unwrap_err();
+        assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
+    }
+    let err = Config::parse("", &env(&[("VERDICTS_CONCURRENCY", "many")])).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("VERDICTS_CONCURRENCY"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn syntax_error_names_the_line() {
+    let err = Config::parse("site_name = \"a\"\nlisten = \n", &[]).unwrap_err();
+    assert!(format!("{err:#}").starts_with("line 2"), "{err:#}");
+}
+
+#[test]
+fn base_url_loses_its_trailing_slash() {
+    let config = Config::parse("base_url = \"https://news.example.com/\"", &[]).unwrap();
+    assert_eq!(config.base_url.as_str(), "https://news.example.com");
+    assert_eq!(line_of("a\nb\nc", 4), 3);
+}
