@@ -38,6 +38,11 @@ pub enum Command {
     /// Render the issue that would go out at a given time into digest.html, digest.txt and digest.eml.
     Preview(PreviewArgs),
     /// Create (or resume) this week's issue and deliver it to every confirmed subscriber.
+    #[command(
+        after_help = "Exit codes: 0 delivered or nothing to do; 1 error; 3 invalid content or \
+configuration; 4 some recipients deferred (a later run retries them); 5 the relay kept failing, paused \
+(run again to resume); 6 another sender holds the lease; 130 interrupted (run again to resume)."
+    )]
     Send(SendArgs),
     /// List issues with their delivery counts by state.
     Status,
