@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod archive;
+mod deliveries;
 mod import;
 mod issues;
 mod keys;
@@ -22,11 +23,9 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
+pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 pub use import::{ImportRow, ImportSummary};
-pub use issues::{
-    DeliveryResult, DueDelivery, IssueComparison, IssueCreated, IssueStatus, LedgerCounts,
-    NewIssue, Outcome, StoredIssue,
-};
+pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
