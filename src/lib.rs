@@ -2,9 +2,11 @@
 //!
 //! Data flow: `content/*.md` → [`content::load_dir`] → [`digest::assemble`] picks the week's
 //! comparisons → [`digest::Digest`] is rendered once into HTML and text ([`digest::RenderedIssue`])
-//! → the issue and a snapshot of its recipients go into the [`store`]'s ledger → one cheap
-//! [`lettre::Message`] per subscriber, sent and recorded. Readers join through the web side:
-//! [`email_address`] parses what they type, [`tokens`] sign their confirm/unsubscribe links.
+//! → [`delivery::send`] (under the [`lease`]) stores the issue and a snapshot of its recipients in
+//! the [`store`]'s ledger, then sends one cheap message per subscriber over SMTP or into the
+//! [`mailer::Outbox`], recording each outcome. [`schedule`] fires it weekly inside `serve`;
+//! [`web`] is where readers join ([`email_address`] parses, [`tokens`] sign links) and where the
+//! [`archive`] shows what was sent.
 #![forbid(unsafe_code)]
 
 pub mod archive;
