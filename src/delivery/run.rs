@@ -9,7 +9,8 @@ use tokio::sync::{Mutex, mpsc, watch};
 
 use super::ledger::{Ledger, RunCounts, Tally};
 use super::report::Reporter;
-use super::worker::{Courier, Job, Shared, Step};
+use super::shared::Shared;
+use super::worker::{Courier, Job, Step};
 use super::{RunEnd, SendOptions};
 use crate::store::{DeliveryResult, Outcome, Status, Store, StoredIssue};
 

@@ -1,20 +1,15 @@
 //! One worker's step: build a subscriber's message, hand it to the outbox or over the worker's own SMTP
 //! connection (reconnecting when it breaks), and turn what happened into the ledger's [`Outcome`].
-//! [`Courier::deliver`] is the step a test can drive one message at a time.
+//! [`Courier::deliver`] is the step a test can drive one message at a time; what the workers share is in
+//! `shared.rs`.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
-use super::backoff::{RetryPolicy, reconnect_delay};
-use super::edition::{Built, Edition};
-use super::pace::Pace;
+use super::backoff::reconnect_delay;
+use super::edition::Built;
 use super::relay::Relay;
+use super::shared::{Route, Shared};
 use super::smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
-use super::stop::StopSignal;
-use crate::mailer::Outbox;
 use crate::store::{DeliveryResult, Outcome};
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
@@ -28,93 +23,6 @@ pub struct Job {
     pub name: Option<String>,
     /// Attempts made before this one.
     pub attempts: u32,
-}
-
-/// Where messages go.
-pub enum Route {
-    Smtp { relay: Relay, timeouts: Timeouts },
-    Outbox(Outbox),
-}
-
-/// What every worker of a run shares.
-pub struct Shared {
-    pub edition: Edition,
-    pub route: Route,
-    pub policy: RetryPolicy,
-    pub pace: Pace,
-    pub stop: StopSignal,
-    pub clock: fn() -> DateTime<Utc>,
-    /// Consecutive connection failures (any worker) after which the relay counts as down.
-    pub relay_down_after: u32,
-    /// First pause between reconnection attempts; doubles per failure.
-    pub reconnect_base: Duration,
-    /// Workers, each with its own connection.
-    pub concurrency: usize,
-    failures: AtomicU32,
-    /// Connections open right now, over all workers.
-    open: AtomicUsize,
-    /// Workers still taking messages.
-    workers: AtomicUsize,
-    /// Messages handed back by workers that retired; the run reads the ledger again for them.
-    requeued: AtomicUsize,
-    halt: Mutex<Option<String>>,
-}
-
-impl Shared {
-    pub fn new(edition: Edition, route: Route, policy: RetryPolicy, stop: StopSignal) -> Shared {
-        Shared {
-            edition,
-            route,
-            policy,
-            pace: Pace::unlimited(),
-            stop,
-            clock: crate::clock::now,
-            relay_down_after: 6,
-            reconnect_base: Duration::from_millis(200),
-            concurrency: 1,
-            failures: AtomicU32::new(0),
-            open: AtomicUsize::new(0),
-            workers: AtomicUsize::new(0),
-            requeued: AtomicUsize::new(0),
-            halt: Mutex::new(None),
-        }
-    }
-
-    /// Why the run paused itself (relay down, relay refusing us, outbox unwritable), if it did.
-    pub fn halted(&self) -> Option<String> {
-        self.halt.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Pauses the run: workers take no new message.
-    pub fn halt(&self, reason: String) {
-        let mut halt = self.halt.lock().unwrap_or_else(|p| p.into_inner());
-        if halt.is_none() {
-            tracing::error!("pausing the send: {reason}");
-            *halt = Some(reason);
-        }
-    }
-
-    /// Counts a connection failure; true when the relay is now considered down (the run halts).
-    fn connection_failed(&self, worker_failures: u32, reason: &str) -> bool {
-        let failures = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
-        tracing::warn!("relay connection failed ({failures} in a row): {reason}");
-        if failures >= self.relay_down_after && worker_failures >= self.relay_down_after {
-            self.halt(format!(
-                "the relay failed {failures} times in a row; last: {reason}"
-            ));
-            return true;
-        }
-        self.halted().is_some()
-    }
-
-    fn relay_answered(&self) {
-        self.failures.store(0, Ordering::SeqCst);
-    }
-
-    /// How many messages retiring workers handed back since the last call.
-    pub fn take_requeued(&self) -> usize {
-        self.requeued.swap(0, Ordering::SeqCst)
-    }
 }
 
 /// What a step came to.
@@ -142,7 +50,7 @@ pub struct Courier {
 
 impl Courier {
     pub fn new(shared: Arc<Shared>) -> Courier {
-        shared.workers.fetch_add(1, Ordering::SeqCst);
+        shared.worker_started();
         Courier {
             shared,
             connection: None,
@@ -224,7 +132,7 @@ impl Courier {
                     }
                     match SmtpConnection::open(relay, timeouts).await {
                         Ok(connection) => {
-                            shared.open.fetch_add(1, Ordering::SeqCst);
+                            shared.connection_opened();
                             self.connection.insert(connection)
                         }
                         Err(ConnectError::Refused(reason)) => {
@@ -232,7 +140,7 @@ impl Courier {
                             return Step::Abandoned;
                         }
                         Err(ConnectError::Unavailable(reason)) => {
-                            if self.failures + 1 >= RETIRE_AFTER && self.retire() {
+                            if self.failures + 1 >= RETIRE_AFTER && shared.retire_worker() {
                                 tracing::info!(
                                     "a worker retires: others are connected but it cannot connect ({reason})"
                                 );
@@ -301,26 +209,8 @@ impl Courier {
 
     fn disconnect(&mut self) {
         if self.connection.take().is_some() {
-            self.shared.open.fetch_sub(1, Ordering::SeqCst);
+            self.shared.connection_closed();
         }
-    }
-
-    /// Retires this worker if another one is connected and stays on; its message is handed back.
-    fn retire(&mut self) -> bool {
-        let shared = &self.shared;
-        if shared.open.load(Ordering::SeqCst) == 0 {
-            return false;
-        }
-        let others = shared
-            .workers
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n > 1).then(|| n - 1)
-            });
-        if others.is_err() {
-            return false;
-        }
-        shared.requeued.fetch_add(1, Ordering::SeqCst);
-        true
     }
 
     /// The ledger result for a transaction the relay answered.
@@ -373,7 +263,7 @@ impl Courier {
     /// Closes the connection politely.
     pub async fn finish(mut self) {
         if let Some(connection) = self.connection.take() {
-            self.shared.open.fetch_sub(1, Ordering::SeqCst);
+            self.shared.connection_closed();
             connection.quit().await;
         }
     }
