@@ -1,273 +1,14 @@
-//! A real SMTP server (RFC 5321, no TLS) on 127.0.0.1 that keeps every accepted message in memory and
-//! injects scripted faults (error replies, dropped sockets, stalls) at chosen stages of a session.
+//! One SMTP session: reading commands, asking the script what to do at each stage, keeping the transaction's
+//! sender and recipients, reading and unstuffing the message data, and storing what was accepted.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
-use tokio::time::Instant;
 
-/// Where in a session a [`Rule`] applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// The 220 greeting.
-    Connect,
-    /// EHLO or HELO.
-    Ehlo,
-    Mail,
-    Rcpt,
-    /// The DATA command, before the 354.
-    Data,
-    /// The reply to the message, after the final dot.
-    DataEnd,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// A whole reply line such as "452 4.2.2 mailbox full". A 2xx or 3xx reply lets the stage
-    /// succeed with that text; anything else refuses it, and a 421 also closes the connection.
-    Reply(String),
-    /// Close the socket without a reply.
-    Drop,
-    /// Say nothing for this long, then carry on as if no rule had matched.
-    Stall(Duration),
-    /// Say nothing for this long, then close the socket.
-    StallThenDrop(Duration),
-}
-
-#[derive(Clone, Debug)]
-pub struct Rule {
-    stage: Stage,
-    recipient: Option<String>,
-    action: Action,
-    remaining: Option<u32>,
-}
-
-impl Rule {
-    /// A rule that answers "451 4.3.0 scripted failure" at `stage`, every time, until told otherwise.
-    pub fn at(stage: Stage) -> Self {
-        Self {
-            stage,
-            recipient: None,
-            action: Action::Reply("451 4.3.0 scripted failure".to_owned()),
-            remaining: None,
-        }
-    }
-
-    /// Only fire for this recipient: at `Rcpt` when it is the address given, at `Data` and
-    /// `DataEnd` when the transaction includes it. Such a rule never fires at earlier stages.
-    pub fn for_recipient(mut self, address: &str) -> Self {
-        self.recipient = Some(address.to_owned());
-        self
-    }
-
-    pub fn reply(self, line: &str) -> Self {
-        self.action(Action::Reply(line.to_owned()))
-    }
-
-    pub fn drop_connection(self) -> Self {
-        self.action(Action::Drop)
-    }
-
-    pub fn stall(self, duration: Duration) -> Self {
-        self.action(Action::Stall(duration))
-    }
-
-    pub fn stall_then_drop(self, duration: Duration) -> Self {
-        self.action(Action::StallThenDrop(duration))
-    }
-
-    pub fn action(mut self, action: Action) -> Self {
-        self.action = action;
-        self
-    }
-
-    /// Fire at most `n` times, then behave as if the rule were absent.
-    pub fn times(mut self, n: u32) -> Self {
-        self.remaining = Some(n);
-        self
-    }
-
-    fn matches(&self, stage: Stage, recipients: &[String]) -> bool {
-        self.stage == stage
-            && self.remaining != Some(0)
-            && self
-                .recipient
-                .as_ref()
-                .is_none_or(|wanted| recipients.iter().any(|r| r.eq_ignore_ascii_case(wanted)))
-    }
-}
-
-/// Fault rules, tried in order; the first that matches fires.
-#[derive(Clone, Debug, Default)]
-pub struct Script {
-    rules: Vec<Rule>,
-}
-
-impl Script {
-    pub fn accept_all() -> Self {
-        Self::default()
-    }
-
-    pub fn rule(mut self, rule: Rule) -> Self {
-        self.rules.push(rule);
-        self
-    }
-
-    fn fire(&mut self, stage: Stage, recipients: &[String]) -> Option<Action> {
-        let rule = self
-            .rules
-            .iter_mut()
-            .find(|r| r.matches(stage, recipients))?;
-        if let Some(n) = rule.remaining.as_mut() {
-            *n -= 1;
-        }
-        Some(rule.action.clone())
-    }
-}
-
-/// One message the server answered 250 to after the final dot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
-    pub mail_from: String,
-    pub rcpt_to: Vec<String>,
-    /// The message as the client meant it: dot-unstuffed, without the closing CRLF.CRLF.
-    pub data: Vec<u8>,
-    /// 1 for the first connection the server accepted, 2 for the next, ...
-    pub connection: u64,
-}
-
-impl Received {
-    pub fn raw_text(&self) -> String {
-        String::from_utf8_lossy(&self.data).into_owned()
-    }
-
-    /// The first header called `name` (any case), unfolded and trimmed.
-    pub fn header(&self, name: &str) -> Option<String> {
-        let text = self.raw_text();
-        let head = text.split("\r\n\r\n").next().unwrap_or_default();
-        let mut found: Option<String> = None;
-        for line in head.split("\r\n") {
-            if let Some(value) = found.as_mut() {
-                if !line.starts_with([' ', '\t']) {
-                    break;
-                }
-                value.push_str(line);
-            } else if let Some((key, value)) = line.split_once(':')
-                && key.eq_ignore_ascii_case(name)
-            {
-                found = Some(value.to_owned());
-            }
-        }
-        found.map(|value| value.trim().to_owned())
-    }
-}
-
-#[derive(Default)]
-struct Shared {
-    script: Mutex<Script>,
-    messages: Mutex<Vec<Received>>,
-    commands: Mutex<Vec<(u64, String)>>,
-    connections: AtomicU64,
-}
-
-/// Locks even after a session task panicked, so the test reports its own failure instead.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The running server; dropping it closes the listener and every open session.
-pub struct SmtpServer {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    accept: JoinHandle<()>,
-}
-
-impl SmtpServer {
-    pub async fn start(script: Script) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding the test SMTP server");
-        let addr = listener.local_addr().expect("test SMTP server address");
-        let shared = Arc::new(Shared {
-            script: Mutex::new(script),
-            ..Shared::default()
-        });
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
-        Self {
-            addr,
-            shared,
-            accept,
-        }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
-    }
-
-    pub fn messages(&self) -> Vec<Received> {
-        lock(&self.shared.messages).clone()
-    }
-
-    /// Polls until at least `n` messages arrived or `timeout` passed, and returns what it has.
-    pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let messages = self.messages();
-            if messages.len() >= n || Instant::now() >= deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    pub fn connections(&self) -> u64 {
-        self.shared.connections.load(Ordering::SeqCst)
-    }
-
-    /// Every command line received, without its CRLF, with the connection it came on.
-    pub fn commands(&self) -> Vec<(u64, String)> {
-        lock(&self.shared.commands).clone()
-    }
-
-    /// Replaces the rules for every session from its next command on.
-    pub fn set_script(&self, script: Script) {
-        *lock(&self.shared.script) = script;
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
-}
-
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    // Owning the sessions here means aborting this task aborts them too.
-    let mut sessions = JoinSet::new();
-    while let Ok((stream, _)) = listener.accept().await {
-        // Replies to pipelined commands go out at once, as a real relay's do.
-        let _ = stream.set_nodelay(true);
-        let connection = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        sessions.spawn(Session::new(connection, Arc::clone(&shared)).run(stream));
-        while sessions.try_join_next().is_some() {}
-    }
-}
+use super::script::{Action, Stage};
+use super::{Received, Shared, lock};
 
 /// What a stage does once the script had its say.
 enum Verdict {
@@ -280,7 +21,7 @@ enum Verdict {
 const EHLO_REPLY: &str = "250-localhost greets you\r\n250-8BITMIME\r\n250-SIZE 52428800\r\n\
                           250-PIPELINING\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES";
 
-struct Session {
+pub(super) struct Session {
     connection: u64,
     shared: Arc<Shared>,
     mail_from: Option<String>,
@@ -288,7 +29,7 @@ struct Session {
 }
 
 impl Session {
-    fn new(connection: u64, shared: Arc<Shared>) -> Self {
+    pub(super) fn new(connection: u64, shared: Arc<Shared>) -> Self {
         Self {
             connection,
             shared,
@@ -298,7 +39,7 @@ impl Session {
     }
 
     /// Ends on QUIT, on a scripted drop, when the client hangs up, or on any socket error.
-    async fn run(mut self, stream: TcpStream) {
+    pub(super) async fn run(mut self, stream: TcpStream) {
         let (read, mut write) = stream.into_split();
         let mut reader = BufReader::new(read);
         let greeting = match self.verdict(Stage::Connect, &[]).await {
