@@ -95,7 +95,7 @@ fn comparison_published_at(published: DateTime<Utc>) -> (String, String) {
 async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
     let server = SmtpServer::start(Script::accept_all()).await;
     let now = weekly_verdicts::clock::now();
-    let fire = (now + Span::seconds(6)).with_nanosecond(0).unwrap();
+    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
     let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(3);
@@ -203,7 +203,7 @@ async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribing_while_a_digest_is_being_sent_neither_blocks_nor_breaks_the_send() {
-    const N: usize = 400;
+    const N: usize = 800;
     let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(15)));
     let relay = SmtpServer::start(slow).await;
     let fixture = Fixture::new(Some(&relay.url()), &[]);
