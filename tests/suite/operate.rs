@@ -91,27 +91,22 @@ fn comparison_published_at(published: DateTime<Utc>) -> (String, String) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
-    let server = SmtpServer::start(Script::accept_all()).await;
-    let now = weekly_verdicts::clock::now();
-    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
-    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
-    let fixture = Fixture::new(Some(&server.url()), &[]);
-    fixture.seed(3);
-    let content = tempfile::tempdir().unwrap();
-    let (name, text) = comparison_published_at(now - Span::hours(1));
-    std::fs::write(content.path().join(name), text).unwrap();
-
+/// Starts `verdicts serve` on port 0 with `schedule`, and waits until it says where it listens.
+fn start_serve(
+    fixture: &Fixture,
+    smtp_url: &str,
+    content: &std::path::Path,
+    schedule: &str,
+) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verdicts"))
         .arg("serve")
         .current_dir(fixture.dir.path())
         .env_remove("VERDICTS_CONFIG")
         .env("VERDICTS_DATABASE", fixture.db())
-        .env("VERDICTS_SMTP_URL", server.url())
-        .env("VERDICTS_CONTENT_DIR", content.path())
+        .env("VERDICTS_SMTP_URL", smtp_url)
+        .env("VERDICTS_CONTENT_DIR", content)
         .env("VERDICTS_LISTEN", "127.0.0.1:0")
-        .env("VERDICTS_SCHEDULE", &schedule)
+        .env("VERDICTS_SCHEDULE", schedule)
         .env("VERDICTS_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -130,7 +125,22 @@ async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    let served = Served { child, base };
+    Served { child, base }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let now = weekly_verdicts::clock::now();
+    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
+    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(3);
+    let content = tempfile::tempdir().unwrap();
+    let (name, text) = comparison_published_at(now - Span::hours(1));
+    std::fs::write(content.path().join(name), text).unwrap();
+
+    let served = start_serve(&fixture, &server.url(), content.path(), &schedule);
 
     let messages = server.wait_for_messages(3, Duration::from_secs(60)).await;
     assert_eq!(
@@ -247,4 +257,64 @@ async fn subscribing_while_a_digest_is_being_sent_neither_blocks_nor_breaks_the_
         20,
         "each got a confirmation mail"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_to_serve_mid_send_records_the_messages_in_flight_and_send_resumes() {
+    const N: usize = 400;
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
+    let server = SmtpServer::start(slow).await;
+    let now = weekly_verdicts::clock::now();
+    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
+    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(N);
+    let content = tempfile::tempdir().unwrap();
+    let (name, text) = comparison_published_at(now - Span::hours(1));
+    std::fs::write(content.path().join(name), text).unwrap();
+    let mut served = start_serve(&fixture, &server.url(), content.path(), &schedule);
+
+    server.wait_for_messages(20, Duration::from_secs(60)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = served.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "serve stops cleanly");
+
+    let delivered = server.messages().len();
+    assert!(delivered < N, "stopped part-way: {delivered} of {N}");
+    let sent: i64 = rusqlite::Connection::open(fixture.db())
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM deliveries WHERE state = 'sent'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        sent as usize, delivered,
+        "every message the relay took is recorded"
+    );
+
+    server.set_script(Script::accept_all());
+    let resumed = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .args(["send", "--as-of", &fire.to_rfc3339()])
+        .current_dir(fixture.dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_DATABASE", fixture.db())
+        .env("VERDICTS_SMTP_URL", server.url())
+        .env("VERDICTS_CONTENT_DIR", content.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let counts = per_recipient(&server.messages());
+    assert_eq!(counts.len(), N, "nobody skipped");
+    assert!(counts.values().all(|&n| n == 1), "nobody twice");
 }
