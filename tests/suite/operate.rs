@@ -80,15 +80,21 @@ impl Drop for Served {
     }
 }
 
-fn comparison_published_at(published: DateTime<Utc>) -> (String, String) {
+/// A schedule firing once, 10 s from now (seconds-first form with a year), and a content folder
+/// with one comparison published an hour ago, so that fire has something to send.
+fn fire_soon_with_fresh_content() -> (DateTime<Utc>, String, tempfile::TempDir) {
+    let now = weekly_verdicts::clock::now();
+    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
+    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let published = now - Span::hours(1);
     let text = include_str!("../fixtures/content/2026-11-16-alpha-vs-beta.md").replace(
         "2026-11-16T09:00:00Z",
         &published.to_rfc3339_opts(SecondsFormat::Secs, true),
     );
-    (
-        format!("{}-alpha-vs-beta.md", published.format("%Y-%m-%d")),
-        text,
-    )
+    let content = tempfile::tempdir().unwrap();
+    let name = format!("{}-alpha-vs-beta.md", published.format("%Y-%m-%d"));
+    std::fs::write(content.path().join(name), text).unwrap();
+    (fire, schedule, content)
 }
 
 /// Starts `verdicts serve` on port 0 with `schedule`, and waits until it says where it listens.
@@ -131,14 +137,9 @@ fn start_serve(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_sends_at_the_scheduled_second_once_and_the_archive_shows_it() {
     let server = SmtpServer::start(Script::accept_all()).await;
-    let now = weekly_verdicts::clock::now();
-    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
-    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let (_fire, schedule, content) = fire_soon_with_fresh_content();
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(3);
-    let content = tempfile::tempdir().unwrap();
-    let (name, text) = comparison_published_at(now - Span::hours(1));
-    std::fs::write(content.path().join(name), text).unwrap();
 
     let served = start_serve(&fixture, &server.url(), content.path(), &schedule);
 
@@ -264,14 +265,9 @@ async fn sigterm_to_serve_mid_send_records_the_messages_in_flight_and_send_resum
     const N: usize = 400;
     let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
     let server = SmtpServer::start(slow).await;
-    let now = weekly_verdicts::clock::now();
-    let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
-    let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();
+    let (fire, schedule, content) = fire_soon_with_fresh_content();
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(N);
-    let content = tempfile::tempdir().unwrap();
-    let (name, text) = comparison_published_at(now - Span::hours(1));
-    std::fs::write(content.path().join(name), text).unwrap();
     let mut served = start_serve(&fixture, &server.url(), content.path(), &schedule);
 
     server.wait_for_messages(20, Duration::from_secs(60)).await;
