@@ -60,7 +60,7 @@ fn expectations(content: &Path) -> Value {
                 .iter()
                 .map(|t| {
                     let community = match t.community {
-                        Some(v) => format!("{}% of {}", v.ship, thousands(v.votes)),
+                        Some(v) => format!("{}% of {}", v.ship, weekly_verdicts::digest::thousands(v.votes)),
                         None => "No votes yet".to_string(),
                     };
                     json!({"name": t.name, "panel": format!("{}%", t.panel_ship), "community": community})
@@ -71,18 +71,6 @@ fn expectations(content: &Path) -> Value {
         .collect();
     assert!(!week.is_empty(), "the week has comparisons");
     Value::Array(week)
-}
-
-fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Loads the wrapper page (which iframes `digest.html` from the same origin and runs the
