@@ -2,10 +2,17 @@
 
 use anyhow::Result;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::exit::ExitStatus;
+use crate::mail::Mailer;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
+    // The mail settings as `send` and `serve` will use them: `smtp_url` with its password, and the DKIM key.
+    if let Err(error) = Mailer::from_config(config, &Secrets::from_env()) {
+        eprintln!("error: {error:#}");
+        eprintln!("1 problem found in the mail settings; nothing was changed");
+        return Ok(ExitStatus::Invalid);
+    }
     match super::load_content(config) {
         Ok(comparisons) => {
             let weeks: std::collections::BTreeSet<String> = comparisons
