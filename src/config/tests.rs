@@ -115,3 +115,24 @@ fn a_relay_list_names_the_relay_with_a_bad_scheme_and_relay_passwords_are_not_se
     .unwrap();
     assert_eq!(config.relay_cooldown_seconds, 5);
 }
+
+#[test]
+fn the_example_configuration_parses_and_shows_every_key() {
+    let example = include_str!("../../verdicts.example.toml");
+    Config::parse(example, &[]).unwrap();
+    // Keys without a default (None) are not serialized: they are shown commented out.
+    let optional = [
+        "reply_to",
+        "smtp_url",
+        "dkim_selector",
+        "unsubscribe_mailbox",
+        "thank_you_url",
+    ];
+    let defaults = toml::Table::try_from(Config::default()).unwrap();
+    for key in defaults.keys().map(String::as_str).chain(optional) {
+        assert!(
+            example.contains(&format!("\n{key} = ")) || example.contains(&format!("\n# {key} = ")),
+            "verdicts.example.toml does not show {key}"
+        );
+    }
+}
