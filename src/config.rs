@@ -167,12 +167,15 @@ impl Config {
         if let Some(list) = &self.smtp_url {
             let urls: Vec<&str> = list.split(',').map(str::trim).collect();
             for (i, url) in urls.iter().enumerate() {
+                let which = if urls.len() == 1 {
+                    String::new()
+                } else {
+                    format!(" relay {} of {}", i + 1, urls.len())
+                };
+                if url.is_empty() {
+                    bail!("smtp_url{which} is empty: separate the relay URLs with single commas");
+                }
                 if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                    let which = if urls.len() == 1 {
-                        String::new()
-                    } else {
-                        format!(" (relay {} of {})", i + 1, urls.len())
-                    };
                     bail!(
                         "smtp_url{which} = {:?} must start with smtp:// or smtps://",
                         crate::mail::redact(url)

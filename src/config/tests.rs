@@ -106,7 +106,10 @@ fn a_relay_list_names_the_relay_with_a_bad_scheme_and_relay_passwords_are_not_se
     )
     .unwrap_err();
     let err = format!("{err:#}");
-    assert!(err.contains("smtp_url (relay 2 of 2)"), "{err}");
+    assert!(
+        err.contains("smtp_url relay 2 of 2 = \"http://me:***@b\""),
+        "{err}"
+    );
     assert!(!err.contains("secret"), "{err}");
     let config = Config::parse(
         "smtp_url = \"smtp://a, smtp://b\"\nrelay_cooldown_seconds = 5",

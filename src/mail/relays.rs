@@ -116,19 +116,20 @@ impl Relays {
     /// if one is not cooling down.
     pub fn down(&self, index: usize, now: DateTime<Utc>) -> Option<usize> {
         let mut cooldowns = self.lock();
+        let newly = cooldowns.ready(index, now);
         cooldowns.down(index, now);
         let next = cooldowns.choose(now);
-        if cooldowns.ready(next, now) {
+        let ready = cooldowns.ready(next, now);
+        if newly && ready {
+            // Once per cool-down, not once per worker that finds it down.
             tracing::warn!(
-                "{} is down: skipped for {}s; using {} meanwhile",
+                "{} is down: skipped for {}s, using {} meanwhile",
                 self.list[index],
                 cooldowns.cooldown.num_seconds(),
                 self.list[next]
             );
-            Some(next)
-        } else {
-            None
         }
+        ready.then_some(next)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cooldowns> {
