@@ -165,22 +165,28 @@ impl Mailer {
     }
 
     /// A connection to the relay of the list to use now; a relay that fails to connect is cooled down and the
-    /// next one tried, each at most once. The error lists what every relay tried said.
+    /// next one tried. A one-off mail has no later pass to wait for, so it tries every relay once before giving
+    /// up, cooling down or not: the cool-downs only decide the order. The error lists what each relay said.
     async fn connect(
         &self,
         relays: &Relays,
         timeouts: Timeouts,
     ) -> Result<(usize, SmtpConnection)> {
+        let mut tried = vec![false; relays.len()];
         let mut failures = Vec::new();
         for _ in 0..relays.len() {
-            let (index, relay) = relays.choose(self.clock.now());
-            match SmtpConnection::open(relay, timeouts).await {
+            let (chosen, _) = relays.choose(self.clock.now());
+            let index = if tried[chosen] {
+                tried.iter().position(|t| !t).unwrap_or(chosen)
+            } else {
+                chosen
+            };
+            tried[index] = true;
+            match SmtpConnection::open(relays.get(index), timeouts).await {
                 Ok(connection) => return Ok((index, connection)),
                 Err(e) => {
                     failures.push(e.to_string());
-                    if relays.down(index, self.clock.now()).is_none() {
-                        break;
-                    }
+                    relays.down(index, self.clock.now());
                 }
             }
         }

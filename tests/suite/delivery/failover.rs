@@ -215,6 +215,34 @@ async fn test_copies_fail_over_and_use_the_first_relay_again_after_the_cool_down
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_mail_tries_every_relay_before_giving_up_even_while_all_cool_down() {
+    let first = SmtpServer::start(greeting_421()).await;
+    let second = SmtpServer::start(
+        Script::accept_all().rule(Rule::at(Stage::Connect).reply("421 4.3.2 busy").times(1)),
+    )
+    .await;
+    let list = format!("{},{}", first.url(), second.url());
+    let fixture = Fixture::new(Some(&list), &[]);
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+    let mailer = Mailer::from_config(&fixture.config, &Secrets::default())
+        .unwrap()
+        .with_clock(clock.clone());
+    let to: lettre::Address = "new@example.org".parse().unwrap();
+    let raw = b"Subject: confirm\r\n\r\nbody\r\n";
+
+    let both_down = mailer.send_raw(&to, "<1@x>", raw).await.unwrap_err();
+    let second_back = mailer.send_raw(&to, "<2@x>", raw).await.unwrap();
+
+    let both_down = format!("{both_down:#}");
+    assert!(
+        both_down.contains(&first.url()) && both_down.contains(&second.url()),
+        "the error names what each relay said: {both_down}"
+    );
+    assert!(second_back.contains(&second.url()), "{second_back}");
+    assert_eq!(second.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_add_sends_the_confirmation_through_the_second_relay_when_the_first_is_down() {
     let second = SmtpServer::start(Script::accept_all()).await;
     let list = format!("{},{}", closed_port_url(), second.url());
