@@ -1,8 +1,8 @@
 //! The one way out: [`Mailer`], built once from the configuration and secrets, owns where mail goes (the relays
-//! of `smtp_url`, with their failover, or the outbox folder), the DKIM signer and the envelope sender. One-off mails (confirmations, test
-//! copies) go through [`Mailer::send`] or [`Mailer::send_raw`]; the delivery workers take the same [`Route`],
-//! signer and sender from it and hold one connection each for many messages. Tests put an outbox or a
-//! capturing relay behind it with [`Mailer::new`].
+//! of `smtp_url`, with their failover, or the outbox folder), the DKIM signer and the envelope sender. One-off
+//! mails (confirmations, test copies) go through [`Mailer::send`] or [`Mailer::send_raw`]; the delivery workers
+//! take the same [`Route`], signer and sender from it and hold one connection each for many messages. Tests put
+//! an outbox or a capturing relay behind it with [`Mailer::new`].
 
 use std::sync::Arc;
 
@@ -37,8 +37,9 @@ pub struct Mailer {
 
 impl Mailer {
     /// `smtp_url` parsed once (each relay's password from `VERDICTS_SMTP_PASSWORD_<N>` or
-    /// `VERDICTS_SMTP_PASSWORD`, the EHLO name the sender's domain unless the URL names one), else the outbox folder; the DKIM key when configured; the From address as the
-    /// envelope sender. An error names the setting that is wrong.
+    /// `VERDICTS_SMTP_PASSWORD`, the EHLO name the sender's domain unless the URL names one), else the outbox
+    /// folder; the DKIM key when configured; the From address as the envelope sender. An error names the
+    /// setting that is wrong.
     pub fn from_config(config: &Config, secrets: &Secrets) -> Result<Mailer> {
         let route = match &config.smtp_url {
             Some(url) => Route::Smtp {
@@ -48,8 +49,9 @@ impl Mailer {
                         hello: config.sender_domain(),
                         password: secrets.smtp_password.as_deref(),
                         passwords: &secrets.smtp_passwords,
+                        // At most a day: the configuration checks it.
                         cooldown: chrono::Duration::seconds(
-                            i64::try_from(config.relay_cooldown_seconds).unwrap_or(i64::MAX / 1000),
+                            i64::try_from(config.relay_cooldown_seconds).unwrap_or(86_400),
                         ),
                     },
                 )?,
@@ -74,10 +76,6 @@ impl Mailer {
     pub fn with_clock(mut self, clock: Clock) -> Mailer {
         self.clock = clock;
         self
-    }
-
-    pub fn clock(&self) -> &Clock {
-        &self.clock
     }
 
     /// The same mailer with other SMTP timeouts (tests shorten them).
