@@ -1,13 +1,15 @@
-//! `verdicts check`: the configuration and every content file, all problems at once.
+//! `verdicts check`: the configuration, the DKIM keys and every content file, all problems at once.
 
 use anyhow::Result;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
+use crate::delivery::DkimSigner;
 use crate::exit::ExitStatus;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
+    let key_problems = dkim_keys(config);
     match super::load_content(config) {
-        Ok(comparisons) => {
+        Ok(comparisons) if key_problems == 0 => {
             let weeks: std::collections::BTreeSet<String> = comparisons
                 .iter()
                 .map(|c| crate::digest::issue_key(c.published_utc(), config.timezone))
@@ -22,13 +24,47 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
             );
             Ok(ExitStatus::Success)
         }
-        Err(count) => {
+        Ok(comparisons) => {
             eprintln!(
-                "{count} problem{} found in {}; nothing was changed",
-                if count == 1 { "" } else { "s" },
+                "{key_problems} problem{} in the DKIM settings ({} comparisons in {} are fine); nothing was changed",
+                if key_problems == 1 { "" } else { "s" },
+                comparisons.len(),
                 config.content_dir.display()
             );
             Ok(ExitStatus::Invalid)
+        }
+        Err(count) => {
+            let count = count + key_problems;
+            eprintln!(
+                "{} problem{} found in {}{}; nothing was changed",
+                count,
+                if count == 1 { "" } else { "s" },
+                config.content_dir.display(),
+                if key_problems > 0 {
+                    " and the DKIM settings"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitStatus::Invalid)
+        }
+    }
+}
+
+/// Loads every configured key as `send` does (so a key `send` would refuse fails here first); prints what signs
+/// or each problem, and returns how many problems.
+fn dkim_keys(config: &Config) -> usize {
+    match DkimSigner::load(config, &Secrets::from_env()) {
+        Ok(Some(signer)) => {
+            println!("DKIM: {}", signer.describe());
+            0
+        }
+        Ok(None) => 0,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("error: {problem}");
+            }
+            problems.len()
         }
     }
 }

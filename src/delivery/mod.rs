@@ -30,7 +30,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
-pub use dkim::{DkimSigner, SIGNED_HEADERS};
+pub use dkim::{DkimSigner, OVER_SIGNED, SIGNED_HEADERS};
 pub use edition::{Built, Edition};
 pub use exclusive::{Exclusive, send_exclusive};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
