@@ -214,7 +214,8 @@ mod tests {
 
     #[test]
     fn signed_headers_take_the_last_instance_first_and_nothing_for_a_missing_one() {
-        let raw = b"From: a@x\r\nReceived: one\r\n  folded\r\nReceived: two\r\nTo: b@x\r\n\r\nbody\r\n";
+        let raw =
+            b"From: a@x\r\nReceived: one\r\n  folded\r\nReceived: two\r\nTo: b@x\r\n\r\nbody\r\n";
         let message = Message::split(raw);
         assert_eq!(message.count("received"), 2);
         assert_eq!(message.body, b"body\r\n");

@@ -96,7 +96,9 @@ pub fn ed25519(value: &str) -> Result<Ed25519KeyPair, String> {
             // OpenSSL writes PKCS#8 v1, without the public key: the unchecked variant accepts it.
             Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(|e| {
                 if RsaKeyPair::from_pkcs8(der).is_ok() {
-                    format!("{origin} holds an RSA key: put it in {RSA_VAR} and an Ed25519 key here")
+                    format!(
+                        "{origin} holds an RSA key: put it in {RSA_VAR} and an Ed25519 key here"
+                    )
                 } else {
                     format!(
                         "{origin}: not an Ed25519 private key ({e}); make one with \

@@ -167,7 +167,7 @@ impl DkimSigner {
         let body_hash = STANDARD.encode(canon::body_hash(message.body));
         let names = self.header_names(&message);
         let signed = message.signed_headers(&names);
-        let h = names.join(":");
+        let h = names.join(":").to_ascii_lowercase();
         let mut out = Vec::with_capacity(raw.len() + 1024);
         for key in &self.keys.keys {
             let header = format!(
@@ -195,7 +195,11 @@ impl DkimSigner {
     /// starting 16 threads on 2 cores. The message is still signed before it goes to the relay, and the ledger
     /// still records it after the relay answers, so a crash loses no more than before.
     pub async fn sign_pooled(&self, raw: Vec<u8>) -> Result<Vec<u8>> {
-        let _permit = self.pool.acquire().await.context("the signing pool closed")?;
+        let _permit = self
+            .pool
+            .acquire()
+            .await
+            .context("the signing pool closed")?;
         let signer = self.clone();
         tokio::task::spawn_blocking(move || signer.sign(&raw))
             .await
@@ -230,10 +234,9 @@ impl Algorithm {
                 Ok(signature)
             }
             // RFC 8463: Ed25519 signs the SHA-256 hash of the header data, not the data itself.
-            Algorithm::Ed25519(key) => Ok(key
-                .sign(digest(&SHA256, data).as_ref())
-                .as_ref()
-                .to_vec()),
+            Algorithm::Ed25519(key) => {
+                Ok(key.sign(digest(&SHA256, data).as_ref()).as_ref().to_vec())
+            }
         }
     }
 }

@@ -1,124 +1,345 @@
-//! DKIM signatures checked by an independent verifier (dkimpy), with the public key served by its `dnsfunc`.
+//! DKIM signatures checked by an independent verifier (dkimpy, with PyNaCl for Ed25519), the public keys served
+//! by its `dnsfunc`; keys made by the `openssl` command line as people make them; `verdicts check` on bad keys.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use weekly_verdicts::config::Secrets;
-use weekly_verdicts::delivery::{self, SIGNED_HEADERS};
+use weekly_verdicts::delivery::{self, OVER_SIGNED, SIGNED_HEADERS};
 
-use super::{Fixture, as_of};
+use super::{Fixture, as_of, content_dir};
 use crate::support::smtp::{Script, SmtpServer};
 
-/// A fresh 2048-bit RSA key: (PKCS#1 PEM, base64 DER public key for the DNS record).
-fn test_key() -> (String, String) {
-    let private = Command::new("openssl")
-        .args(["genrsa", "-traditional", "2048"])
-        .stderr(Stdio::null())
-        .output()
-        .expect("openssl runs");
-    assert!(private.status.success());
-    let mut public = Command::new("openssl")
-        .args(["rsa", "-pubout", "-outform", "DER"])
+/// A private key as PEM and its DNS record (`v=DKIM1; k=...; p=...`).
+struct TestKey {
+    pem: String,
+    record: String,
+}
+
+/// Runs `openssl args`, feeding `input`; its standard output.
+fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("openssl")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
-    public
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&private.stdout)
-        .unwrap();
-    let der = public.wait_with_output().unwrap().stdout;
-    (
-        String::from_utf8(private.stdout).unwrap(),
-        base64::engine::general_purpose::STANDARD.encode(der),
-    )
+        .expect("openssl runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "openssl {args:?}");
+    output.stdout
 }
 
-/// dkimpy's verdict on `raw`, looking the key up as `test._domainkey.verdicts.example.org`.
-fn dkimpy_verifies(raw: &[u8], public_key: &str) -> bool {
+/// A fresh 2048-bit RSA key: PKCS#1 (`-traditional`) or, as OpenSSL 3 writes by default, PKCS#8.
+fn rsa_key(pkcs1: bool) -> TestKey {
+    let args: &[&str] = if pkcs1 {
+        &["genrsa", "-traditional", "2048"]
+    } else {
+        &["genrsa", "2048"]
+    };
+    let pem = String::from_utf8(openssl(args, b"")).unwrap();
+    let marker = if pkcs1 {
+        "BEGIN RSA PRIVATE KEY"
+    } else {
+        "BEGIN PRIVATE KEY"
+    };
+    assert!(pem.contains(marker), "{pem}");
+    let public = openssl(&["pkey", "-pubout", "-outform", "DER"], pem.as_bytes());
+    TestKey {
+        record: format!("v=DKIM1; k=rsa; p={}", STANDARD.encode(public)),
+        pem,
+    }
+}
+
+/// A fresh Ed25519 key as `openssl genpkey` writes it; the record carries the bare 32-byte public key.
+fn ed25519_key() -> TestKey {
+    let pem = String::from_utf8(openssl(&["genpkey", "-algorithm", "ed25519"], b"")).unwrap();
+    let public = openssl(&["pkey", "-pubout", "-outform", "DER"], pem.as_bytes());
+    TestKey {
+        record: format!(
+            "v=DKIM1; k=ed25519; p={}",
+            STANDARD.encode(&public[public.len() - 32..])
+        ),
+        pem,
+    }
+}
+
+/// dkimpy's verdict on each DKIM-Signature of `raw`, in order; `records` maps selectors of
+/// `verdicts.example.org` to their DNS records.
+fn dkimpy(raw: &[u8], records: &[(&str, &str)]) -> Vec<bool> {
     let script = r#"
-import sys, dkim
-key = sys.argv[1].encode()
+import sys, json, dkim
+records = json.loads(sys.argv[1])
 def dns(name, timeout=5):
-    assert name == b"test._domainkey.verdicts.example.org.", name
-    return b"v=DKIM1; k=rsa; p=" + key
-print(dkim.verify(sys.stdin.buffer.read(), dnsfunc=dns))
+    selector, domain = name.decode().split("._domainkey.")
+    assert domain == "verdicts.example.org.", name
+    return records[selector].encode()
+message = sys.stdin.buffer.read()
+d = dkim.DKIM(message)
+count = sum(1 for line in message.split(b"\r\n") if line.lower().startswith(b"dkim-signature:"))
+def verify(i):
+    try:
+        return d.verify(idx=i, dnsfunc=dns)
+    except dkim.ValidationError:  # a body hash mismatch is raised, not returned
+        return False
+print(" ".join(str(verify(i)) for i in range(count)))
 "#;
+    let records: serde_json::Map<String, serde_json::Value> = records
+        .iter()
+        .map(|(s, r)| (s.to_string(), r.to_string().into()))
+        .collect();
     let mut python = Command::new("python3")
-        .args(["-c", script, public_key])
+        .args([
+            "-c",
+            script,
+            &serde_json::Value::Object(records).to_string(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs");
     python.stdin.take().unwrap().write_all(raw).unwrap();
     let output = python.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "dkimpy failed (pip install dkimpy): {}",
+        "dkimpy failed (pip install dkimpy pynacl): {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).trim() == "True"
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(|word| word == "True")
+        .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signed_messages_verify_with_dkimpy_and_fail_once_a_signed_header_changes() {
-    let (private_pem, public_key) = test_key();
+/// Sends the week's issue to one subscriber over SMTP, signed with `secrets`' keys under `selectors`
+/// (`VERDICTS_*` pairs); the message as the relay received it.
+async fn signed_message(selectors: &[(&str, &str)], secrets: Secrets) -> Vec<u8> {
     let server = SmtpServer::start(Script::accept_all()).await;
-    let fixture = Fixture::new(Some(&server.url()), &[("VERDICTS_DKIM_SELECTOR", "test")]);
-    fixture.seed(2);
-    let secrets = Secrets {
-        dkim_key: Some(private_pem),
-        ..Secrets::default()
-    };
-
+    let fixture = Fixture::new(Some(&server.url()), selectors);
+    fixture.seed(1);
     delivery::send_job(&fixture.config, &secrets, as_of(), fixture.options())
         .await
         .unwrap();
-
     let messages = server.messages();
-    assert_eq!(messages.len(), 2);
-    let message = &messages[0];
-    let signature = message.header("DKIM-Signature").expect("signed");
-    assert!(signature.contains("c=relaxed/relaxed"), "{signature}");
-    assert!(signature.contains("d=verdicts.example.org"), "{signature}");
-    let signed: String = signature
-        .split(';')
-        .find_map(|tag| tag.trim().strip_prefix("h="))
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let signed: Vec<&str> = signed.split(':').collect();
-    for header in SIGNED_HEADERS {
-        assert!(
-            signed.contains(&header.to_ascii_lowercase().as_str()),
-            "{header} not in h={signed:?}"
+    assert_eq!(messages.len(), 1);
+    let mut raw = messages[0].data.clone();
+    raw.extend_from_slice(b"\r\n");
+    raw
+}
+
+/// A message signed with a PKCS#8 RSA key in the variable and an Ed25519 key named by a path, with its records.
+async fn doubly_signed() -> (String, Vec<(&'static str, String)>) {
+    let (rsa, ed) = (rsa_key(false), ed25519_key());
+    let dir = tempfile::tempdir().unwrap();
+    let ed_path = dir.path().join("ed25519.pem");
+    std::fs::write(&ed_path, &ed.pem).unwrap();
+    let secrets = Secrets {
+        dkim_key: Some(rsa.pem.clone()),
+        dkim_ed25519_key: Some(ed_path.display().to_string()),
+        ..Secrets::default()
+    };
+    let selectors = [
+        ("VERDICTS_DKIM_SELECTOR", "rsa"),
+        ("VERDICTS_DKIM_ED25519_SELECTOR", "ed"),
+    ];
+    let raw = signed_message(&selectors, secrets).await;
+    (
+        String::from_utf8(raw).unwrap(),
+        vec![("rsa", rsa.record), ("ed", ed.record)],
+    )
+}
+
+fn verdicts_of(text: &str, records: &[(&'static str, String)]) -> Vec<bool> {
+    let records: Vec<(&str, &str)> = records.iter().map(|(s, r)| (*s, r.as_str())).collect();
+    dkimpy(text.as_bytes(), &records)
+}
+
+/// The `h=` names of every signature, lower-cased.
+fn signed_names(text: &str) -> Vec<Vec<String>> {
+    let unfolded = text.replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .filter(|line| line.starts_with("DKIM-Signature:"))
+        .map(|line| {
+            let h = line
+                .split(';')
+                .find_map(|tag| tag.trim().strip_prefix("h="))
+                .unwrap();
+            h.split(':').map(|n| n.trim().to_string()).collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_and_ed25519_signatures_both_verify_with_dkimpy_and_a_changed_header_or_body_fails_both()
+ {
+    let (text, records) = doubly_signed().await;
+    assert!(text.contains("a=rsa-sha256; c=relaxed/relaxed; d=verdicts.example.org; s=rsa;"));
+    assert!(text.contains("a=ed25519-sha256; c=relaxed/relaxed; d=verdicts.example.org; s=ed;"));
+    for names in signed_names(&text) {
+        for header in SIGNED_HEADERS {
+            let copies = names
+                .iter()
+                .filter(|n| **n == header.to_ascii_lowercase())
+                .count();
+            let expected = if OVER_SIGNED.contains(&header) { 2 } else { 1 };
+            assert_eq!(copies, expected, "{header} in h={names:?}");
+        }
+    }
+    assert_eq!(verdicts_of(&text, &records), [true, true], "untouched");
+
+    let post = "List-Unsubscribe-Post: List-Unsubscribe=One-Click";
+    assert!(text.contains(post));
+    let changed = [
+        text.replacen(
+            post,
+            "List-Unsubscribe-Post: List-Unsubscribe=Two-Clicks",
+            1,
+        ),
+        text.replacen("\r\nSubject: ", "\r\nSubject: Re: ", 1),
+        text.replacen(
+            "Content-Type: multipart/alternative",
+            "Content-Type: multipart/mixed",
+            1,
+        ),
+        text.replacen(
+            "verdicts.example.org/archive/",
+            "evil.example.org/archive/",
+            1,
+        ),
+    ];
+    for tampered in changed {
+        assert_ne!(tampered, text);
+        assert_eq!(verdicts_of(&tampered, &records), [false, false]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_from_or_subject_added_in_transit_breaks_both_signatures() {
+    let (text, records) = doubly_signed().await;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    // An unsigned header added in transit is harmless: the failures below are the over-signing's doing.
+    let relayed = format!("X-Scanned: yes\r\n{head}\r\nX-Spam-Score: 0\r\n\r\n{body}");
+    assert_eq!(verdicts_of(&relayed, &records), [true, true]);
+    for added in [
+        format!("From: Security Team <security@evil.example>\r\n{head}\r\n\r\n{body}"),
+        format!("{head}\r\nFrom: Security Team <security@evil.example>\r\n\r\n{body}"),
+        format!("{head}\r\nSubject: Your account is suspended\r\n\r\n{body}"),
+        format!("Subject: Your account is suspended\r\n{head}\r\n\r\n{body}"),
+    ] {
+        assert_eq!(
+            verdicts_of(&added, &records),
+            [false, false],
+            "{added:.200}"
         );
     }
-    let mut raw = message.data.clone();
-    raw.extend_from_slice(b"\r\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pkcs1_and_pkcs8_rsa_keys_both_sign_messages_that_verify() {
+    for pkcs1 in [true, false] {
+        let key = rsa_key(pkcs1);
+        let secrets = Secrets {
+            dkim_key: Some(key.pem),
+            ..Secrets::default()
+        };
+        let raw = signed_message(&[("VERDICTS_DKIM_SELECTOR", "test")], secrets).await;
+        assert_eq!(
+            dkimpy(&raw, &[("test", &key.record)]),
+            [true],
+            "PKCS#1: {pkcs1}"
+        );
+    }
+}
+
+/// `verdicts check` on the sample content with `env`; (exit code, stdout, stderr).
+fn check(env: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env_remove("VERDICTS_DKIM_KEY")
+        .env_remove("VERDICTS_DKIM_ED25519_KEY")
+        .env("VERDICTS_CONTENT_DIR", content_dir())
+        .envs(env.iter().copied())
+        .output()
+        .expect("verdicts runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_loads_every_key_names_a_bad_key_file_and_says_which_variable_a_misplaced_key_belongs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (rsa, ed) = (rsa_key(false), ed25519_key());
+    let rsa_path = write("rsa.pem", &rsa.pem);
+    let ed_path = write("ed.pem", &ed.pem);
+    let bad = write(
+        "broken.pem",
+        "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+    );
+    let selectors = [
+        ("VERDICTS_DKIM_SELECTOR", "rsa"),
+        ("VERDICTS_DKIM_ED25519_SELECTOR", "ed"),
+    ];
+    let with = |rsa: &str, ed: &str| {
+        let mut env = selectors.to_vec();
+        env.extend([
+            ("VERDICTS_DKIM_KEY", rsa),
+            ("VERDICTS_DKIM_ED25519_KEY", ed),
+        ]);
+        check(&env)
+    };
+
+    let (code, stdout, stderr) = with(&rsa_path, &ed_path);
+    assert_eq!(code, 0, "{stderr}");
     assert!(
-        dkimpy_verifies(&raw, &public_key),
-        "an untouched message verifies"
+        stdout.contains(
+            "DKIM: rsa-sha256 (selector rsa), ed25519-sha256 (selector ed) for verdicts.example.org"
+        ),
+        "{stdout}"
     );
 
-    let text = String::from_utf8(raw).unwrap();
-    let unsubscribe = message.header("List-Unsubscribe-Post").unwrap();
-    let tampered = text.replacen(
-        &format!("List-Unsubscribe-Post: {unsubscribe}"),
-        "List-Unsubscribe-Post: List-Unsubscribe=Two-Clicks",
-        1,
-    );
-    assert_ne!(tampered, text);
+    let (code, _, stderr) = with(&bad, &ed_path);
+    assert_eq!(code, 3, "{stderr}");
     assert!(
-        !dkimpy_verifies(tampered.as_bytes(), &public_key),
-        "a changed header fails"
+        stderr.contains(&format!("VERDICTS_DKIM_KEY (file {bad})")),
+        "{stderr}"
     );
-    let subject_changed = text.replacen("Subject: ", "Subject: Re: ", 1);
-    assert!(!dkimpy_verifies(subject_changed.as_bytes(), &public_key));
+
+    let (code, _, stderr) = with(&ed_path, &rsa_path);
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains("holds an Ed25519 key: put it in VERDICTS_DKIM_ED25519_KEY"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("holds an RSA key: put it in VERDICTS_DKIM_KEY"),
+        "{stderr}"
+    );
+
+    let missing = dir.path().join("missing.pem").display().to_string();
+    let (code, _, stderr) = with(&rsa_path, &missing);
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains(&format!("cannot read the key file {missing}")),
+        "{stderr}"
+    );
+    assert!(!Path::new(&missing).exists());
 }
 
 #[test]
