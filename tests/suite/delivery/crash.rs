@@ -9,6 +9,7 @@ use std::time::Duration;
 use weekly_verdicts::delivery::MAX_UNCOMMITTED;
 
 use super::{AS_OF, CONCURRENCY, Fixture, address, verdicts};
+use crate::support::dkim::rsa_key;
 use crate::support::smtp::{Received, Rule, Script, SmtpServer, Stage};
 
 const N: usize = 3000;
@@ -20,12 +21,7 @@ async fn a_send_killed_part_way_resumes_without_skipping_anyone_or_changing_mess
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_send_killed_part_way_keeps_the_bound_and_sends_the_same_signed_bytes_again() {
-    let key = std::process::Command::new("openssl")
-        .args(["genrsa", "2048"])
-        .stderr(Stdio::null())
-        .output()
-        .expect("openssl runs");
-    let pem = String::from_utf8(key.stdout).unwrap();
+    let pem = rsa_key(false).pem;
     let messages = killed_and_resumed(&[
         ("VERDICTS_DKIM_SELECTOR", "test"),
         ("VERDICTS_DKIM_KEY", &pem),
