@@ -18,6 +18,7 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_SECRET_RETIRED",
     "VERDICTS_SMTP_PASSWORD",
     "VERDICTS_DKIM_KEY",
+    "VERDICTS_DKIM_ED25519_KEY",
     "VERDICTS_LOG",
 ];
 
@@ -65,8 +66,11 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// Delivery attempts per recipient before a temporary failure becomes final.
     pub max_attempts: u32,
-    /// DKIM selector; signing is on when this and `VERDICTS_DKIM_KEY` (PKCS#1 PEM) are set.
+    /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
+    /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
+    /// `VERDICTS_DKIM_ED25519_KEY` are set.
+    pub dkim_ed25519_selector: Option<String>,
     /// Address in the `mailto:` half of List-Unsubscribe (default `unsubscribe@` the sender's domain).
     /// verdicts does not read that mailbox: route it to a person or a filter that runs
     /// `verdicts subscribers remove`; the https half unsubscribes in one click by itself.
@@ -101,6 +105,7 @@ impl Default for Config {
             rate_limit_per_second: 0.0,
             max_attempts: 5,
             dkim_selector: None,
+            dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
@@ -222,8 +227,10 @@ pub struct Secrets {
     pub smtp_password: Option<String>,
     /// `VERDICTS_SMTP_PASSWORD_<N>`: the password of the relay at position N (from 1) of `smtp_url`.
     pub smtp_passwords: BTreeMap<usize, String>,
-    /// `VERDICTS_DKIM_KEY`: PKCS#1 PEM, or a path to a file holding it.
+    /// `VERDICTS_DKIM_KEY`: the RSA key, PKCS#8 or PKCS#1 PEM, or a path to a file holding it.
     pub dkim_key: Option<String>,
+    /// `VERDICTS_DKIM_ED25519_KEY`: the Ed25519 key, PKCS#8 PEM, or a path to a file holding it.
+    pub dkim_ed25519_key: Option<String>,
 }
 
 impl Secrets {
@@ -240,6 +247,7 @@ impl Secrets {
                 .filter_map(|(name, value)| Some((relay_password_position(&name)?, value)))
                 .collect(),
             dkim_key: var("VERDICTS_DKIM_KEY"),
+            dkim_ed25519_key: var("VERDICTS_DKIM_ED25519_KEY"),
         }
     }
 }
@@ -255,6 +263,7 @@ impl fmt::Debug for Secrets {
                 &self.smtp_passwords.keys().collect::<Vec<_>>(),
             )
             .field("dkim_key", &set(self.dkim_key.is_some()))
+            .field("dkim_ed25519_key", &set(self.dkim_ed25519_key.is_some()))
             .finish()
     }
 }

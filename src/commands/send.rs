@@ -32,16 +32,11 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
     if args.dry_run {
         return dry_run(delivery::dry_run(config, &secrets, &comparisons, as_of)?);
     }
-    // Unsigned sending waits on the network: one thread avoids a cross-thread wake-up per relay reply. RSA
-    // signing costs about a millisecond of CPU per message: then every core helps.
-    let signing = config.dkim_selector.is_some() && secrets.dkim_key.is_some();
-    let runtime = if signing {
-        tokio::runtime::Runtime::new()?
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    };
+    // Sending waits on the network: one thread avoids a cross-thread wake-up per relay reply. DKIM signing, the
+    // one CPU-heavy step, runs in its own pool of one thread per core (see `DkimSigner::sign_pooled`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let options = SendOptions {
             progress: Progress::for_stderr(),

@@ -107,7 +107,7 @@ impl Courier {
     /// Delivers one message and says what to record.
     pub async fn deliver(&mut self, job: &Job) -> Step {
         let shared = Arc::clone(&self.shared);
-        let built = match shared.edition.build(job.addressee()) {
+        let built = match shared.edition.build_pooled(job.addressee()).await {
             Ok(built) => built,
             Err(e) => {
                 return self.done(

@@ -13,7 +13,7 @@ pub mod smtp;
 mod tls_stream;
 mod wire;
 
-pub use dkim::{DkimSigner, SIGNED_HEADERS};
+pub use dkim::{DkimSigner, OVER_SIGNED, SIGNED_HEADERS};
 pub use mailer::{Mailer, Route};
 pub use outbox::Outbox;
 pub use relay::{Relay, Security, redact};

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod chromium;
+pub mod dkim;
 pub mod http;
 pub mod mime;
 pub mod newsletter;
