@@ -5,6 +5,7 @@
 //! run. Memory stays flat however long the list: only a page of recipients and the channels' contents are held.
 
 mod backoff;
+mod breaker;
 mod exclusive;
 mod ledger;
 mod pace;
@@ -22,6 +23,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
+pub use breaker::{Breaker, Observed, Refusal};
 pub use exclusive::{Exclusive, send_exclusive};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use report::Progress;
@@ -206,6 +208,8 @@ fn shared_for(
     shared.relay_down_after = options.relay_down_after;
     shared.reconnect_base = options.reconnect_base;
     shared.concurrency = config.concurrency;
+    let counts = store.ledger_counts(issue.id)?;
+    shared.breaker = Breaker::new(counts.pending + counts.deferred);
     Ok(shared)
 }
 

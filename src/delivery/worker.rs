@@ -6,9 +6,11 @@
 use std::sync::Arc;
 
 use super::backoff::reconnect_delay;
+use super::breaker::Refusal;
 use super::shared::Shared;
 use crate::issue::{Addressee, Built};
-use crate::mail::{Attempt, ConnectError, Relay, Route, SmtpConnection, Stage, Timeouts};
+use crate::mail::smtp::{blame, sameness_key};
+use crate::mail::{Attempt, Blame, ConnectError, Relay, Route, SmtpConnection, Stage, Timeouts};
 use crate::store::{DeliveryResult, DueDelivery, Outcome};
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
@@ -61,6 +63,8 @@ impl From<DueDelivery> for Job {
 pub enum Step {
     /// Record this.
     Done(Outcome),
+    /// A permanent refusal: record it unless the circuit breaker finds the relay refuses everyone.
+    Refused { outcome: Outcome, refusal: Refusal },
     /// Not attempted or not finished (run halted or stopping): the ledger keeps the recipient as it was.
     Abandoned,
     /// This worker cannot get a connection while others can (the relay limits connections per client): it
@@ -216,8 +220,22 @@ impl Courier {
                 attempt => {
                     self.failures = 0;
                     shared.relay_answered();
-                    let result = self.decide(job, attempt);
-                    return self.done(job, result);
+                    let refusal = match &attempt {
+                        Attempt::Refused { stage, code, reply } => {
+                            let blame = blame(*stage, *code, reply);
+                            (blame != Blame::Temporary).then(|| Refusal {
+                                key: sameness_key(*stage, reply),
+                                reply: format!("{stage}: {reply}"),
+                                blame,
+                            })
+                        }
+                        _ => None,
+                    };
+                    let step = self.done(job, self.decide(job, attempt));
+                    return match (step, refusal) {
+                        (Step::Done(outcome), Some(refusal)) => Step::Refused { outcome, refusal },
+                        (step, _) => step,
+                    };
                 }
             }
         }
@@ -244,17 +262,29 @@ impl Courier {
         }
     }
 
-    /// The ledger result for a transaction the relay answered.
+    /// The ledger result for a transaction the relay answered. Only a failure specific to the mailbox bounces
+    /// the subscriber (see [`blame`]). A policy refusal (5.7.x) of one recipient among many accepted ones is
+    /// recorded failed without a bounce: the recipient's side will not take this message from us (a blocklist,
+    /// DMARC, a content filter), which says nothing about whether the mailbox exists, and retrying the same
+    /// message would only hold the issue open to be refused again. When it is not one recipient but everyone,
+    /// the circuit breaker pauses the run instead (see `breaker.rs`).
     fn decide(&self, job: &Job, attempt: Attempt) -> DeliveryResult {
         match attempt {
             Attempt::Sent { reply } => DeliveryResult::Sent { reply },
-            Attempt::Refused { stage, code, reply } if code < 500 => {
-                self.temporary(job, format!("{stage}: {reply}"))
+            Attempt::Refused { stage, code, reply } => {
+                let error = format!("{stage}: {reply}");
+                match blame(stage, code, &reply) {
+                    Blame::Temporary => self.temporary(job, error),
+                    Blame::Mailbox => DeliveryResult::Failed {
+                        error,
+                        bounce: true,
+                    },
+                    Blame::Relay | Blame::Message => DeliveryResult::Failed {
+                        error: format!("{error} (not the mailbox's fault: not bounced)"),
+                        bounce: false,
+                    },
+                }
             }
-            Attempt::Refused { stage, reply, .. } => DeliveryResult::Failed {
-                error: format!("{stage}: {reply}"),
-                bounce: true,
-            },
             Attempt::Unsendable { reason } => DeliveryResult::Failed {
                 error: reason,
                 bounce: false,

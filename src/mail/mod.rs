@@ -15,4 +15,4 @@ pub use dkim::{DkimSigner, SIGNED_HEADERS};
 pub use mailer::{Mailer, Route};
 pub use outbox::Outbox;
 pub use relay::{Relay, Security, redact};
-pub use smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
+pub use smtp::{Attempt, Blame, ConnectError, SmtpConnection, Stage, Timeouts};
