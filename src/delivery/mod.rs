@@ -170,10 +170,14 @@ pub async fn send(
         });
     }
     let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
+    store.resume_issue(issue.id)?;
     let writer = open_store(config).await?;
     let (this_run, end) =
         run::deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
-    let reader = open_store(config).await?;
+    let mut reader = open_store(config).await?;
+    if let RunEnd::Halted { reason } = &end {
+        reader.pause_issue(issue.id, reason, options.clock.now())?;
+    }
     Ok(SendReport::Ran(RunSummary {
         key: issue.issue.key,
         subject: issue.issue.subject,
