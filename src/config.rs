@@ -60,6 +60,14 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// Delivery attempts per recipient before a temporary failure becomes final.
     pub max_attempts: u32,
+    /// Seconds before the first retry of a deferred recipient; doubled after each further failure (with
+    /// jitter). Postfix's `minimal_backoff_time`.
+    pub retry_base_seconds: u64,
+    /// The longest wait (seconds) between two attempts. Postfix's `maximal_backoff_time`.
+    pub retry_max_seconds: u64,
+    /// A run waits in-process (seconds) for deferred recipients whose retry falls within this time and
+    /// retries them itself; later ones are left to the next run. 0: never wait.
+    pub retry_wait_in_run_seconds: u64,
     /// DKIM selector; signing is on when this and `VERDICTS_DKIM_KEY` (PKCS#1 PEM) are set.
     pub dkim_selector: Option<String>,
     /// Address in the `mailto:` half of List-Unsubscribe (default `unsubscribe@` the sender's domain).
@@ -94,6 +102,9 @@ impl Default for Config {
             concurrency: 4,
             rate_limit_per_second: 0.0,
             max_attempts: 5,
+            retry_base_seconds: 300,
+            retry_max_seconds: 4000,
+            retry_wait_in_run_seconds: 600,
             dkim_selector: None,
             unsubscribe_mailbox: None,
             post_rate_limit_per_minute: 10,
@@ -147,6 +158,16 @@ impl Config {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
+        }
+        if self.retry_base_seconds == 0 {
+            bail!("retry_base_seconds must be at least 1");
+        }
+        if self.retry_max_seconds < self.retry_base_seconds {
+            bail!(
+                "retry_max_seconds = {} must be at least retry_base_seconds = {}",
+                self.retry_max_seconds,
+                self.retry_base_seconds
+            );
         }
         if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
             bail!(

@@ -67,7 +67,7 @@ impl SendOptions {
             progress: Progress::Quiet,
             stop: StopSignal::never(),
             clock: Clock::System,
-            retry: RetryPolicy::new(config.max_attempts),
+            retry: RetryPolicy::from_config(config),
             timeouts: Timeouts::default(),
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
