@@ -76,6 +76,10 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             SendReport::NothingNew { key, message } => {
                 println!("issue {key}: nothing to send, nothing created: {message}");
             }
+            SendReport::NoSubscribers { key } => println!(
+                "issue {key}: nobody is confirmed yet, so no issue was created; its comparisons stay for the \
+                 next issue"
+            ),
             SendReport::AlreadyDelivered { key, counts } => println!(
                 "issue {key} was already delivered ({} sent, {} failed); nothing to do",
                 counts.sent, counts.failed

@@ -81,6 +81,8 @@ impl SendOptions {
 pub enum SendReport {
     /// No issue this week: nothing new was published. Nothing was created.
     NothingNew { key: String, message: String },
+    /// Nobody is confirmed yet: no issue was created, and the week's comparisons wait for the first one.
+    NoSubscribers { key: String },
     /// The week's issue was delivered by earlier runs; nothing to do.
     AlreadyDelivered { key: String, counts: LedgerCounts },
     /// This run went over the ledger.
@@ -90,7 +92,9 @@ pub enum SendReport {
 impl SendReport {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            SendReport::NothingNew { .. } | SendReport::AlreadyDelivered { .. } => {
+            SendReport::NothingNew { .. }
+            | SendReport::NoSubscribers { .. }
+            | SendReport::AlreadyDelivered { .. } => {
                 ExitStatus::Success
             }
             SendReport::Ran(summary) => match summary.end {
@@ -145,6 +149,7 @@ pub async fn send(
         Plan::Existing(issue) => (issue, None),
         Plan::New(new) => {
             let now = options.clock.now();
+            let key = new.key.clone();
             let (back, result) = blocking(move || {
                 let result = store.create_issue(&new, now);
                 (store, result)
@@ -160,6 +165,7 @@ pub async fn send(
                     (issue, Some(recipients))
                 }
                 IssueCreated::Exists(issue) => (issue, None),
+                IssueCreated::NoRecipients => return Ok(SendReport::NoSubscribers { key }),
             }
         }
     };
