@@ -111,7 +111,10 @@ fn the_retry_schedule_can_be_shortened_from_the_environment() {
         (1, 2, 0)
     );
     assert_eq!(
-        (Config::default().retry_base_seconds, Config::default().retry_max_seconds),
+        (
+            Config::default().retry_base_seconds,
+            Config::default().retry_max_seconds
+        ),
         (300, 4000)
     );
 }

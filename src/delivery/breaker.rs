@@ -88,7 +88,9 @@ impl Breaker {
         }
         state.answers += 1;
         let answer = state.answers;
-        state.recent.push_back(refusal.as_ref().map(|r| r.key.clone()));
+        state
+            .recent
+            .push_back(refusal.as_ref().map(|r| r.key.clone()));
         if state.recent.len() > WINDOW {
             state.recent.pop_front();
         }

@@ -94,9 +94,7 @@ impl SendReport {
         match self {
             SendReport::NothingNew { .. }
             | SendReport::NoSubscribers { .. }
-            | SendReport::AlreadyDelivered { .. } => {
-                ExitStatus::Success
-            }
+            | SendReport::AlreadyDelivered { .. } => ExitStatus::Success,
             SendReport::Ran(summary) => match summary.end {
                 RunEnd::Complete => ExitStatus::Success,
                 RunEnd::Deferred { .. } => ExitStatus::Deferred,

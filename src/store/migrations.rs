@@ -148,7 +148,8 @@ mod tests {
     }
 
     #[test]
-    fn a_ledger_from_before_the_skipped_state_keeps_its_rows_and_calls_the_unattempted_ones_skipped() {
+    fn a_ledger_from_before_the_skipped_state_keeps_its_rows_and_calls_the_unattempted_ones_skipped()
+     {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(&format!("{}PRAGMA user_version = 1;", MIGRATIONS[0]))
             .unwrap();

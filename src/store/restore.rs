@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use crate::email_address::SubscriberEmail;
-use crate::store::{Status, Store, parse_ts, ts};
 use crate::store::subscriber_queries::enum_column;
+use crate::store::{Status, Store, parse_ts, ts};
 
 /// What restoring one address did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,13 @@ pub enum Restore {
         bounced_at: DateTime<Utc>,
     },
     /// Not bounced: left as it was.
-    NotBounced { email: String, status: Status },
-    NotFound { email: String },
+    NotBounced {
+        email: String,
+        status: Status,
+    },
+    NotFound {
+        email: String,
+    },
 }
 
 impl Store {
@@ -82,7 +87,9 @@ impl Store {
                  WHERE status = 'bounced' AND status_changed_at >= ?1
                  ORDER BY status_changed_at, id",
             )?
-            .query_map([ts(since)], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .query_map([ts(since)], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let mut restored = Vec::with_capacity(bounced.len());
         for (id, email, changed) in bounced {

@@ -41,7 +41,12 @@ fn ten_identical_refusals_in_a_row_trip_it_and_none_of_them_is_recorded() {
     assert!(seen.record.is_empty());
     assert!(seen.tripped.unwrap().contains("refused 10 recipient(s)"));
     // In flight when it tripped: the same reply is dropped, anything else is recorded.
-    assert!(breaker.observe(outcome(11, true), refusal("denied", Blame::Relay)).record.is_empty());
+    assert!(
+        breaker
+            .observe(outcome(11, true), refusal("denied", Blame::Relay))
+            .record
+            .is_empty()
+    );
     assert_eq!(breaker.observe(outcome(12, false), None).record.len(), 1);
     assert!(breaker.release().is_empty());
 }
@@ -54,7 +59,11 @@ fn a_few_refusals_among_accepted_messages_are_recorded_when_the_pass_ends() {
         let bad = id % 67 == 0;
         let seen = breaker.observe(
             outcome(id, bad),
-            if bad { refusal("unknown", Blame::Mailbox) } else { None },
+            if bad {
+                refusal("unknown", Blame::Mailbox)
+            } else {
+                None
+            },
         );
         assert!(seen.tripped.is_none());
         recorded += seen.record.len();
@@ -71,7 +80,11 @@ fn nine_in_ten_of_the_last_answers_being_the_same_refusal_trips_it() {
         let bad = id % 10 != 0;
         let seen = breaker.observe(
             outcome(id, bad),
-            if bad { refusal("denied", Blame::Relay) } else { None },
+            if bad {
+                refusal("denied", Blame::Relay)
+            } else {
+                None
+            },
         );
         if seen.tripped.is_some() {
             tripped = Some(id);

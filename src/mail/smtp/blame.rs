@@ -139,22 +139,72 @@ mod tests {
     #[test]
     fn only_mailbox_specific_permanent_replies_blame_the_mailbox() {
         let cases = [
-            (Stage::Rcpt, 550, "550 5.1.1 <a@x.org>: User unknown", Blame::Mailbox),
-            (Stage::Rcpt, 550, "550 5.1.1 <a@x.org>: Recipient address rejected: User unknown in relay recipient table", Blame::Mailbox),
-            (Stage::Rcpt, 550, "550 5.2.1 mailbox disabled", Blame::Mailbox),
+            (
+                Stage::Rcpt,
+                550,
+                "550 5.1.1 <a@x.org>: User unknown",
+                Blame::Mailbox,
+            ),
+            (
+                Stage::Rcpt,
+                550,
+                "550 5.1.1 <a@x.org>: Recipient address rejected: User unknown in relay recipient table",
+                Blame::Mailbox,
+            ),
+            (
+                Stage::Rcpt,
+                550,
+                "550 5.2.1 mailbox disabled",
+                Blame::Mailbox,
+            ),
             (Stage::Rcpt, 552, "552 5.2.2 over quota", Blame::Temporary),
             (Stage::Rcpt, 550, "550 no such user here", Blame::Mailbox),
-            (Stage::Rcpt, 554, "554 5.7.1 <a@x.org>: Relay access denied", Blame::Relay),
+            (
+                Stage::Rcpt,
+                554,
+                "554 5.7.1 <a@x.org>: Relay access denied",
+                Blame::Relay,
+            ),
             (Stage::Rcpt, 550, "550 relay not permitted", Blame::Relay),
             (Stage::Rcpt, 550, "550 5.0.0 Relaying denied", Blame::Relay),
-            (Stage::Mail, 530, "530 5.7.0 Authentication required", Blame::Relay),
-            (Stage::Rcpt, 530, "530 Authentication required", Blame::Relay),
+            (
+                Stage::Mail,
+                530,
+                "530 5.7.0 Authentication required",
+                Blame::Relay,
+            ),
+            (
+                Stage::Rcpt,
+                530,
+                "530 Authentication required",
+                Blame::Relay,
+            ),
             (Stage::Mail, 550, "550 5.1.1 sender unknown", Blame::Relay),
             (Stage::Mail, 553, "553 sender not allowed", Blame::Relay),
-            (Stage::Rcpt, 553, "553 5.1.8 bad sender domain", Blame::Relay),
-            (Stage::DataEnd, 554, "554 5.7.1 message refused", Blame::Relay),
-            (Stage::DataEnd, 552, "552 5.3.4 message too big", Blame::Message),
-            (Stage::DataEnd, 554, "554 transaction failed", Blame::Message),
+            (
+                Stage::Rcpt,
+                553,
+                "553 5.1.8 bad sender domain",
+                Blame::Relay,
+            ),
+            (
+                Stage::DataEnd,
+                554,
+                "554 5.7.1 message refused",
+                Blame::Relay,
+            ),
+            (
+                Stage::DataEnd,
+                552,
+                "552 5.3.4 message too big",
+                Blame::Message,
+            ),
+            (
+                Stage::DataEnd,
+                554,
+                "554 transaction failed",
+                Blame::Message,
+            ),
             (Stage::Rcpt, 451, "451 4.3.0 try later", Blame::Temporary),
         ];
         for (stage, code, reply, expected) in cases {
@@ -164,8 +214,14 @@ mod tests {
 
     #[test]
     fn replies_naming_different_recipients_or_message_ids_are_the_same_reply() {
-        let a = sameness_key(Stage::Rcpt, "554 5.7.1 <r1@example.org>: Relay access denied");
-        let b = sameness_key(Stage::Rcpt, "554 5.7.1 <r2@example.org>: Relay access denied");
+        let a = sameness_key(
+            Stage::Rcpt,
+            "554 5.7.1 <r1@example.org>: Relay access denied",
+        );
+        let b = sameness_key(
+            Stage::Rcpt,
+            "554 5.7.1 <r2@example.org>: Relay access denied",
+        );
         assert_eq!(a, b);
         let gmail = |id: &str| {
             sameness_key(
@@ -174,7 +230,13 @@ mod tests {
             )
         };
         assert_eq!(gmail("d2e1a72fcca58-x"), gmail("a91f0c3b-y"));
-        assert_ne!(a, sameness_key(Stage::Rcpt, "550 5.7.1 Relay access denied"));
-        assert_ne!(a, sameness_key(Stage::DataEnd, "554 5.7.1 Relay access denied"));
+        assert_ne!(
+            a,
+            sameness_key(Stage::Rcpt, "550 5.7.1 Relay access denied")
+        );
+        assert_ne!(
+            a,
+            sameness_key(Stage::DataEnd, "554 5.7.1 Relay access denied")
+        );
     }
 }

@@ -2,12 +2,14 @@
 //! rules and faults, the real binary for crashes, signals and the command line. Every test gets a fresh store
 //! in a temporary folder and sends the sample content's week (`--as-of 2026-11-22`).
 
+mod breaker;
 mod cli;
 mod crash;
 mod dkim;
 mod faults;
 mod happy;
 mod one_path;
+mod restore;
 mod socket;
 mod tls;
 
