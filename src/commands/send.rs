@@ -109,6 +109,13 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
             } else {
                 "a send creates it"
             };
+            if !stored && recipients == 0 {
+                println!(
+                    "dry run: nobody is confirmed yet, so a send would create no issue {key}; its comparisons \
+                     would stay for the next issue"
+                );
+                return Ok(ExitStatus::Success);
+            }
             println!("dry run: issue {key} ({origin}) — {subject:?}");
             println!(
                 "  {comparisons} comparison(s); {recipients} recipient(s) due; {} KB per message{}",

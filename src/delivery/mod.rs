@@ -1,8 +1,10 @@
 //! The delivery engine behind `verdicts send`: create (or resume) the week's issue and its ledger, then stream
 //! due recipients from the store in pages to N workers over a bounded channel; each worker holds one SMTP
-//! connection (or writes the outbox) and hands outcomes to the single ledger writer. A run goes over the ledger
-//! in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them to the next
-//! run. Memory stays flat however long the list: only a page of recipients and the channels' contents are held.
+//! connection (or writes the outbox) and hands outcomes, through the circuit breaker (`breaker.rs`: a relay
+//! refusing everyone pauses the run instead of failing the list), to the single ledger writer. A run goes over
+//! the ledger in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them
+//! to the next run. Memory stays flat however long the list: only a page of recipients and the channels'
+//! contents are held.
 
 mod backoff;
 mod breaker;
