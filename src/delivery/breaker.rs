@@ -54,15 +54,15 @@ struct State {
 }
 
 pub struct Breaker {
-    /// Recipients due when the run started: a run of 5 refused out of 5 is "all of them".
-    due: u64,
+    /// The recipients: 5 refused out of a list of 5 is "all of them".
+    recipients: u64,
     state: Mutex<State>,
 }
 
 impl Breaker {
-    pub fn new(due: u64) -> Breaker {
+    pub fn new(recipients: u64) -> Breaker {
         Breaker {
-            due,
+            recipients,
             state: Mutex::new(State::default()),
         }
     }
@@ -71,9 +71,11 @@ impl Breaker {
     /// nobody anyway, so even one recipient in a row of one is enough to pause; a mailbox-class reply needs at
     /// least 3, so that a tiny list with one or two dead addresses still bounces them.
     fn in_a_row(&self, blame: Blame) -> usize {
-        let due = usize::try_from(self.due).unwrap_or(usize::MAX).max(1);
+        let recipients = usize::try_from(self.recipients)
+            .unwrap_or(usize::MAX)
+            .max(1);
         let floor = if blame == Blame::Relay { 1 } else { 3 };
-        IN_A_ROW.min(due).max(floor)
+        IN_A_ROW.min(recipients).max(floor)
     }
 
     /// An answered transaction: its outcome, and the refusal when it was a permanent one.
@@ -109,7 +111,7 @@ impl Breaker {
         let same = state.recent.iter().filter(|k| **k == key).count();
         let in_a_row = self.in_a_row(refusal.blame);
         let window = WINDOW
-            .min(usize::try_from(self.due).unwrap_or(usize::MAX))
+            .min(usize::try_from(self.recipients).unwrap_or(usize::MAX))
             .max(in_a_row);
         let trips = streak >= in_a_row
             || (state.recent.len() >= window && same * 10 >= state.recent.len() * 9);

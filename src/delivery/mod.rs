@@ -218,8 +218,10 @@ fn shared_for(
     shared.relay_down_after = options.relay_down_after;
     shared.reconnect_base = options.reconnect_base;
     shared.concurrency = config.concurrency;
+    // The issue's whole list, not what this run has left: a resumed run with one recipient to go must not
+    // take one policy refusal for a relay refusing everyone.
     let counts = store.ledger_counts(issue.id)?;
-    shared.breaker = Breaker::new(counts.pending + counts.deferred);
+    shared.breaker = Breaker::new(counts.total() - counts.skipped);
     Ok(shared)
 }
 
