@@ -67,9 +67,10 @@ impl Breaker {
         }
     }
 
-    /// How many identical refusals in a row trip it. A relay-class reply (policy, relaying, AUTH) bounces
-    /// nobody anyway, so even one recipient in a row of one is enough to pause; a mailbox-class reply needs at
-    /// least 3, so that a tiny list with one or two dead addresses still bounces them.
+    /// How many identical refusals in a row trip it: 10, or the whole list when it is smaller. A relay-class
+    /// reply (policy, relaying, AUTH) to the whole of a tiny list is most likely the relay's, so it pauses even
+    /// a list of one; a mailbox-class reply needs at least 3 in a row, so that a list of one or two with a dead
+    /// address still bounces it.
     fn in_a_row(&self, blame: Blame) -> usize {
         let recipients = usize::try_from(self.recipients)
             .unwrap_or(usize::MAX)

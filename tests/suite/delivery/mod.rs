@@ -10,6 +10,7 @@ mod faults;
 mod happy;
 mod one_path;
 mod restore;
+mod retry;
 mod socket;
 mod tls;
 
