@@ -20,7 +20,7 @@ async fn a_run_that_may_not_wait_leaves_the_retry_to_the_next_run_at_the_configu
     let server = SmtpServer::start(one_busy_mailbox()).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(5);
-    let before = Utc::now();
+    let before = weekly_verdicts::clock::now();
 
     let output = verdicts(&fixture, &server.url())
         .args(["send", "--as-of", AS_OF])
@@ -30,7 +30,7 @@ async fn a_run_that_may_not_wait_leaves_the_retry_to_the_next_run_at_the_configu
         .output()
         .unwrap();
 
-    let after = Utc::now();
+    let after = weekly_verdicts::clock::now();
     assert_eq!(
         output.status.code(),
         Some(4),
