@@ -6,6 +6,7 @@ mod breaker;
 mod cli;
 mod crash;
 mod dkim;
+mod failover;
 mod faults;
 mod happy;
 mod one_path;
