@@ -66,6 +66,14 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// Delivery attempts per recipient before a temporary failure becomes final.
     pub max_attempts: u32,
+    /// Seconds before the first retry of a deferred recipient; doubled after each further failure (with
+    /// jitter). Postfix's `minimal_backoff_time`.
+    pub retry_base_seconds: u64,
+    /// The longest wait (seconds) between two attempts. Postfix's `maximal_backoff_time`.
+    pub retry_max_seconds: u64,
+    /// A run waits in-process (seconds) for deferred recipients whose retry falls within this time and
+    /// retries them itself; later ones are left to the next run. 0: never wait.
+    pub retry_wait_in_run_seconds: u64,
     /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
     /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
@@ -104,6 +112,9 @@ impl Default for Config {
             concurrency: 4,
             rate_limit_per_second: 0.0,
             max_attempts: 5,
+            retry_base_seconds: 300,
+            retry_max_seconds: 4000,
+            retry_wait_in_run_seconds: 600,
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
@@ -158,6 +169,16 @@ impl Config {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
+        }
+        if self.retry_base_seconds == 0 {
+            bail!("retry_base_seconds must be at least 1");
+        }
+        if self.retry_max_seconds < self.retry_base_seconds {
+            bail!(
+                "retry_max_seconds = {} must be at least retry_base_seconds = {}",
+                self.retry_max_seconds,
+                self.retry_base_seconds
+            );
         }
         if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
             bail!(

@@ -71,6 +71,10 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             SendReport::NothingNew { key, message } => {
                 println!("issue {key}: nothing to send, nothing created: {message}");
             }
+            SendReport::NoSubscribers { key } => println!(
+                "issue {key}: nobody is confirmed yet, so no issue was created; its comparisons stay for the \
+                 next issue"
+            ),
             SendReport::AlreadyDelivered { key, counts } => println!(
                 "issue {key} was already delivered ({} sent, {} failed); nothing to do",
                 counts.sent, counts.failed
@@ -100,6 +104,13 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
             } else {
                 "a send creates it"
             };
+            if !stored && recipients == 0 {
+                println!(
+                    "dry run: nobody is confirmed yet, so a send would create no issue {key}; its comparisons \
+                     would stay for the next issue"
+                );
+                return Ok(ExitStatus::Success);
+            }
             println!("dry run: issue {key} ({origin}) — {subject:?}");
             println!(
                 "  {comparisons} comparison(s); {recipients} recipient(s) due; {} KB per message{}",

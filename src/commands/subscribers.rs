@@ -17,6 +17,8 @@ use crate::subscribers_csv::{self, OnInvalid};
 use crate::tokens::{Purpose, Tokens};
 use crate::web::confirmation_mail::{self, Confirmation};
 
+mod restore;
+
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
     /// Add one subscriber. Without --confirmed the address is pending and is sent the confirmation email.
@@ -39,6 +41,9 @@ pub enum SubscribersCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
+    /// Undo bounces recorded by mistake: bounced subscribers become confirmed again. Name the addresses, or
+    /// pass --bounced-since to restore everyone bounced since then.
+    Restore(restore::RestoreArgs),
     /// Write the list as CSV (email, name, status, source, created_at, confirmed_at).
     Export {
         /// Only this status.
@@ -95,6 +100,7 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
         SubscribersCommand::Import { file, skip_invalid } => {
             import(&mut store, &file, skip_invalid, now)
         }
+        SubscribersCommand::Restore(args) => restore::run(&mut store, &args, config.timezone, now),
         SubscribersCommand::Export { status, out } => {
             let subscribers = store.list(status)?;
             match out {

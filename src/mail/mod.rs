@@ -18,4 +18,4 @@ pub use mailer::{Mailer, Route};
 pub use outbox::Outbox;
 pub use relay::{Relay, Security, redact};
 pub use relays::{Cooldowns, ListSettings, Relays, accepted_by};
-pub use smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
+pub use smtp::{Attempt, Blame, ConnectError, SmtpConnection, Stage, Timeouts};

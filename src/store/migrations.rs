@@ -65,6 +65,37 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
     ",
+    // 3 (issue 9; written to follow the web/records branch's migration 2, and second in this list until that
+    // merges): the `skipped` ledger state (a subscriber who left after the issue was created was recorded as
+    // failed with no attempt), and why a run paused the issue. SQLite cannot change a CHECK, so the ledger
+    // is copied into a new table; nothing references it.
+    "
+    ALTER TABLE issues ADD COLUMN paused_at TEXT;
+    ALTER TABLE issues ADD COLUMN paused_reason TEXT;
+
+    CREATE TABLE deliveries_v3 (
+      issue_id INTEGER NOT NULL REFERENCES issues(id),
+      subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+      email TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending','sent','deferred','failed','skipped')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at TEXT,
+      last_error TEXT,
+      relay_reply TEXT,
+      sent_at TEXT,
+      PRIMARY KEY (issue_id, subscriber_id)
+    ) WITHOUT ROWID;
+    INSERT INTO deliveries_v3
+      SELECT issue_id, subscriber_id, email,
+             CASE WHEN state = 'failed' AND attempts = 0 AND last_error LIKE 'not sent: %' THEN 'skipped'
+                  ELSE state END,
+             attempts, next_attempt_at, last_error, relay_reply, sent_at
+      FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_v3 RENAME TO deliveries;
+    CREATE INDEX deliveries_by_state ON deliveries(issue_id, state, subscriber_id);
+    CREATE INDEX deliveries_by_subscriber ON deliveries(subscriber_id);
+    ",
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.
@@ -114,6 +145,33 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 6);
+    }
+
+    #[test]
+    fn a_ledger_from_before_the_skipped_state_keeps_its_rows_and_calls_the_unattempted_ones_skipped()
+     {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("{}PRAGMA user_version = 1;", MIGRATIONS[0]))
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO subscribers VALUES (1, 'a@x.org', 'a@x.org', NULL, 'unsubscribed', 'cli', 't', 't', NULL, NULL, NULL);
+             INSERT INTO subscribers VALUES (2, 'b@x.org', 'b@x.org', NULL, 'bounced', 'cli', 't', 't', NULL, NULL, NULL);
+             INSERT INTO issues (id, key, window_start, window_end, subject, preheader, html, text, created_at)
+               VALUES (1, '2026-W47', 't', 't', 's', 'p', 'h', 't', 't');
+             INSERT INTO deliveries (issue_id, subscriber_id, email, state, attempts, last_error) VALUES
+               (1, 1, 'a@x.org', 'failed', 0, 'not sent: the subscriber is unsubscribed since the issue was created'),
+               (1, 2, 'b@x.org', 'failed', 1, '550 5.1.1 no such user');",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let states: Vec<String> = conn
+            .prepare("SELECT state FROM deliveries ORDER BY subscriber_id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(states, ["skipped", "failed"]);
     }
 
     #[test]

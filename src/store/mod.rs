@@ -17,6 +17,8 @@ mod issues;
 mod keys;
 mod lease;
 mod migrations;
+mod paused;
+mod restore;
 mod scheduler_state;
 mod status;
 mod subscriber_queries;
@@ -27,6 +29,7 @@ pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Out
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
+pub use restore::Restore;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{
