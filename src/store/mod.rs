@@ -11,6 +11,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod archive;
+mod confirmation_mails;
+pub mod consent;
 mod deliveries;
 mod import;
 mod issues;
@@ -23,6 +25,8 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
+pub use confirmation_mails::{CONFIRMATION_MAIL_ATTEMPTS, QueuedConfirmation};
+pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
