@@ -69,8 +69,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     };
     let clock = Clock::manual(start_time());
     let state = AppState::from_config(config.clone(), &secrets, clock.clone()).unwrap();
+    let options = web::ServeOptions::from_config(&config);
     let server = tokio::spawn(async move {
-        web::serve(listener, web::router(state), std::future::pending())
+        web::serve_with(listener, web::router(state), options, std::future::pending())
             .await
             .unwrap();
     });
