@@ -12,17 +12,21 @@ use crate::config::{Config, Secrets};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mailer::Mailer;
-use crate::store::{Source, Status, Store, Subscriber};
+use crate::store::{Channel, ConsentRecord, Origin, Source, Status, Store, Subscriber};
 use crate::subscribers_csv::{self, OnInvalid};
-use crate::tokens::{Purpose, Tokens};
-use crate::web::confirmation_mail::{self, Confirmation};
+use crate::tokens::Tokens;
+use crate::web::confirmation_queue;
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
     /// Add one subscriber. Without --confirmed the address is pending and is sent the confirmation email.
     Add(AddArgs),
-    /// Delete a subscriber and their delivery history (a request to be forgotten).
+    /// Delete a subscriber's address, name and delivery history (a request to be forgotten). Their consent history
+    /// is kept, naming the address only by its hash.
     Remove { email: String },
+    /// The consent history of an address: every opt-in, confirmation, opt-out, bounce, import, addition and removal,
+    /// with when, through what and from which client address. Works for removed addresses too.
+    History { email: String },
     /// List subscribers, oldest first.
     List {
         /// Only this status: pending, confirmed, unsubscribed or bounced.
@@ -70,13 +74,22 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
             let Some(email) = parse_email(&email) else {
                 return Ok(ExitStatus::Invalid);
             };
-            if store.remove(&email)? {
-                eprintln!("removed {email} and its delivery history");
+            if store.remove(&email, now)? {
+                eprintln!(
+                    "removed {email} and its delivery history; its consent history is kept (subscribers history)"
+                );
                 Ok(ExitStatus::Success)
             } else {
                 eprintln!("error: {email} is not on the list; nothing was removed");
                 Ok(ExitStatus::Failure)
             }
+        }
+        SubscribersCommand::History { email } => {
+            let Some(email) = parse_email(&email) else {
+                return Ok(ExitStatus::Invalid);
+            };
+            print_history(&store.consent_history(&email)?)?;
+            Ok(ExitStatus::Success)
         }
         SubscribersCommand::List { status } => {
             let subscribers = store.list(status)?;
@@ -149,22 +162,27 @@ fn add(
         eprintln!("added {email} (confirmed)");
         return Ok(ExitStatus::Success);
     }
-    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, now)?;
+    let origin = Origin::new(Channel::Cli);
+    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, &origin, now)?;
     let secrets = Secrets::from_env();
-    let token = Tokens::load(&secrets, store)?.sign(Purpose::Confirm, outcome.subscriber_id, now);
-    let confirmation = Confirmation {
-        subscriber_id: outcome.subscriber_id,
-        email: &email,
-        name: name.as_ref(),
-        token: &token,
-    };
-    let message = confirmation_mail::message(config, &confirmation, now)?;
+    let tokens = Tokens::load(&secrets, store)?;
     let mailer = Mailer::from_config(config, &secrets)?;
-    tokio::runtime::Runtime::new()?
-        .block_on(mailer.send(&message))
-        .with_context(|| {
-            format!("{email} was added as pending, but the confirmation email failed")
-        })?;
+    // The store queued the mail with the request; send it now rather than wait for a `serve` to pick it up.
+    let queued = store
+        .due_confirmation_mails(now, usize::MAX)?
+        .into_iter()
+        .find(|mail| mail.subscriber_id == outcome.subscriber_id)
+        .with_context(|| format!("{email} was added as pending, but no confirmation email was queued"))?;
+    let sent = tokio::runtime::Runtime::new()?.block_on(confirmation_queue::send_one(
+        config, &tokens, &mailer, &queued, now,
+    ));
+    let failure = sent.as_ref().err().map(|e| format!("{e:#}"));
+    confirmation_queue::record_attempt(store, &queued, sent, now)?;
+    if let Some(error) = failure {
+        anyhow::bail!(
+            "{email} was added as pending, but the confirmation email failed ({error}); `verdicts serve` retries it"
+        );
+    }
     let via = match &config.smtp_url {
         Some(url) => crate::mailer::redact(url),
         None => config.outbox_dir.display().to_string(),
@@ -212,6 +230,33 @@ fn import(
         parsed.skipped.len()
     );
     Ok(ExitStatus::Success)
+}
+
+/// One line per entry: time (UTC), event, channel, client address, subscriber id, detail.
+fn print_history(records: &[ConsentRecord]) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  detail",
+        "at (UTC)", "event", "channel", "client", "id"
+    )?;
+    for r in records {
+        writeln!(
+            out,
+            "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  {}",
+            r.at.format("%Y-%m-%d %H:%M:%S"),
+            r.event,
+            r.channel,
+            r.client.as_deref().unwrap_or("-"),
+            r.subscriber_id,
+            r.detail.as_deref().unwrap_or("")
+        )?;
+    }
+    out.flush()?;
+    if records.is_empty() {
+        eprintln!("(no history for this address)");
+    }
+    Ok(())
 }
 
 /// Aligned columns: id, email, name, status, source, created (UTC).

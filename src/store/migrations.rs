@@ -1,15 +1,25 @@
 //! The schema, as an append-only list of migrations tracked by `PRAGMA user_version`.
 //!
 //! Never edit a migration that has shipped: add a new one at the end. Each runs in the same IMMEDIATE transaction
-//! as the version bump, so concurrent first opens of one file migrate it exactly once.
+//! as the version bump, so concurrent first opens of one file migrate it exactly once. Foreign keys are off while
+//! migrating (SQLite's procedure for rebuilding a table that others reference) and checked before the commit.
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+mod link_nonces;
+
+/// One step of the schema.
+enum Migration {
+    Sql(&'static str),
+    /// SQL plus work SQLite cannot do alone (random nonces, hashes).
+    Code(fn(&Transaction<'_>) -> Result<()>),
+}
 
 /// Migration `i` (0-based) brings the schema from version `i` to version `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: the whole initial schema.
-    "
+    Migration::Sql("
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
     CREATE TABLE subscribers (
@@ -64,11 +74,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_subscriber ON deliveries(subscriber_id);
 
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
-    ",
+    "),
+    // 2: ids never reused, link nonces, the consent history, the confirmation mail queue.
+    Migration::Code(link_nonces::migrate),
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {
+    let foreign_keys: i64 = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
+    // A no-op inside a transaction, so it goes first.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = apply_unchecked(conn);
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    applied
+}
+
+fn apply_unchecked(conn: &mut Connection) -> Result<()> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("locking the store to check its schema version")?;
@@ -79,12 +100,22 @@ pub(super) fn apply(conn: &mut Connection) -> Result<()> {
         "the store has schema version {version} but this build of verdicts knows only up to {known}; \
          use a newer verdicts"
     );
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let target = index + 1;
-        tx.execute_batch(sql)
-            .with_context(|| format!("applying store migration {target}"))?;
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql).map_err(anyhow::Error::from),
+            Migration::Code(migrate) => migrate(&tx),
+        }
+        .with_context(|| format!("applying store migration {target}"))?;
         tx.pragma_update(None, "user_version", target as i64)?;
     }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+        .optional()?;
+    anyhow::ensure!(
+        broken.is_none(),
+        "the migrated store has rows in {broken:?} that point at missing rows; nothing was changed"
+    );
     tx.commit().context("committing store migrations")?;
     Ok(())
 }
@@ -113,7 +144,7 @@ mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 9);
     }
 
     #[test]
