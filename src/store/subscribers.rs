@@ -375,29 +375,41 @@ impl Store {
             return Ok(false);
         };
         let tx = self.write_transaction()?;
-        let changed = tx.execute(
-            "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL
-             WHERE id = ?1 AND status IN ('pending', 'confirmed')",
-            params![id, ts(now), nonce()],
-        )?;
-        if changed == 1 {
-            let state = link_state(&tx, id)?.context("the subscriber vanished")?;
-            tx.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
-            consent::record(
-                &tx,
-                &Entry {
-                    subscriber_id: id,
-                    email_key: &state.email_key,
-                    event: ConsentEvent::Bounce,
-                    origin: &Origin::new(consent::Channel::Relay),
-                    detail: None,
-                    at: now,
-                },
-            )?;
-        }
+        let changed = bounce_row(&tx, id, None, now)?;
         tx.commit()?;
-        Ok(changed == 1)
+        Ok(changed)
     }
+}
+
+/// Marks a pending or confirmed subscriber bounced, inside the caller's transaction (the send ledger records its
+/// bounces with it). True if the status changed.
+pub(super) fn bounce_row(
+    conn: &Connection,
+    id: i64,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL
+         WHERE id = ?1 AND status IN ('pending', 'confirmed')",
+        params![id, ts(now), nonce()],
+    )?;
+    if changed == 1 {
+        let state = link_state(conn, id)?.context("the subscriber vanished")?;
+        conn.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
+        consent::record(
+            conn,
+            &Entry {
+                subscriber_id: id,
+                email_key: &state.email_key,
+                event: ConsentEvent::Bounce,
+                origin: &Origin::new(consent::Channel::Relay),
+                detail: error,
+                at: now,
+            },
+        )?;
+    }
+    Ok(changed == 1)
 }
 
 /// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
