@@ -218,7 +218,8 @@ impl Tokens {
             return Err(TokenError::BadSignature);
         }
 
-        let (signed_purpose, bound) = Purpose::from_byte(payload[0]).ok_or(TokenError::Malformed)?;
+        let (signed_purpose, bound) =
+            Purpose::from_byte(payload[0]).ok_or(TokenError::Malformed)?;
         if bound != (payload_len == BOUND_PAYLOAD_LEN) {
             return Err(TokenError::Malformed);
         }

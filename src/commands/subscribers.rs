@@ -172,7 +172,9 @@ fn add(
         .due_confirmation_mails(now, usize::MAX)?
         .into_iter()
         .find(|mail| mail.subscriber_id == outcome.subscriber_id)
-        .with_context(|| format!("{email} was added as pending, but no confirmation email was queued"))?;
+        .with_context(|| {
+            format!("{email} was added as pending, but no confirmation email was queued")
+        })?;
     let sent = tokio::runtime::Runtime::new()?.block_on(confirmation_queue::send_one(
         config, &tokens, &mailer, &queued, now,
     ));

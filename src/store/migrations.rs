@@ -19,7 +19,8 @@ enum Migration {
 /// Migration `i` (0-based) brings the schema from version `i` to version `i + 1`.
 const MIGRATIONS: &[Migration] = &[
     // 1: the whole initial schema.
-    Migration::Sql("
+    Migration::Sql(
+        "
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
     CREATE TABLE subscribers (
@@ -74,7 +75,8 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX deliveries_by_subscriber ON deliveries(subscriber_id);
 
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
-    "),
+    ",
+    ),
     // 2: ids never reused, link nonces, the consent history, the confirmation mail queue.
     Migration::Code(link_nonces::migrate),
 ];

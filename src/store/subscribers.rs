@@ -194,7 +194,9 @@ impl Store {
             (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
             (SubscribeKind::Created, _) => "new address: confirmation mail queued",
             (_, true) => "confirmation mail queued; nothing changes until its link is followed",
-            (_, false) => "a confirmation mail went out less than 10 minutes ago: nothing sent or changed",
+            (_, false) => {
+                "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
+            }
         };
         consent::record(
             &tx,
@@ -261,7 +263,12 @@ impl Store {
 
     /// Follows a confirm link: a pending, unsubscribed or bounced subscription becomes confirmed, with the name
     /// asked for along with the link, if the link is the subscription's newest (see [`LinkState::accepts`]).
-    pub fn confirm(&mut self, link: &Link, origin: &Origin, now: DateTime<Utc>) -> Result<ConfirmOutcome> {
+    pub fn confirm(
+        &mut self,
+        link: &Link,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<ConfirmOutcome> {
         let Ok(id) = i64::try_from(link.subscriber_id) else {
             return Ok(ConfirmOutcome::NotFound);
         };
@@ -276,7 +283,11 @@ impl Store {
             (was, true) => {
                 // A bound link confirms the name asked for with it; an id-only one (sent before names waited
                 // for confirmation) keeps the stored name.
-                let name_column = if link.nonce.is_some() { "pending_name" } else { "name" };
+                let name_column = if link.nonce.is_some() {
+                    "pending_name"
+                } else {
+                    "name"
+                };
                 tx.execute(
                     &format!(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2,
@@ -285,7 +296,10 @@ impl Store {
                     ),
                     params![id, ts(now), nonce()],
                 )?;
-                tx.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
+                tx.execute(
+                    "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+                    [id],
+                )?;
                 let detail = format!("was {was}");
                 consent::record(
                     &tx,
@@ -350,7 +364,10 @@ impl Store {
             return Ok(false);
         };
         let id = found.id as i64;
-        let detail = format!("was {}; address, name and delivery history deleted", found.status);
+        let detail = format!(
+            "was {}; address, name and delivery history deleted",
+            found.status
+        );
         consent::record(
             &tx,
             &Entry {
@@ -363,7 +380,10 @@ impl Store {
             },
         )?;
         tx.execute("DELETE FROM deliveries WHERE subscriber_id = ?1", [id])?;
-        tx.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+            [id],
+        )?;
         tx.execute("DELETE FROM subscribers WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(true)
@@ -396,7 +416,10 @@ pub(super) fn bounce_row(
     )?;
     if changed == 1 {
         let state = link_state(conn, id)?.context("the subscriber vanished")?;
-        conn.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
+        conn.execute(
+            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+            [id],
+        )?;
         consent::record(
             conn,
             &Entry {
@@ -455,7 +478,10 @@ fn unsubscribe_row(
          WHERE id = ?1",
         params![id, ts(now), nonce()],
     )?;
-    tx.execute("DELETE FROM confirmation_mails WHERE subscriber_id = ?1", [id])?;
+    tx.execute(
+        "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+        [id],
+    )?;
     let detail = format!("was {}", state.status);
     consent::record(
         &tx,

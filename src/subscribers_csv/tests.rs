@@ -212,7 +212,17 @@ fn an_import_does_not_resurrect_an_address_that_unsubscribed() {
     let id = store
         .add(&email, None, Status::Confirmed, Source::Form, now())
         .unwrap();
-    store.unsubscribe(id, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: id,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let rows = parse("email,status\ngone@example.org,confirmed\n");
     let summary = store.import(&rows, now()).unwrap();
     assert_eq!(

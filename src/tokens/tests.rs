@@ -175,7 +175,9 @@ fn a_bound_token_carries_the_id_nonce_and_issue_time_and_an_id_only_one_no_nonce
         (42, Some(0xdead_beef_cafe), issued())
     );
     let old = tokens.sign(Purpose::Confirm, 42, issued());
-    let link = tokens.verify_link(Purpose::Confirm, &old, issued()).unwrap();
+    let link = tokens
+        .verify_link(Purpose::Confirm, &old, issued())
+        .unwrap();
     assert_eq!(link.nonce, None);
     let bound_unsubscribe = tokens.sign_bound(Purpose::Unsubscribe, 42, 1, issued());
     assert_eq!(

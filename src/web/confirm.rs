@@ -40,9 +40,15 @@ fn verified(state: &AppState, token: &str) -> Result<Link, Response> {
 }
 
 /// `GET /confirm/{token}`: the button, for any genuine link still within its 7 days. Nothing is read or changed.
-pub async fn page_with_button(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn page_with_button(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     match verified(&state, &token) {
-        Ok(_) => page(StatusCode::OK, pages::confirm_button(state.config(), &token)),
+        Ok(_) => page(
+            StatusCode::OK,
+            pages::confirm_button(state.config(), &token),
+        ),
         Err(problem) => problem,
     }
 }

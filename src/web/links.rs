@@ -43,7 +43,10 @@ pub async fn unsubscribe(
 ) -> Result<Response, WebError> {
     let now = state.now();
     let config = state.config();
-    let link = match state.tokens().verify_link(Purpose::Unsubscribe, &token, now) {
+    let link = match state
+        .tokens()
+        .verify_link(Purpose::Unsubscribe, &token, now)
+    {
         Ok(link) => link,
         Err(error) => {
             tracing::info!("unsubscribe link refused: {error}");

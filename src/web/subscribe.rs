@@ -3,19 +3,19 @@
 //! every address (one write transaction: the request in the consent history, and a queued mail when one is due)
 //! and no mail work at all: the queued mail is built and sent by `confirmation_queue` after the answer.
 
-use axum::extract::{Form, FromRequest, Request, State};
-use axum::{Extension, Json};
-use axum::http::header::{CONTENT_TYPE, ORIGIN, REFERER};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use serde_json::json;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{Channel, Origin, Source};
 use crate::web::client_addr::ClientIp;
 use crate::web::confirm::origin;
 use crate::web::pages::{self, FormValues};
 use crate::web::{AppState, WebError};
+use axum::extract::{Form, FromRequest, Request, State};
+use axum::http::header::{CONTENT_TYPE, ORIGIN, REFERER};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
 
 /// The fields of the subscribe form, as posted. Unknown fields are ignored: a publication's own form may carry
 /// more.
