@@ -17,4 +17,5 @@ mod web_browser;
 mod web_connections;
 mod web_flow;
 mod web_hostile;
+mod web_records;
 mod web_serve;
