@@ -61,10 +61,11 @@ impl MailQueue {
     }
 }
 
-/// Starts [`run`] on the current Tokio runtime, if there is one (there is in `serve` and in tests).
+/// Starts [`run`] as background work of `state` (so that shutdown lets the mail in hand finish), if there is a
+/// Tokio runtime (there is in `serve` and in tests).
 pub fn start(state: &AppState) {
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(run(state.clone()));
+    if tokio::runtime::Handle::try_current().is_ok() {
+        state.spawn_background(run(state.clone()));
     }
 }
 
