@@ -18,23 +18,16 @@ fn page(status: StatusCode, markup: maud::Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-/// The link, or the page that says why it does not work.
-fn verified(state: &AppState, token: &str) -> Result<Link, Response> {
-    let config = state.config();
+/// The link, or why it does not work.
+fn verified(state: &AppState, token: &str) -> Result<Link, (StatusCode, LinkProblem)> {
     state
         .tokens()
         .verify_link(Purpose::Confirm, token, state.now())
         .map_err(|error| match error {
-            TokenError::Expired => page(
-                StatusCode::GONE,
-                pages::link_problem(config, LinkProblem::Expired),
-            ),
+            TokenError::Expired => (StatusCode::GONE, LinkProblem::Expired),
             error => {
                 tracing::info!("confirm link refused: {error}");
-                page(
-                    StatusCode::BAD_REQUEST,
-                    pages::link_problem(config, LinkProblem::Invalid),
-                )
+                (StatusCode::BAD_REQUEST, LinkProblem::Invalid)
             }
         })
 }
@@ -49,7 +42,7 @@ pub async fn page_with_button(
             StatusCode::OK,
             pages::confirm_button(state.config(), &token),
         ),
-        Err(problem) => problem,
+        Err((status, problem)) => page(status, pages::link_problem(state.config(), problem)),
     }
 }
 
@@ -61,7 +54,9 @@ pub async fn confirm(
 ) -> Result<Response, WebError> {
     let link = match verified(&state, &token) {
         Ok(link) => link,
-        Err(problem) => return Ok(problem),
+        Err((status, problem)) => {
+            return Ok(page(status, pages::link_problem(state.config(), problem)));
+        }
     };
     let now = state.now();
     let origin = origin(Channel::Link, client);

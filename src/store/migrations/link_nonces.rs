@@ -80,10 +80,13 @@ CREATE TABLE confirmation_mails (
 );
 ";
 
+/// id, email_key, source, created_at, confirmed_at, unsubscribed_at
+type OldRow = (i64, String, String, String, Option<String>, Option<String>);
+
 pub(super) fn migrate(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(SCHEMA)?;
     // What the rows already say, as the first entries of their history.
-    let rows: Vec<(i64, String, String, String, Option<String>, Option<String>)> = tx
+    let rows: Vec<OldRow> = tx
         .prepare(
             "SELECT id, email_key, source, created_at, confirmed_at, unsubscribed_at FROM subscribers ORDER BY id",
         )?
