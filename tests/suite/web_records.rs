@@ -59,7 +59,8 @@ async fn confirmed_reader(app: &TestApp, email: &str, mails_so_far: usize) -> u6
 }
 
 #[tokio::test]
-async fn a_removed_readers_old_confirm_and_one_click_links_do_nothing_to_the_stranger_who_comes_next() {
+async fn a_removed_readers_old_confirm_and_one_click_links_do_nothing_to_the_stranger_who_comes_next()
+ {
     let app = spawn_app().await;
     app.subscribe("reader@example.org", "").await;
     let reader_mail = app.mails(1).await.remove(0);
@@ -109,7 +110,8 @@ async fn a_removed_readers_old_confirm_and_one_click_links_do_nothing_to_the_str
 }
 
 #[tokio::test]
-async fn a_form_post_by_a_stranger_changes_neither_a_pending_name_nor_an_unsubscribe_and_the_history_shows_it() {
+async fn a_form_post_by_a_stranger_changes_neither_a_pending_name_nor_an_unsubscribe_and_the_history_shows_it()
+ {
     let app = spawn_app().await;
     // A pending reader's name stays until the owner confirms a change.
     app.subscribe("ann@example.org", "Ann").await;
@@ -192,8 +194,9 @@ async fn subscribe_answers_for_a_new_and_a_confirmed_address_while_the_relay_sta
     confirmed_reader(&app, "known@example.org", 0).await;
     // From now on the relay accepts the connection and then says nothing for an hour: any mail work in the
     // handler would hold its answer.
-    app.smtp
-        .set_script(Script::accept_all().rule(Rule::at(Stage::Ehlo).stall(Duration::from_secs(3600))));
+    app.smtp.set_script(
+        Script::accept_all().rule(Rule::at(Stage::Ehlo).stall(Duration::from_secs(3600))),
+    );
     app.clock.advance(Span::minutes(30));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -241,13 +244,20 @@ async fn a_confirmation_mail_queued_before_a_kill_9_is_sent_after_the_restart() 
     assert_eq!(answer.status(), 202);
     // The mail is on its way: the relay has the recipient and holds the DATA command.
     for _ in 0..500 {
-        if stalling.commands().iter().any(|(_, c)| c.starts_with("DATA")) {
+        if stalling
+            .commands()
+            .iter()
+            .any(|(_, c)| c.starts_with("DATA"))
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(
-        stalling.commands().iter().any(|(_, c)| c.starts_with("DATA")),
+        stalling
+            .commands()
+            .iter()
+            .any(|(_, c)| c.starts_with("DATA")),
         "{:?}\n{}",
         stalling.commands(),
         first.log()
@@ -286,7 +296,7 @@ async fn a_confirmation_mail_queued_before_a_kill_9_is_sent_after_the_restart() 
 
 #[tokio::test]
 async fn an_address_that_cannot_be_mailed_is_refused_by_the_form_the_api_the_cli_and_import_and_nothing_is_written()
-{
+ {
     let app = spawn_app().await;
     let unmailable = r#""a b"@example.org"#;
     let form = app.subscribe(unmailable, "").await;
@@ -329,13 +339,22 @@ async fn an_address_that_cannot_be_mailed_is_refused_by_the_form_the_api_the_cli
         "{}",
         import.stderr
     );
-    assert!(Store::open(&database).unwrap().list(None).unwrap().is_empty());
+    assert!(
+        Store::open(&database)
+            .unwrap()
+            .list(None)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn a_formula_entered_as_a_name_is_exported_escaped_and_imports_back_unchanged() {
     let app = spawn_app().await;
-    assert_eq!(app.subscribe("sheet@example.org", FORMULA).await.status(), 200);
+    assert_eq!(
+        app.subscribe("sheet@example.org", FORMULA).await.status(),
+        200
+    );
     let mail = app.mails(1).await.remove(0);
     app.confirm(&app.confirm_path(&mail)).await;
     assert_eq!(
