@@ -29,12 +29,16 @@ use crate::web::idle_io::{Activity, Tracked};
 /// How long accepting pauses after the process ran out of file descriptors (or another resource error).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A burst of accept errors is over (and logged as over) once accepting has worked this long after the last one.
+const QUIET_AFTER_TROUBLE: Duration = Duration::from_secs(1);
+
 /// File descriptors kept back from the connection cap for everything else the process opens: the store pool's
 /// database, WAL and shared-memory files, SMTP connections, outbox files, logs.
 const RESERVED_DESCRIPTORS: u64 = 128;
 
 /// What a connection past the cap is told before it is closed.
-const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\n\
+const BUSY_RESPONSE: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\nThe server is busy.\r\n";
 
 /// How `serve` treats connections; [`ServeOptions::from_config`] reads the settings.
@@ -70,7 +74,11 @@ impl ServeOptions {
 /// The cap: the configured one (0: none), lowered to leave `reserve` descriptors under the open-file limit, but
 /// never below half the limit (a tiny limit still gets a usable server) or 1.
 fn connection_cap(configured: u64, open_files: Option<u64>, reserve: u64) -> usize {
-    let configured = if configured == 0 { u64::MAX } else { configured };
+    let configured = if configured == 0 {
+        u64::MAX
+    } else {
+        configured
+    };
     let cap = match open_files {
         Some(limit) => {
             let fitting = limit.saturating_sub(reserve).max(limit / 2);
@@ -99,7 +107,8 @@ pub async fn serve_with(
     let permits = Arc::new(Semaphore::new(options.max_connections));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
-    let mut troubled = false;
+    // When the last accept error happened, while a burst of them is going on (it was logged once).
+    let mut trouble: Option<tokio::time::Instant> = None;
     let mut refusing = false;
     tokio::pin!(shutdown);
     tracing::debug!(?options, "accepting connections");
@@ -114,21 +123,21 @@ pub async fn serve_with(
             Err(error) if is_per_connection(&error) => continue,
             Err(error) => {
                 // EMFILE/ENFILE and the like: the waiting connection stays queued, so retry after a pause.
-                if !troubled {
+                if trouble.is_none() {
                     tracing::error!(
                         "cannot accept connections: {error}; pausing (logged once until accepting works again)"
                     );
-                    troubled = true;
                 }
+                trouble = Some(tokio::time::Instant::now());
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
                 }
             }
         };
-        if troubled {
+        if trouble.is_some_and(|last| last.elapsed() >= QUIET_AFTER_TROUBLE) {
             tracing::info!("accepting connections again");
-            troubled = false;
+            trouble = None;
         }
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             if !refusing {
