@@ -17,5 +17,6 @@ mod web_browser;
 mod web_connections;
 mod web_flow;
 mod web_hostile;
+mod web_rate_limit;
 mod web_records;
 mod web_serve;
