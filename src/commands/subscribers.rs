@@ -43,7 +43,8 @@ pub enum SubscribersCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
-    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at).
+    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at). Cells a spreadsheet would run
+    /// as a formula get a leading ' (import removes it).
     Export {
         /// Only this status.
         #[arg(long)]

@@ -107,6 +107,21 @@ async fn a_removed_readers_old_confirm_and_one_click_links_do_nothing_to_the_str
         Some(Status::Confirmed),
         "an old one-click link unsubscribed a stranger"
     );
+    // The removed reader's consent history outlives the removal.
+    let dir = tempfile::tempdir().unwrap();
+    let history = verdicts(
+        dir.path(),
+        &app.config.database,
+        &["subscribers", "history", "reader@example.org"],
+    );
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let events: Vec<&str> = history
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(events, ["opt-in", "remove"], "{}", history.stdout);
 }
 
 #[tokio::test]
