@@ -82,7 +82,8 @@ mod tests {
 
     #[test]
     fn blocks_and_bare_addresses_parse_and_match_including_mapped_ipv4() {
-        let proxies = TrustedProxies::parse(["10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32"]).unwrap();
+        let proxies =
+            TrustedProxies::parse(["10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32"]).unwrap();
         assert!(proxies.contains("10.1.2.3".parse().unwrap()));
         assert!(proxies.contains("::ffff:10.1.2.3".parse().unwrap()));
         assert!(proxies.contains("192.0.2.7".parse().unwrap()));

@@ -113,15 +113,24 @@ mod tests {
 
     #[test]
     fn with_no_trusted_proxies_the_headers_are_ignored() {
-        let h = headers(&[("x-forwarded-for", "203.0.113.9"), ("forwarded", "for=203.0.113.9")]);
-        assert_eq!(client_address(ip("198.51.100.1"), &h, &proxies(&[])), ip("198.51.100.1"));
+        let h = headers(&[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("forwarded", "for=203.0.113.9"),
+        ]);
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &h, &proxies(&[])),
+            ip("198.51.100.1")
+        );
     }
 
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_claims() {
         let h = headers(&[("x-forwarded-for", "203.0.113.9")]);
         let trusted = proxies(&["127.0.0.1/32"]);
-        assert_eq!(client_address(ip("198.51.100.1"), &h, &trusted), ip("198.51.100.1"));
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &h, &trusted),
+            ip("198.51.100.1")
+        );
     }
 
     #[test]
@@ -129,7 +138,10 @@ mod tests {
         // The client made up the first entry; the proxy appended the address it saw.
         let h = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9")]);
         let trusted = proxies(&["127.0.0.1/32"]);
-        assert_eq!(client_address(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &trusted),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -139,7 +151,10 @@ mod tests {
             ("x-forwarded-for", "10.0.0.5"),
         ]);
         let trusted = proxies(&["127.0.0.1", "10.0.0.0/8"]);
-        assert_eq!(client_address(ip("127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &trusted),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -149,26 +164,47 @@ mod tests {
             "for=1.2.3.4, for=\"[2001:db8:cafe::17]:4711\";proto=https",
         )]);
         let trusted = proxies(&["::1"]);
-        assert_eq!(client_address(ip("::1"), &h, &trusted), ip("2001:db8:cafe::17"));
-        let both = headers(&[("x-forwarded-for", "203.0.113.9"), ("forwarded", "for=1.2.3.4")]);
-        assert_eq!(client_address(ip("::1"), &both, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("::1"), &h, &trusted),
+            ip("2001:db8:cafe::17")
+        );
+        let both = headers(&[
+            ("x-forwarded-for", "203.0.113.9"),
+            ("forwarded", "for=1.2.3.4"),
+        ]);
+        assert_eq!(
+            client_address(ip("::1"), &both, &trusted),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn an_unknown_or_garbled_hop_leaves_the_last_trusted_proxy_as_the_client() {
         let trusted = proxies(&["10.0.0.0/8"]);
         let unknown = headers(&[("forwarded", "for=unknown")]);
-        assert_eq!(client_address(ip("10.0.0.2"), &unknown, &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &unknown, &trusted),
+            ip("10.0.0.2")
+        );
         let garbled = headers(&[("x-forwarded-for", "203.0.113.9, not-an-ip, 10.0.0.7")]);
-        assert_eq!(client_address(ip("10.0.0.2"), &garbled, &trusted), ip("10.0.0.7"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &garbled, &trusted),
+            ip("10.0.0.7")
+        );
         // Without any header, a trusted proxy is all we know.
-        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]
     fn mapped_ipv4_peers_and_ports_in_entries_are_understood() {
         let h = headers(&[("x-forwarded-for", "203.0.113.9:51000")]);
         let trusted = proxies(&["127.0.0.1/32"]);
-        assert_eq!(client_address(ip("::ffff:127.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("::ffff:127.0.0.1"), &h, &trusted),
+            ip("203.0.113.9")
+        );
     }
 }

@@ -72,11 +72,8 @@ async fn limit_posts(State(state): State<AppState>, mut request: Request, next: 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip());
-    let client = client_addr::client_address(
-        peer,
-        request.headers(),
-        &state.config().trusted_proxies,
-    );
+    let client =
+        client_addr::client_address(peer, request.headers(), &state.config().trusted_proxies);
     request.extensions_mut().insert(ClientIp(client));
     if request.method() == Method::POST && !is_valid_unsubscribe(&state, &request) {
         if let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now()) {

@@ -43,7 +43,10 @@ impl ServeProcess {
             .env_remove("VERDICTS_CONFIG")
             .env_remove("VERDICTS_SMTP_URL")
             .env("VERDICTS_LISTEN", "127.0.0.1:0")
-            .env("VERDICTS_DATABASE", dir.path().join("data").join("verdicts.db"))
+            .env(
+                "VERDICTS_DATABASE",
+                dir.path().join("data").join("verdicts.db"),
+            )
             .env("VERDICTS_OUTBOX_DIR", dir.path().join("outbox"))
             .env("VERDICTS_LOG", "info")
             .envs(env.iter().copied())
