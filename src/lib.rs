@@ -23,6 +23,7 @@ pub mod lease;
 pub mod logging;
 pub mod mailer;
 pub mod preview;
+pub mod private_files;
 pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;

@@ -70,15 +70,17 @@ pub async fn unsubscribe_help(State(state): State<AppState>) -> Html<String> {
     Html(pages::unsubscribe_help(state.config()).into_string())
 }
 
-/// `GET /healthz`: 200 when the store answers.
+/// `GET /healthz`: 200 when the store takes a write (a committed one: a store that can only be read is not
+/// healthy, since subscribes and unsubscribes would fail).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().run(|store| store.subscriber(0)).await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+    let now = state.now();
+    match state.store().run(move |store| store.check_writable(now)).await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => {
-            tracing::error!("health check: the store does not answer: {error:#}");
+            tracing::error!("health check: the store cannot be written: {error:#}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the store does not answer\n",
+                "the store cannot be written\n",
             )
                 .into_response()
         }

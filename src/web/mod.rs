@@ -74,6 +74,13 @@ impl AppState {
     /// the store), mail through the configured transport (the outbox by default).
     pub fn from_config(config: Config, secrets: &Secrets, clock: Clock) -> Result<AppState> {
         let mut store = Store::open(&config.database)?;
+        if config.smtp_url.is_none() {
+            crate::private_files::create_private_dir(&config.outbox_dir)
+                .context("creating the outbox")?;
+        }
+        for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
+            tracing::warn!("{loose}");
+        }
         let tokens = Tokens::load(secrets, &mut store).context("loading the link signing key")?;
         let mailer = Mailer::from_config(&config, secrets)?;
         let pool = StorePool::new(&config.database);
