@@ -6,6 +6,10 @@ use crate::config::Config;
 use crate::exit::ExitStatus;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
+    // Warnings only: the files may be shared on purpose, but then anyone who can read the store can forge links.
+    for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
+        eprintln!("warning: {loose}");
+    }
     match super::load_content(config) {
         Ok(comparisons) => {
             let weeks: std::collections::BTreeSet<String> = comparisons
