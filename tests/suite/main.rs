@@ -9,6 +9,7 @@ mod email_quality;
 mod hostile_content;
 mod operate;
 mod preview;
+mod private_store;
 mod scheduler;
 mod smtp_server;
 mod subscribers_cli;

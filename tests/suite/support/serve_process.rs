@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 pub struct ServeProcess {
     pub child: Child,
     pub addr: SocketAddr,
-    pub dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -89,10 +89,6 @@ impl ServeProcess {
 
     pub fn outbox(&self) -> PathBuf {
         self.dir.path().join("outbox")
-    }
-
-    pub fn folder(&self) -> &Path {
-        self.dir.path()
     }
 
     /// Sends SIGTERM.
