@@ -215,11 +215,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(path.parent().unwrap()), 0o700);
-            assert_eq!(mode(&dir.path().join("nested").join("verdicts.db-wal")), 0o600);
-            assert_eq!(mode(&dir.path().join("nested").join("verdicts.db-shm")), 0o600);
+            assert_eq!(
+                mode(&dir.path().join("nested").join("verdicts.db-wal")),
+                0o600
+            );
+            assert_eq!(
+                mode(&dir.path().join("nested").join("verdicts.db-shm")),
+                0o600
+            );
         }
     }
 }

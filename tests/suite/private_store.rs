@@ -34,7 +34,11 @@ fn a_fresh_store_its_wal_files_and_the_outbox_are_private_to_their_owner() {
     assert_eq!(mode(&wal), 0o600);
     assert_eq!(mode(&shm), 0o600);
     assert_eq!(mode(&server.outbox()), 0o700);
-    assert!(!server.log().contains("other users can read"), "{}", server.log());
+    assert!(
+        !server.log().contains("other users can read"),
+        "{}",
+        server.log()
+    );
 }
 
 fn check(dir: &Path) -> (Option<i32>, String) {
@@ -87,7 +91,10 @@ async fn healthz_answers_503_while_the_store_can_be_read_but_not_written() {
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let blocked = app.get("/healthz").await;
     assert_eq!(blocked.status(), 503);
-    assert_eq!(blocked.text().await.unwrap(), "the store cannot be written\n");
+    assert_eq!(
+        blocked.text().await.unwrap(),
+        "the store cannot be written\n"
+    );
     holder.execute_batch("ROLLBACK").unwrap();
     assert_eq!(app.get("/healthz").await.status(), 200);
 }

@@ -15,7 +15,11 @@ async fn subscribe_via(app: &TestApp, email: &str, forwarded_for: &str) -> u16 {
         .post(app.url("/subscribe"))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("X-Forwarded-For", forwarded_for)
-        .body(form_body(&[("email", email), ("name", ""), ("website", "")]))
+        .body(form_body(&[
+            ("email", email),
+            ("name", ""),
+            ("website", ""),
+        ]))
         .send()
         .await
         .unwrap()
@@ -64,29 +68,53 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
         config.trusted_proxies = TrustedProxies::parse(["127.0.0.1/32"]).unwrap();
     })
     .await;
-    assert_eq!(subscribe_via(&app, "a1@example.org", "203.0.113.1").await, 200);
-    assert_eq!(subscribe_via(&app, "a2@example.org", "203.0.113.1").await, 200);
-    assert_eq!(subscribe_via(&app, "a3@example.org", "203.0.113.1").await, 429);
+    assert_eq!(
+        subscribe_via(&app, "a1@example.org", "203.0.113.1").await,
+        200
+    );
+    assert_eq!(
+        subscribe_via(&app, "a2@example.org", "203.0.113.1").await,
+        200
+    );
+    assert_eq!(
+        subscribe_via(&app, "a3@example.org", "203.0.113.1").await,
+        429
+    );
     // A made-up entry on the left does not buy a new bucket: the proxy appended the real address.
     assert_eq!(
         subscribe_via(&app, "a4@example.org", "198.51.100.7, 203.0.113.1").await,
         429
     );
     // Another visitor behind the same proxy is not affected.
-    assert_eq!(subscribe_via(&app, "b1@example.org", "203.0.113.2").await, 200);
+    assert_eq!(
+        subscribe_via(&app, "b1@example.org", "203.0.113.2").await,
+        200
+    );
 }
 
 #[tokio::test]
 async fn without_trusted_proxies_forwarding_headers_are_ignored() {
-    for trusted in [TrustedProxies::default(), TrustedProxies::parse(["10.0.0.0/8"]).unwrap()] {
+    for trusted in [
+        TrustedProxies::default(),
+        TrustedProxies::parse(["10.0.0.0/8"]).unwrap(),
+    ] {
         let app = spawn_app_with(|config| {
             config.post_rate_limit_per_minute = 2;
             config.trusted_proxies = trusted;
         })
         .await;
-        assert_eq!(subscribe_via(&app, "c1@example.org", "203.0.113.1").await, 200);
-        assert_eq!(subscribe_via(&app, "c2@example.org", "203.0.113.2").await, 200);
+        assert_eq!(
+            subscribe_via(&app, "c1@example.org", "203.0.113.1").await,
+            200
+        );
+        assert_eq!(
+            subscribe_via(&app, "c2@example.org", "203.0.113.2").await,
+            200
+        );
         // The peer (127.0.0.1) is the client, whatever the header says.
-        assert_eq!(subscribe_via(&app, "c3@example.org", "203.0.113.3").await, 429);
+        assert_eq!(
+            subscribe_via(&app, "c3@example.org", "203.0.113.3").await,
+            429
+        );
     }
 }
