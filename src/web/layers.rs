@@ -75,20 +75,21 @@ async fn limit_posts(State(state): State<AppState>, mut request: Request, next: 
     let client =
         client_addr::client_address(peer, request.headers(), &state.config().trusted_proxies);
     request.extensions_mut().insert(ClientIp(client));
-    if request.method() == Method::POST && !is_valid_unsubscribe(&state, &request) {
-        if let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now()) {
-            tracing::info!(%client, retry_after_secs, "rate limited");
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            let message = format!(
-                "Too many requests from your address. Please try again in {retry_after_secs} seconds."
-            );
-            return (
-                status,
-                [(RETRY_AFTER, retry_after_secs.to_string())],
-                pages::problem(status, &message),
-            )
-                .into_response();
-        }
+    if request.method() == Method::POST
+        && !is_valid_unsubscribe(&state, &request)
+        && let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now())
+    {
+        tracing::info!(%client, retry_after_secs, "rate limited");
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let message = format!(
+            "Too many requests from your address. Please try again in {retry_after_secs} seconds."
+        );
+        return (
+            status,
+            [(RETRY_AFTER, retry_after_secs.to_string())],
+            pages::problem(status, &message),
+        )
+            .into_response();
     }
     next.run(request).await
 }
