@@ -50,7 +50,7 @@ async fn idle_and_slow_header_sockets_leave_healthz_answering_and_the_server_clo
     let app = spawn_app_with(|config| config.header_read_timeout_seconds = 2).await;
     let addr = socket_addr(&app);
     let (health, closed) = tokio::task::spawn_blocking(move || {
-        let idle: Vec<TcpStream> = (0..300)
+        let idle: Vec<TcpStream> = (0..200)
             .map(|_| TcpStream::connect(addr).unwrap())
             .collect();
         let slow: Vec<Conn> = (0..12).map(|_| slow_request(addr)).collect();
