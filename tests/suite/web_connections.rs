@@ -205,3 +205,27 @@ fn on_sigterm_the_server_drains_for_the_configured_time_then_exits_despite_a_tri
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(log.contains("still open after 1s"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_body_stalls_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|config| {
+        config.idle_timeout_seconds = 1;
+        config.header_read_timeout_seconds = 120;
+    })
+    .await;
+    let addr = socket_addr(&app);
+    let closed = tokio::task::spawn_blocking(move || {
+        let mut conn = Conn::open(addr);
+        conn.stream
+            .write_all(
+                b"POST /subscribe HTTP/1.1\r\nHost: test\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=a",
+            )
+            .unwrap();
+        conn.read_until_closed()
+    })
+    .await
+    .unwrap();
+    let answer = closed.expect("the stalled upload was still open after 30 s");
+    assert!(!answer.contains(" 200 "), "{answer}");
+}
