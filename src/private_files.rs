@@ -57,19 +57,19 @@ impl std::fmt::Display for Loose {
     }
 }
 
-/// The store file with its `-wal` and `-shm` companions, its folder, and the outbox folder, where they exist
-/// and give group or others any access.
+/// The store file with its `-wal` and `-shm` companions, and the outbox folder (whose mails are created with
+/// the process's umask, so the folder is what keeps them private), where they exist and give group or others any
+/// access. The store's folder is not reported: its files guard themselves.
 pub fn loose(database: &Path, outbox: &Path) -> Vec<Loose> {
-    let mut paths = vec![
+    [
         database.to_path_buf(),
         companion(database, "-wal"),
         companion(database, "-shm"),
         outbox.to_path_buf(),
-    ];
-    if let Some(parent) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
-        paths.push(parent.to_path_buf());
-    }
-    paths.into_iter().filter_map(loose_one).collect()
+    ]
+    .into_iter()
+    .filter_map(loose_one)
+    .collect()
 }
 
 /// `verdicts.db` → `verdicts.db-wal`.
