@@ -104,8 +104,8 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
     let unfinished = state.finish_background(MAIL_DRAIN_TIMEOUT).await;
     if unfinished > 0 {
         tracing::warn!(
-            "{unfinished} confirmation email(s) were still being sent at shutdown; those readers can ask again \
-             in 10 minutes"
+            "the confirmation email in hand was still being sent at shutdown; it stays queued and goes out \
+             at the next start"
         );
     }
     tracing::info!("stopped");

@@ -64,8 +64,8 @@ struct Inner {
     limiter: RateLimiter,
     /// Wakes the task that sends queued confirmation mails.
     mail_queue: confirmation_queue::MailQueue,
-    /// Work that must finish even if its request is dropped (storing a subscriber and sending the confirmation
-    /// mail after the answer went out); [`AppState::finish_background`] waits for it at shutdown.
+    /// Work that outlives a request (the confirmation mail sender); [`AppState::finish_background`] stops it and
+    /// waits for it at shutdown.
     background: Mutex<JoinSet<()>>,
 }
 
