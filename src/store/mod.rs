@@ -21,6 +21,7 @@ mod lease;
 mod migrations;
 mod scheduler_state;
 mod status;
+mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
 
@@ -32,11 +33,9 @@ pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
 pub use status::{Source, Status, UnknownValue};
+pub use subscriber_links::{ConfirmOutcome, UnsubscribeOutcome};
 pub use subscriber_queries::Subscriber;
-pub use subscribers::{
-    CONFIRMATION_RESEND_INTERVAL, ConfirmOutcome, SubscribeKind, SubscribeOutcome,
-    UnsubscribeOutcome,
-};
+pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutcome};
 
 /// How long a connection waits for another writer before giving up with "database is locked".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

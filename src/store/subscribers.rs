@@ -1,4 +1,5 @@
-//! The subscriber lifecycle: subscribe (double opt-in), add, confirm, unsubscribe, bounce and remove. Every write
+//! The subscriber lifecycle: subscribe (double opt-in), add, bounce and remove (confirm and unsubscribe links are in
+//! `subscriber_links.rs`). Every write
 //! runs in [`Store::write_transaction`] and records its [consent history](crate::store::consent) entry in the same
 //! transaction.
 //!
@@ -9,13 +10,12 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::consent::{self, ConsentEvent, Entry, Origin};
 use crate::store::subscriber_queries::{enum_column, find_by_key};
 use crate::store::{Source, Status, Store, parse_ts, ts};
-use crate::tokens::Link;
 
 /// At most one confirmation mail per address in this interval, however often the form is posted.
 pub const CONFIRMATION_RESEND_INTERVAL: Duration = Duration::minutes(10);
@@ -43,27 +43,6 @@ pub enum SubscribeKind {
     AlreadyConfirmed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmOutcome {
-    Confirmed,
-    AlreadyConfirmed,
-    /// Unsubscribed or bounced since the link was sent: nothing changed; they must subscribe again.
-    NotPending(Status),
-    /// Still pending, but a newer confirmation mail was sent since this link: only the newest link works.
-    Superseded,
-    NotFound,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnsubscribeOutcome {
-    Unsubscribed,
-    AlreadyUnsubscribed,
-    /// The link was made for an earlier state of this subscription (or, id-only, is older than the row): nothing
-    /// changed.
-    Stale,
-    NotFound,
-}
-
 /// A row to insert; the import path supplies its own creation and confirmation times.
 pub(super) struct NewSubscriber<'a> {
     pub email: &'a SubscriberEmail,
@@ -75,52 +54,8 @@ pub(super) struct NewSubscriber<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The columns the link checks need.
-struct LinkState {
-    status: Status,
-    email_key: String,
-    nonce: u64,
-    links_from: DateTime<Utc>,
-    status_changed_at: DateTime<Utc>,
-}
-
-impl LinkState {
-    /// Whether `link` may act on this subscription now (see `migrations/link_nonces.rs` for id-only links).
-    fn accepts(&self, link: &Link, purpose_confirm: bool) -> bool {
-        match link.nonce {
-            Some(nonce) => nonce == self.nonce,
-            None => {
-                let from_second = |t: DateTime<Utc>| t.timestamp();
-                let issued = link.issued_at.timestamp();
-                issued >= from_second(self.links_from)
-                    && (!purpose_confirm
-                        || (self.status == Status::Pending
-                            && issued >= from_second(self.status_changed_at)))
-            }
-        }
-    }
-}
-
-fn link_state(conn: &Connection, id: i64) -> Result<Option<LinkState>> {
-    Ok(conn
-        .query_row(
-            "SELECT status, email_key, link_nonce, links_from, status_changed_at FROM subscribers WHERE id = ?1",
-            [id],
-            |row| {
-                Ok(LinkState {
-                    status: enum_column(row, 0)?,
-                    email_key: row.get(1)?,
-                    nonce: row.get::<_, i64>(2)? as u64,
-                    links_from: crate::store::ts_column(row, 3)?,
-                    status_changed_at: crate::store::ts_column(row, 4)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
 /// A fresh link nonce.
-fn nonce() -> i64 {
+pub(super) fn nonce() -> i64 {
     rand::random()
 }
 
@@ -261,100 +196,6 @@ impl Store {
         Ok(id as u64)
     }
 
-    /// Follows a confirm link: a pending, unsubscribed or bounced subscription becomes confirmed, with the name
-    /// asked for along with the link, if the link is the subscription's newest (see [`LinkState::accepts`]).
-    pub fn confirm(
-        &mut self,
-        link: &Link,
-        origin: &Origin,
-        now: DateTime<Utc>,
-    ) -> Result<ConfirmOutcome> {
-        let Ok(id) = i64::try_from(link.subscriber_id) else {
-            return Ok(ConfirmOutcome::NotFound);
-        };
-        let tx = self.write_transaction()?;
-        let Some(state) = link_state(&tx, id)? else {
-            return Ok(ConfirmOutcome::NotFound);
-        };
-        let outcome = match (state.status, state.accepts(link, true)) {
-            (Status::Confirmed, _) => ConfirmOutcome::AlreadyConfirmed,
-            (Status::Pending, false) => ConfirmOutcome::Superseded,
-            (status, false) => ConfirmOutcome::NotPending(status),
-            (was, true) => {
-                // A bound link confirms the name asked for with it; an id-only one (sent before names waited
-                // for confirmation) keeps the stored name.
-                let name_column = if link.nonce.is_some() {
-                    "pending_name"
-                } else {
-                    "name"
-                };
-                tx.execute(
-                    &format!(
-                        "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2,
-                           unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3
-                         WHERE id = ?1"
-                    ),
-                    params![id, ts(now), nonce()],
-                )?;
-                tx.execute(
-                    "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
-                    [id],
-                )?;
-                let detail = format!("was {was}");
-                consent::record(
-                    &tx,
-                    &Entry {
-                        subscriber_id: id,
-                        email_key: &state.email_key,
-                        event: ConsentEvent::Confirm,
-                        origin,
-                        detail: Some(&detail),
-                        at: now,
-                    },
-                )?;
-                ConfirmOutcome::Confirmed
-            }
-        };
-        tx.commit()?;
-        Ok(outcome)
-    }
-
-    /// Follows an unsubscribe link: any status becomes unsubscribed; repeating it changes nothing.
-    pub fn unsubscribe(
-        &mut self,
-        link: &Link,
-        origin: &Origin,
-        now: DateTime<Utc>,
-    ) -> Result<UnsubscribeOutcome> {
-        let Ok(id) = i64::try_from(link.subscriber_id) else {
-            return Ok(UnsubscribeOutcome::NotFound);
-        };
-        let tx = self.write_transaction()?;
-        let Some(state) = link_state(&tx, id)? else {
-            return Ok(UnsubscribeOutcome::NotFound);
-        };
-        if !state.accepts(link, false) {
-            return Ok(UnsubscribeOutcome::Stale);
-        }
-        unsubscribe_row(tx, id, &state, origin, now)
-    }
-
-    /// Unsubscribes by address, for the CLI and for replies to the list.
-    pub fn unsubscribe_email(
-        &mut self,
-        email: &SubscriberEmail,
-        origin: &Origin,
-        now: DateTime<Utc>,
-    ) -> Result<UnsubscribeOutcome> {
-        let tx = self.write_transaction()?;
-        let Some(found) = find_by_key(&tx, &email.key())? else {
-            return Ok(UnsubscribeOutcome::NotFound);
-        };
-        let id = found.id as i64;
-        let state = link_state(&tx, id)?.context("the address vanished")?;
-        unsubscribe_row(tx, id, &state, origin, now)
-    }
-
     /// Deletes the subscriber's address, name and delivery history (a request to be forgotten). The consent
     /// history stays, naming the address only by its hash, with a `remove` entry; the id is never given out again.
     /// False if not on the list.
@@ -415,7 +256,8 @@ pub(super) fn bounce_row(
         params![id, ts(now), nonce()],
     )?;
     if changed == 1 {
-        let state = link_state(conn, id)?.context("the subscriber vanished")?;
+        let state = crate::store::subscriber_links::link_state(conn, id)?
+            .context("the subscriber vanished")?;
         conn.execute(
             "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
             [id],
@@ -460,42 +302,6 @@ pub(super) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<O
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
-}
-
-fn unsubscribe_row(
-    tx: Transaction<'_>,
-    id: i64,
-    state: &LinkState,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<UnsubscribeOutcome> {
-    if state.status == Status::Unsubscribed {
-        return Ok(UnsubscribeOutcome::AlreadyUnsubscribed);
-    }
-    tx.execute(
-        "UPDATE subscribers SET status = 'unsubscribed', status_changed_at = ?2, unsubscribed_at = ?2,
-           link_nonce = ?3, pending_name = NULL
-         WHERE id = ?1",
-        params![id, ts(now), nonce()],
-    )?;
-    tx.execute(
-        "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
-        [id],
-    )?;
-    let detail = format!("was {}", state.status);
-    consent::record(
-        &tx,
-        &Entry {
-            subscriber_id: id,
-            email_key: &state.email_key,
-            event: ConsentEvent::OptOut,
-            origin,
-            detail: Some(&detail),
-            at: now,
-        },
-    )?;
-    tx.commit()?;
-    Ok(UnsubscribeOutcome::Unsubscribed)
 }
 
 #[cfg(test)]
