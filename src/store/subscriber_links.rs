@@ -209,3 +209,6 @@ fn unsubscribe_row(
     tx.commit()?;
     Ok(UnsubscribeOutcome::Unsubscribed)
 }
+
+#[cfg(test)]
+mod tests;
