@@ -15,6 +15,7 @@ mod smtp_server;
 mod subscribers_cli;
 mod support;
 mod web_browser;
+mod web_confirmation_queue;
 mod web_connections;
 mod web_flow;
 mod web_hostile;

