@@ -74,7 +74,11 @@ pub async fn unsubscribe_help(State(state): State<AppState>) -> Html<String> {
 /// healthy, since subscribes and unsubscribes would fail).
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let now = state.now();
-    match state.store().run(move |store| store.check_writable(now)).await {
+    match state
+        .store()
+        .run(move |store| store.check_writable(now))
+        .await
+    {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => {
             tracing::error!("health check: the store cannot be written: {error:#}");

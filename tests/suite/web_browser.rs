@@ -17,7 +17,8 @@ fn screenshot_path(name: &str) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_with_the_button_the_mailed_link_shows() {
+async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_with_the_button_the_mailed_link_shows()
+ {
     let app = spawn_app().await;
     let mut browser = Browser::launch().await;
     browser.emulate_phone(375, 812).await;

@@ -226,17 +226,24 @@ async fn at_most_one_confirmation_mail_per_address_per_ten_minutes() {
     app.subscribe("Often@Example.org", "").await;
     let mails = app.mails(2).await;
     // Only the newest mail's link works.
-    assert_eq!(app.confirm(&app.confirm_path(&mails[0])).await.status(), 410);
+    assert_eq!(
+        app.confirm(&app.confirm_path(&mails[0])).await.status(),
+        410
+    );
     assert_eq!(
         app.subscriber("often@example.org").unwrap().status,
         Status::Pending
     );
-    assert_eq!(app.confirm(&app.confirm_path(&mails[1])).await.status(), 200);
+    assert_eq!(
+        app.confirm(&app.confirm_path(&mails[1])).await.status(),
+        200
+    );
     assert_eq!(app.all_subscribers().len(), 1);
 }
 
 #[tokio::test]
-async fn an_unsubscribed_address_that_subscribes_again_stays_unsubscribed_until_the_new_link_is_followed() {
+async fn an_unsubscribed_address_that_subscribes_again_stays_unsubscribed_until_the_new_link_is_followed()
+ {
     let app = spawn_app().await;
     app.subscribe("back@example.org", "").await;
     let first = app.mails(1).await.remove(0);
