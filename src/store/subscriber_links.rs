@@ -79,6 +79,22 @@ pub(super) fn link_state(conn: &Connection, id: i64) -> Result<Option<LinkState>
 }
 
 impl Store {
+    /// The name a bound confirm link would confirm, for the page that shows its button: `Some(name)` while the
+    /// link is still the subscription's newest and not yet followed, `None` otherwise. Reads only.
+    pub fn name_to_confirm(&self, link: &Link) -> Result<Option<Option<String>>> {
+        let (Some(nonce), Ok(id)) = (link.nonce, i64::try_from(link.subscriber_id)) else {
+            return Ok(None);
+        };
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT pending_name FROM subscribers WHERE id = ?1 AND link_nonce = ?2 AND status <> 'confirmed'",
+                params![id, nonce as i64],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
     /// Follows a confirm link: a pending, unsubscribed or bounced subscription becomes confirmed, with the name
     /// asked for along with the link, if the link is the subscription's newest (see [`LinkState::accepts`]).
     pub fn confirm(

@@ -32,18 +32,27 @@ fn verified(state: &AppState, token: &str) -> Result<Link, (StatusCode, LinkProb
         })
 }
 
-/// `GET /confirm/{token}`: the button, for any genuine link still within its 7 days. Nothing is read or changed.
+/// `GET /confirm/{token}`: the button, for any genuine link still within its 7 days, with the name it would
+/// confirm (so the mailbox owner sees what a request asked for). Nothing changes.
 pub async fn page_with_button(
     State(state): State<AppState>,
     Path(token): Path<String>,
-) -> Response {
-    match verified(&state, &token) {
-        Ok(_) => page(
-            StatusCode::OK,
-            pages::confirm_button(state.config(), &token),
-        ),
-        Err((status, problem)) => page(status, pages::link_problem(state.config(), problem)),
-    }
+) -> Result<Response, WebError> {
+    let link = match verified(&state, &token) {
+        Ok(link) => link,
+        Err((status, problem)) => {
+            return Ok(page(status, pages::link_problem(state.config(), problem)));
+        }
+    };
+    let name = state
+        .store()
+        .run(move |store| store.name_to_confirm(&link))
+        .await?
+        .flatten();
+    Ok(page(
+        StatusCode::OK,
+        pages::confirm_button(state.config(), &token, name.as_deref()),
+    ))
 }
 
 /// `POST /confirm/{token}`: confirms, if the link is the subscription's newest.

@@ -165,13 +165,16 @@ pub fn check_inbox(config: &Config) -> Markup {
 }
 
 /// `GET /confirm/{token}`: a button, so that link scanners (which only GET) confirm nobody.
-pub fn confirm_button(config: &Config, token: &str) -> Markup {
+pub fn confirm_button(config: &Config, token: &str, name: Option<&str>) -> Markup {
     page(
         config,
         "Confirm your subscription",
         html! {
             h1 { "Confirm your subscription" }
             p { "Press the button to start receiving " (config.site_name) " at this address." }
+            @if let Some(name) = name {
+                p { "Issues will be addressed to " strong { (name) } "." }
+            }
             form method="post" action={ "/confirm/" (token) } {
                 button type="submit" { "Confirm my subscription" }
             }

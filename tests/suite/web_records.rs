@@ -138,6 +138,16 @@ async fn a_form_post_by_a_stranger_changes_neither_a_pending_name_nor_an_unsubsc
     // The change is the mailbox owner's to make: it applies with the link mailed along with it.
     let to = mails[1].header("To").unwrap();
     assert!(to.contains("Mallory"), "{to}");
+    let page = app
+        .get(&app.confirm_path(&mails[1]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("addressed to <strong>Mallory Pick</strong>"),
+        "the owner sees the name before pressing the button: {page}"
+    );
     app.confirm(&app.confirm_path(&mails[1])).await;
     let ann = app.subscriber("ann@example.org").unwrap();
     assert_eq!(
