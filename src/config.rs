@@ -11,6 +11,9 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
+mod trusted_proxies;
+pub use trusted_proxies::TrustedProxies;
+
 /// Environment variables that carry secrets or select the file: never settings keys.
 const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_CONFIG",
@@ -87,6 +90,20 @@ pub struct Config {
     pub post_rate_limit_per_minute: u32,
     /// Where a form posted from the publication's own site is redirected after subscribing.
     pub thank_you_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (CIDR blocks). Empty: those headers are
+    /// ignored and the socket's peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Seconds a client has to send a request's headers; a keep-alive connection waits no longer than this for
+    /// its next request.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a connection may go without a byte moving either way (a stalled upload or download) before it is
+    /// closed.
+    pub idle_timeout_seconds: u64,
+    /// Open HTTP connections at most; past it new ones get 503 and are closed. 0 picks a cap below the
+    /// process's open-file limit, which also lowers a larger value.
+    pub max_connections: u32,
+    /// Seconds `verdicts serve` lets requests in progress finish after SIGTERM before closing them.
+    pub shutdown_drain_seconds: u64,
 }
 
 impl Default for Config {
@@ -120,6 +137,11 @@ impl Default for Config {
             unsubscribe_mailbox: None,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
+            trusted_proxies: TrustedProxies::default(),
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 0,
+            shutdown_drain_seconds: 10,
         }
     }
 }
@@ -166,6 +188,9 @@ impl Config {
                 "concurrency = {} must be between 1 and 256",
                 self.concurrency
             );
+        }
+        if self.header_read_timeout_seconds == 0 || self.idle_timeout_seconds == 0 {
+            bail!("header_read_timeout_seconds and idle_timeout_seconds must be at least 1");
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");

@@ -7,6 +7,10 @@ use crate::exit::ExitStatus;
 use crate::mail::{DkimSigner, Mailer};
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
+    // Warnings only: the files may be shared on purpose, but then anyone who can read the store can forge links.
+    for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
+        eprintln!("warning: {loose}");
+    }
     let key_problems = dkim_keys(config);
     // The rest of the mail settings as `send` and `serve` will use them: `smtp_url` with its passwords. (With a bad
     // key this would only repeat the key's problem.)

@@ -1,6 +1,6 @@
 //! `verdicts send`: create (or resume) the week's issue and deliver it; `--dry-run` and `--to` try it out.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::as_of::parse_as_of;
 use crate::config::{Config, Secrets};
@@ -29,6 +29,10 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Invalid);
     };
     let secrets = Secrets::from_env();
+    if config.smtp_url.is_none() && !args.dry_run {
+        crate::private_files::create_private_dir(&config.outbox_dir)
+            .context("creating the outbox")?;
+    }
     if args.dry_run {
         return dry_run(delivery::dry_run(config, &secrets, &comparisons, as_of)?);
     }

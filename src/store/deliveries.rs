@@ -136,10 +136,6 @@ impl Store {
                 "UPDATE deliveries SET state = 'skipped', last_error = ?3, next_attempt_at = NULL
                  WHERE issue_id = ?1 AND subscriber_id = ?2",
             )?;
-            let mut bounce = tx.prepare_cached(
-                "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2
-                 WHERE id = ?1 AND status IN ('pending', 'confirmed')",
-            )?;
             for outcome in outcomes {
                 let (issue, id) = (outcome.issue_id, outcome.subscriber_id as i64);
                 match &outcome.result {
@@ -155,7 +151,7 @@ impl Store {
                     DeliveryResult::Failed { error, bounce: b } => {
                         failed.execute(params![issue, id, error])?;
                         if *b {
-                            bounce.execute(params![id, ts(now)])?;
+                            crate::store::subscribers::bounce_row(&tx, id, Some(error), now)?;
                         }
                     }
                     DeliveryResult::Skipped { reason } => {

@@ -156,7 +156,17 @@ fn a_permanent_failure_bounces_the_subscriber_but_not_one_who_unsubscribed() {
             .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
             .unwrap(),
     );
-    store.unsubscribe(bob, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: bob,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let failed = |id| {
         outcome(
             issue.id,
@@ -190,7 +200,17 @@ fn an_unsubscribe_after_the_snapshot_shows_in_the_due_row() {
             .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
             .unwrap(),
     );
-    store.unsubscribe(ann, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: ann,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let due = store.due_deliveries(issue.id, 0, 10, now()).unwrap();
     assert_eq!(due[0].status, Status::Unsubscribed);
     store

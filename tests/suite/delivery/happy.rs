@@ -174,7 +174,11 @@ async fn a_subscriber_who_leaves_after_the_issue_is_created_is_skipped_and_statu
     let leaver = weekly_verdicts::email_address::SubscriberEmail::parse(&address(2)).unwrap();
     fixture
         .store()
-        .unsubscribe_email(&leaver, super::as_of())
+        .unsubscribe_email(
+            &leaver,
+            &weekly_verdicts::store::Origin::new(weekly_verdicts::store::Channel::Cli),
+            super::as_of(),
+        )
         .unwrap();
     let report = fixture.send(fixture.options()).await;
 

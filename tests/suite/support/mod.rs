@@ -7,5 +7,6 @@ pub mod http;
 pub mod mime;
 pub mod newsletter;
 pub mod preview;
+pub mod serve_process;
 pub mod smtp;
 pub mod tools;
