@@ -146,6 +146,17 @@ impl Default for Config {
     }
 }
 
+/// The scheme of a `scheme://…` value (RFC 3986 letters, digits, `+`, `-`, `.`), if it is one; the rest is not
+/// returned, as it may hold a password.
+fn url_scheme(database: &Path) -> Option<&str> {
+    let text = database.to_str()?;
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let starts_with_letter = chars.next()?.is_ascii_alphabetic();
+    (starts_with_letter && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .then_some(scheme)
+}
+
 impl Config {
     /// Loads the file named by `--config`/`VERDICTS_CONFIG`, else `./verdicts.toml` if present,
     /// else the defaults; then applies the environment.
@@ -233,6 +244,13 @@ impl Config {
                     );
                 }
             }
+        }
+        if let Some(scheme) = url_scheme(&self.database) {
+            // A URL taken as a path would silently make an empty SQLite store in a folder named after the scheme.
+            bail!(
+                "database = \"{scheme}://…\": this build knows no {scheme}:// store; database must be the path of a \
+                 SQLite file (e.g. subscribers/verdicts.db)"
+            );
         }
         if self.relay_cooldown_seconds > 86_400 {
             bail!(

@@ -173,3 +173,24 @@ fn the_example_configuration_parses_and_shows_every_key() {
         );
     }
 }
+
+#[test]
+fn a_database_url_is_refused_naming_its_scheme_without_the_rest() {
+    for url in [
+        "postgres://verdicts:hunter2@db.example.org/verdicts",
+        "sqlite:///srv/verdicts.db",
+    ] {
+        let err = format!(
+            "{:#}",
+            Config::parse("", &env(&[("VERDICTS_DATABASE", url)])).unwrap_err()
+        );
+        let scheme = url.split_once("://").unwrap().0;
+        assert!(err.contains(&format!("{scheme}://")), "{err}");
+        assert!(
+            !err.contains("hunter2"),
+            "no password in the message: {err}"
+        );
+    }
+    let config = Config::parse("", &env(&[("VERDICTS_DATABASE", "data/my:store.db")])).unwrap();
+    assert_eq!(config.database, std::path::Path::new("data/my:store.db"));
+}

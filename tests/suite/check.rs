@@ -297,3 +297,31 @@ fn a_retry_cap_below_the_first_retry_is_refused_naming_both_keys() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_database_url_of_an_unknown_scheme_is_refused_everywhere_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["check"][..],
+        &["subscribers", "count"],
+        &["subscribers", "add", "a@example.org", "--confirmed"],
+        &["status"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("VERDICTS_CONFIG")
+            .env(
+                "VERDICTS_DATABASE",
+                "postgres://verdicts:hunter2@db.example.org/verdicts",
+            )
+            .output()
+            .expect("verdicts runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("postgres://"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing created: {left:?}");
+}
