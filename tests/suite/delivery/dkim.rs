@@ -11,7 +11,7 @@ use super::{Fixture, as_of};
 use crate::support::smtp::{Script, SmtpServer};
 
 /// A fresh 2048-bit RSA key: (PKCS#1 PEM, base64 DER public key for the DNS record).
-fn test_key() -> (String, String) {
+pub fn test_key() -> (String, String) {
     let private = Command::new("openssl")
         .args(["genrsa", "-traditional", "2048"])
         .stderr(Stdio::null())
@@ -39,7 +39,7 @@ fn test_key() -> (String, String) {
 }
 
 /// dkimpy's verdict on `raw`, looking the key up as `test._domainkey.verdicts.example.org`.
-fn dkimpy_verifies(raw: &[u8], public_key: &str) -> bool {
+pub fn dkimpy_verifies(raw: &[u8], public_key: &str) -> bool {
     let script = r#"
 import sys, dkim
 key = sys.argv[1].encode()

@@ -4,7 +4,7 @@
 
 mod cli;
 mod crash;
-mod dkim;
+pub mod dkim;
 mod faults;
 mod happy;
 mod socket;

@@ -5,6 +5,7 @@ pub mod chromium;
 pub mod http;
 pub mod mime;
 pub mod newsletter;
+pub mod postfix;
 pub mod preview;
 pub mod smtp;
 pub mod tools;
