@@ -9,7 +9,7 @@ use crate::exit::ExitStatus;
 use crate::store::Store;
 
 pub fn run(config: &Config, args: ArchiveArgs) -> Result<ExitStatus> {
-    let store = Store::open(&config.database)?;
+    let store = Store::open_existing(&config.database)?;
     let issues = store.archived_issues()?;
     let summary = archive::export(&issues, config, &args.out, crate::clock::now())?;
     println!("{}", summary.line());

@@ -251,3 +251,34 @@ fn an_export_goes_to_stdout_or_a_private_file_and_imports_back() {
         ("ann@example.org", Some("Ann, \"A\""), Status::Confirmed)
     );
 }
+
+#[test]
+fn read_only_commands_in_a_folder_without_a_store_say_so_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("site").display().to_string();
+    for args in [
+        &["status"][..],
+        &["archive", "--out", &out],
+        &["subscribers", "list"],
+        &["subscribers", "count"],
+        &["subscribers", "export"],
+        &["subscribers", "remove", "ann@example.org"],
+    ] {
+        let run = verdicts(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("there is no store at")
+                && run.stderr.contains("verdicts.db")
+                && run.stderr.contains("VERDICTS_DATABASE"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert_eq!(
+            std::fs::read_dir(d).unwrap().count(),
+            0,
+            "{args:?} created something"
+        );
+    }
+}
