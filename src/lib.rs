@@ -26,5 +26,6 @@ pub mod preview;
 pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;
+pub mod tls_trust;
 pub mod tokens;
 pub mod web;

@@ -1,4 +1,5 @@
-//! `verdicts check`: the configuration and every content file, all problems at once.
+//! `verdicts check`: the configuration (with the CA file `tls_ca_file` names) and every content file, all
+//! problems at once.
 
 use anyhow::Result;
 
@@ -6,7 +7,22 @@ use crate::config::Config;
 use crate::exit::ExitStatus;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
-    match super::load_content(config) {
+    let mut invalid = false;
+    if let Some(path) = &config.tls_ca_file {
+        match crate::tls_trust::load_ca_file(path) {
+            Ok(certificates) => println!(
+                "ok: tls_ca_file {} holds {} CA certificate{}",
+                path.display(),
+                certificates.len(),
+                if certificates.len() == 1 { "" } else { "s" }
+            ),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                invalid = true;
+            }
+        }
+    }
+    let content = match super::load_content(config) {
         Ok(comparisons) => {
             let weeks: std::collections::BTreeSet<String> = comparisons
                 .iter()
@@ -20,7 +36,7 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
                 weeks.len(),
                 if weeks.len() == 1 { "" } else { "s" },
             );
-            Ok(ExitStatus::Success)
+            ExitStatus::Success
         }
         Err(count) => {
             eprintln!(
@@ -28,7 +44,12 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
                 if count == 1 { "" } else { "s" },
                 config.content_dir.display()
             );
-            Ok(ExitStatus::Invalid)
+            ExitStatus::Invalid
         }
-    }
+    };
+    Ok(if invalid {
+        ExitStatus::Invalid
+    } else {
+        content
+    })
 }

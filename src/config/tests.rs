@@ -97,3 +97,22 @@ fn base_url_loses_its_trailing_slash() {
     assert_eq!(config.base_url.as_str(), "https://news.example.com");
     assert_eq!(line_of("a\nb\nc", 4), 3);
 }
+
+#[test]
+fn helo_name_defaults_to_the_sender_domain_and_must_be_a_host_name() {
+    let config = Config::parse("", &[]).unwrap();
+    assert_eq!(config.helo_name(), "verdicts.example.org");
+    let config = Config::parse("helo_name = \"mta.example.org\"", &[]).unwrap();
+    assert_eq!(config.helo_name(), "mta.example.org");
+    let config = Config::parse("", &env(&[("VERDICTS_HELO_NAME", "[192.0.2.1]")])).unwrap();
+    assert_eq!(config.helo_name(), "[192.0.2.1]");
+    for bad in [
+        "mta example.org",
+        "mta..example.org",
+        "-mta.example.org",
+        "mta\r\nRSET",
+    ] {
+        let err = Config::parse("", &env(&[("VERDICTS_HELO_NAME", bad)])).unwrap_err();
+        assert!(err.to_string().contains("helo_name"), "{bad:?}: {err}");
+    }
+}
