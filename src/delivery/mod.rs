@@ -106,6 +106,7 @@ impl SendReport {
                 RunEnd::Deferred { .. } => ExitStatus::Deferred,
                 RunEnd::Interrupted => ExitStatus::Interrupted,
                 RunEnd::Halted { .. } => ExitStatus::RelayDown,
+                RunEnd::Untrusted { .. } => ExitStatus::TlsUntrusted,
             },
         }
     }
@@ -136,6 +137,9 @@ pub enum RunEnd {
     Interrupted,
     /// Paused by the run itself: relay down, relay refusing our login or sender, outbox unwritable.
     Halted { reason: String },
+    /// Stopped at once: the relay's TLS certificate is not trusted. Running again cannot help until a setting
+    /// (`tls_ca_file`) or the certificate changes.
+    Untrusted { reason: String },
 }
 
 /// The whole job, as cron or the scheduler runs it: load the content, then [`send`].
@@ -237,14 +241,14 @@ fn shared_for(
 /// The relay from `smtp_url`, else the outbox folder.
 pub fn route(config: &Config, secrets: &Secrets, timeouts: Timeouts) -> Result<Route> {
     Ok(match &config.smtp_url {
-        Some(url) => Route::Smtp {
-            relay: Relay::parse(
-                url,
-                secrets.smtp_password.as_deref(),
-                config.sender_domain(),
-            )?,
-            timeouts,
-        },
+        Some(url) => {
+            let mut relay =
+                Relay::parse(url, secrets.smtp_password.as_deref(), config.helo_name())?;
+            if let Some(path) = &config.tls_ca_file {
+                relay.roots = crate::tls_trust::load_ca_file(path)?;
+            }
+            Route::Smtp { relay, timeouts }
+        }
         None => Route::Outbox(Outbox::new(&config.outbox_dir)),
     })
 }

@@ -1,12 +1,14 @@
 //! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials. As `verdicts.example.toml`
 //! documents: `smtp://` uses STARTTLS when the relay offers it (`?tls=required` insists, `?tls=none` never
 //! tries), `smtps://` is implicit TLS; default ports as lettre's (25, 587 with a `tls=` parameter, 465); a path
-//! names the EHLO host. The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
+//! names the EHLO host (else `helo_name`). The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
+//! The CAs of `tls_ca_file` are added by [`crate::delivery::route`].
 
 use std::fmt;
 
 use anyhow::{Result, bail};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Certificate;
 use lettre::transport::smtp::extension::ClientId;
 
 use crate::mailer::{redact, smtp_user};
@@ -33,6 +35,8 @@ pub struct Relay {
     pub credentials: Option<Credentials>,
     /// The URL without any password, for messages.
     pub display: String,
+    /// CAs trusted for the relay's certificate besides the system store (`tls_ca_file`).
+    pub roots: Vec<Certificate>,
 }
 
 impl fmt::Debug for Relay {
@@ -41,6 +45,7 @@ impl fmt::Debug for Relay {
             .field("url", &self.display)
             .field("security", &self.security)
             .field("credentials", &self.credentials.is_some())
+            .field("extra_roots", &self.roots.len())
             .finish()
     }
 }
@@ -102,6 +107,7 @@ impl Relay {
             hello,
             credentials,
             display,
+            roots: Vec::new(),
         })
     }
 }

@@ -172,6 +172,11 @@ impl fmt::Display for RunSummary {
                 f,
                 "interrupted: messages in flight were recorded; run `verdicts send` again to resume"
             ),
+            RunEnd::Untrusted { reason } => write!(
+                f,
+                "stopped: {reason}. {} still to go once that is fixed",
+                recipients(l.pending + l.deferred)
+            ),
             RunEnd::Halted { reason } => write!(
                 f,
                 "paused: {reason}. {} still to go; run `verdicts send` again to resume",

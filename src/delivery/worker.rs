@@ -4,6 +4,7 @@
 //! `shared.rs`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::backoff::reconnect_delay;
 use super::edition::Built;
@@ -39,6 +40,13 @@ pub enum Step {
 
 /// A worker that failed to connect this many times in a row while others stayed connected retires.
 const RETIRE_AFTER: u32 = 3;
+
+/// A connection idle longer than this is checked (RSET) before it carries a message.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+
+/// A connection idle this long is closed with QUIT: relays close idle clients (Postfix after 300 s, others much
+/// sooner), and a connection they closed fails the next command with a 421 or a reset.
+pub const QUIT_AFTER: Duration = Duration::from_secs(2);
 
 /// A worker: its own connection, reused for message after message.
 pub struct Courier {
@@ -124,6 +132,8 @@ impl Courier {
             if shared.halted().is_some() {
                 return Step::Abandoned;
             }
+            shared.pace.wait().await;
+            self.check_idle().await;
             let connection = match self.connection.as_mut() {
                 Some(connection) => connection,
                 None => {
@@ -137,6 +147,10 @@ impl Courier {
                         }
                         Err(ConnectError::Refused(reason)) => {
                             shared.halt(reason);
+                            return Step::Abandoned;
+                        }
+                        Err(ConnectError::Untrusted(reason)) => {
+                            shared.halt_untrusted(reason);
                             return Step::Abandoned;
                         }
                         Err(ConnectError::Unavailable(reason)) => {
@@ -154,13 +168,19 @@ impl Courier {
                     }
                 }
             };
-            shared.pace.wait().await;
             let attempt = connection.send(sender, &built.to, &built.raw).await;
             if attempt.closes_connection() {
                 self.disconnect();
             }
             match attempt {
-                Attempt::Lost { error } => {
+                // A 421 ("closing the channel", e.g. an idle timeout) and a broken connection are about the
+                // connection, not the recipient: reconnect and send again without charging an attempt.
+                Attempt::Lost { error }
+                | Attempt::Refused {
+                    code: 421,
+                    reply: error,
+                    ..
+                } => {
                     losses += 1;
                     if self.failed(&error).await {
                         return Step::Abandoned;
@@ -204,6 +224,34 @@ impl Courier {
         tokio::select! {
             () = tokio::time::sleep(pause) => false,
             () = stop.stopped() => true,
+        }
+    }
+
+    /// A connection that sat idle longer than [`PROBE_AFTER`] is checked with RSET before it carries a message;
+    /// one the relay closed meanwhile is dropped without counting as a failure, and the next step reconnects.
+    async fn check_idle(&mut self) {
+        let Some(connection) = self.connection.as_mut() else {
+            return;
+        };
+        if connection.idle_for() > PROBE_AFTER && !connection.still_open().await {
+            tracing::debug!("an idle connection was closed by the relay; reconnecting");
+            self.disconnect();
+        }
+    }
+
+    /// When the open connection will have been idle for [`QUIT_AFTER`].
+    pub fn idle_deadline(&self) -> Option<tokio::time::Instant> {
+        let connection = self.connection.as_ref()?;
+        let left = QUIT_AFTER.saturating_sub(connection.idle_for());
+        Some(tokio::time::Instant::now() + left)
+    }
+
+    /// Says QUIT on a connection that will sit idle (no message waiting for this worker), so the relay never
+    /// has to time it out; the next message opens a new one.
+    pub async fn close_idle(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.shared.connection_closed();
+            connection.quit().await;
         }
     }
 

@@ -8,7 +8,6 @@ use crate::delivery::{Fixture, assert_all_final};
 use crate::support::postfix::Postfix;
 
 #[test]
-#[ignore = "needs issue 13 fix: every digest connection says EHLO twice; no helo_name setting"]
 fn digest_connections_say_ehlo_once_with_the_helo_name_and_end_with_quit() {
     let Some(postfix) = Postfix::start(&[]) else {
         return;
