@@ -40,7 +40,8 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate>> {
                 n + 1
             );
         };
-        let certificate = Certificate::from_pem(block[..end].as_bytes());
+        let pem = &block.as_bytes()[..end];
+        let certificate = Certificate::from_pem(pem);
         // Adding it to an empty store is what parses it as a trust anchor.
         let parsed = certificate.and_then(|c| {
             TlsParametersBuilder::new("check.invalid".into())
@@ -54,7 +55,7 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<Certificate>> {
                 n + 1
             );
         }
-        certificates.push(Certificate::from_pem(block[..end].as_bytes())?);
+        certificates.push(Certificate::from_pem(pem)?);
     }
     Ok(certificates)
 }

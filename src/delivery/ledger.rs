@@ -191,16 +191,20 @@ fn write_loop(
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use chrono::{DateTime, TimeZone, Utc};
 
     use super::Tally;
     use crate::store::{DeliveryResult, Outcome};
+
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
 
     fn outcome(subscriber_id: u64, result: DeliveryResult) -> Outcome {
         Outcome {
             issue_id: 1,
             subscriber_id,
-            at: Utc::now(),
+            at: noon(),
             result,
         }
     }
@@ -208,7 +212,7 @@ mod tests {
     fn deferred() -> DeliveryResult {
         DeliveryResult::Deferred {
             error: "450 4.2.1 try again later".into(),
-            next_attempt_at: Utc::now(),
+            next_attempt_at: noon(),
         }
     }
 
