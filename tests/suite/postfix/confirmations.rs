@@ -70,7 +70,6 @@ fn assert_confirmation(messages: &[Delivered], to: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs issue 13 fix: confirmation mails ignore STARTTLS, tls_ca_file and the digest's EHLO name"]
 async fn the_confirmation_mail_from_serve_goes_through_postfix_over_starttls() {
     let Some(postfix) = Postfix::start(&[]) else {
         return;
@@ -95,7 +94,6 @@ async fn the_confirmation_mail_from_serve_goes_through_postfix_over_starttls() {
 }
 
 #[test]
-#[ignore = "needs issue 13 fix: `subscribers add` panics (no Tokio reactor) whenever smtp_url is set"]
 fn subscribers_add_sends_the_confirmation_mail_through_postfix_over_starttls() {
     let Some(postfix) = Postfix::start(&[]) else {
         return;
