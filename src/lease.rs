@@ -12,7 +12,7 @@
 //!         return Ok(ExitStatus::LeaseHeld);
 //!     }
 //! };
-//! // … deliver, checking `guard.is_lost()` before each batch …
+//! // … deliver, stopping when `guard.lost_signal()` turns true …
 //! guard.release()?;
 //! # Ok(ExitStatus::Success) }
 //! ```
@@ -48,7 +48,6 @@ pub enum Acquire {
 #[derive(Debug)]
 pub struct LeaseGuard {
     name: String,
-    owner: String,
     lost: watch::Receiver<bool>,
     stop: Option<mpsc::Sender<()>>,
     renewer: Option<JoinHandle<Result<()>>>,
@@ -101,27 +100,14 @@ impl LeaseGuard {
         tracing::debug!(lease = name, owner, "lease acquired");
         Ok(Acquire::Acquired(LeaseGuard {
             name: name.to_string(),
-            owner: owner.to_string(),
             lost,
             stop: Some(stop),
             renewer: Some(renewer),
         }))
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-
-    /// True once the lease is no longer ours (taken over after it expired without renewal): stop sending.
-    pub fn is_lost(&self) -> bool {
-        *self.lost.borrow()
-    }
-
-    /// A receiver that turns `true` when the lease is lost, for `tokio::select!` (`wait_for(|lost| *lost)`).
+    /// A receiver that turns `true` when the lease is no longer ours (taken over after it expired without
+    /// renewal: stop sending), for `tokio::select!` (`wait_for(|lost| *lost)`).
     pub fn lost_signal(&self) -> watch::Receiver<bool> {
         self.lost.clone()
     }

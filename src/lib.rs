@@ -1,12 +1,13 @@
 //! weekly-verdicts: turns a publication's AI tool comparisons into a weekly email digest.
 //!
-//! Data flow: `content/*.md` → [`content::load_dir`] → [`digest::assemble`] picks the week's
-//! comparisons → [`digest::Digest`] is rendered once into HTML and text ([`digest::RenderedIssue`])
-//! → [`delivery::send`] (under the [`lease`]) stores the issue and a snapshot of its recipients in
-//! the [`store`]'s ledger, then sends one cheap message per subscriber over SMTP or into the
-//! [`mailer::Outbox`], recording each outcome. [`schedule`] fires it weekly inside `serve`;
-//! [`web`] is where readers join ([`email_address`] parses, [`tokens`] sign links) and where the
-//! [`archive`] shows what was sent.
+//! Data flow: `content/*.md` → [`content::load_dir`] → [`issue::plan`] picks the week's comparisons
+//! ([`digest::assemble`]) and renders them once ([`digest::RenderedIssue`]), or finds the week's stored issue;
+//! preview shows exactly that plan. [`delivery::send`] (under the [`lease`]) stores the issue and a snapshot of
+//! its recipients in the [`store`]'s ledger, then workers build one message per subscriber ([`issue::Edition`])
+//! and hand it to [`mail`], the one way out for every mail (relay, TLS, DKIM, outbox), recording each outcome.
+//! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join ([`email_address`] parses,
+//! [`tokens`] sign links, confirmations leave through [`mail`] too) and where the [`archive`] shows what was sent.
+//! Time comes from one [`clock`].
 #![forbid(unsafe_code)]
 
 pub mod archive;
@@ -19,13 +20,12 @@ pub mod delivery;
 pub mod digest;
 pub mod email_address;
 pub mod exit;
+pub mod issue;
 pub mod lease;
 pub mod logging;
-pub mod mailer;
-pub mod preview;
+pub mod mail;
 pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;
-pub mod tls_trust;
 pub mod tokens;
 pub mod web;

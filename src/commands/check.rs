@@ -3,26 +3,28 @@
 
 use anyhow::Result;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::exit::ExitStatus;
+use crate::mail::Mailer;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
-    let mut invalid = false;
-    if let Some(path) = &config.tls_ca_file {
-        match crate::tls_trust::load_ca_file(path) {
-            Ok(certificates) => println!(
-                "ok: tls_ca_file {} holds {} CA certificate{}",
-                path.display(),
-                certificates.len(),
-                if certificates.len() == 1 { "" } else { "s" }
-            ),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                invalid = true;
-            }
-        }
+    // The mail settings as `send` and `serve` will use them: `smtp_url` with its password, `tls_ca_file`, and
+    // the DKIM key.
+    if let Err(error) = Mailer::from_config(config, &Secrets::from_env()) {
+        eprintln!("error: {error:#}");
+        eprintln!("1 problem found in the mail settings; nothing was changed");
+        return Ok(ExitStatus::Invalid);
     }
-    let content = match super::load_content(config) {
+    if let Some(path) = &config.tls_ca_file {
+        let certificates = crate::mail::tls_trust::load_ca_file(path)?;
+        println!(
+            "ok: tls_ca_file {} holds {} CA certificate{}",
+            path.display(),
+            certificates.len(),
+            if certificates.len() == 1 { "" } else { "s" }
+        );
+    }
+    match super::load_content(config) {
         Ok(comparisons) => {
             let weeks: std::collections::BTreeSet<String> = comparisons
                 .iter()
@@ -36,7 +38,7 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
                 weeks.len(),
                 if weeks.len() == 1 { "" } else { "s" },
             );
-            ExitStatus::Success
+            Ok(ExitStatus::Success)
         }
         Err(count) => {
             eprintln!(
@@ -44,12 +46,7 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
                 if count == 1 { "" } else { "s" },
                 config.content_dir.display()
             );
-            ExitStatus::Invalid
+            Ok(ExitStatus::Invalid)
         }
-    };
-    Ok(if invalid {
-        ExitStatus::Invalid
-    } else {
-        content
-    })
+    }
 }

@@ -2,6 +2,8 @@
 //! library, and reports to the user. Nothing here is needed by tests of the logic itself.
 
 pub mod archive;
+mod as_of;
+pub use as_of::parse_as_of;
 pub mod check;
 pub mod preview;
 pub mod schedule;

@@ -1,6 +1,6 @@
 //! `verdicts preview`: write the digest files, or serve them on localhost re-rendered per request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use axum::Router;
@@ -10,10 +10,27 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
 
-use crate::cli::{PreviewArgs, parse_as_of};
+use super::as_of::parse_as_of;
 use crate::config::Config;
 use crate::exit::ExitStatus;
-use crate::preview::{self, PreviewOutcome};
+use crate::issue::preview::{self, PreviewOutcome};
+
+#[derive(Debug, clap::Args)]
+pub struct PreviewArgs {
+    /// Send time to preview: a date (2026-11-22, meaning the end of that day in the configured
+    /// time zone) or an RFC 3339 time (2026-11-23T09:00:00+01:00). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Folder for digest.html, digest.txt and digest.eml.
+    #[arg(long, default_value = "preview")]
+    pub out: PathBuf,
+    /// Show the preview on localhost, re-reading the content on every request.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address for --serve.
+    #[arg(long, default_value = "127.0.0.1:8025")]
+    pub listen: String,
+}
 
 pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
     let as_of = args

@@ -6,10 +6,16 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use chrono::{DateTime, Timelike, Utc};
 
-use crate::cli::ScheduleArgs;
 use crate::config::Config;
 use crate::exit::ExitStatus;
 use crate::schedule::Schedule;
+
+#[derive(Debug, clap::Args)]
+pub struct ScheduleArgs {
+    /// How many fire times to print.
+    #[arg(long, default_value_t = 5)]
+    pub next: usize,
+}
 
 pub fn run(config: &Config, args: ScheduleArgs) -> Result<ExitStatus> {
     let schedule = match Schedule::parse(&config.schedule, config.timezone) {

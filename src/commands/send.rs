@@ -2,11 +2,24 @@
 
 use anyhow::Result;
 
-use crate::cli::{SendArgs, parse_as_of};
+use super::as_of::parse_as_of;
 use crate::config::{Config, Secrets};
-use crate::delivery::smtp::ConnectError;
 use crate::delivery::{self, DryRun, Exclusive, Progress, SendOptions, SendReport, StopSignal};
 use crate::exit::ExitStatus;
+use crate::mail::ConnectError;
+
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// Send time (same forms as `preview --as-of`). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Render and count recipients without sending or recording anything.
+    #[arg(long, conflicts_with = "to")]
+    pub dry_run: bool,
+    /// Send one test copy to this address only; no ledger is touched.
+    #[arg(long, value_name = "ADDR")]
+    pub to: Option<String>,
+}
 
 pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
     let as_of = match &args.as_of {

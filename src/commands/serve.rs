@@ -6,11 +6,17 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 
-use crate::cli::ServeArgs;
 use crate::config::{Config, Secrets};
 use crate::delivery::StopSignal;
 use crate::exit::ExitStatus;
 use crate::web::{self, AppState, Clock};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Web pages only: do not run the weekly scheduler in this instance.
+    #[arg(long)]
+    pub no_schedule: bool,
+}
 
 /// How long shutdown waits for confirmation mails still being sent.
 const MAIL_DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -34,7 +40,7 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
     match &config.smtp_url {
         Some(url) => tracing::info!(
             "confirmation emails go through {}",
-            crate::mailer::redact(url)
+            crate::mail::redact(url)
         ),
         None => tracing::info!(
             "confirmation emails go into {} (no smtp_url set)",

@@ -11,7 +11,7 @@ use clap::Subcommand;
 use crate::config::{Config, Secrets};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
-use crate::mailer::Mailer;
+use crate::mail::Mailer;
 use crate::store::{Source, Status, Store, Subscriber};
 use crate::subscribers_csv::{self, OnInvalid};
 use crate::tokens::{Purpose, Tokens};
@@ -158,8 +158,10 @@ fn add(
         eprintln!("added {email} (confirmed)");
         return Ok(ExitStatus::Success);
     }
-    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, now)?;
+    // The mail settings are checked before the address is stored: a bad smtp_url changes nothing.
     let secrets = Secrets::from_env();
+    let mailer = Mailer::from_config(config, &secrets)?;
+    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, now)?;
     let token = Tokens::load(&secrets, store)?.sign(Purpose::Confirm, outcome.subscriber_id, now);
     let confirmation = Confirmation {
         subscriber_id: outcome.subscriber_id,
@@ -168,17 +170,17 @@ fn add(
         token: &token,
     };
     let message = confirmation_mail::message(config, &confirmation, now)?;
-    let mailer = Mailer::from_config(config, &secrets)?;
-    tokio::runtime::Runtime::new()?
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
         .block_on(mailer.send(&message))
         .with_context(|| {
             format!("{email} was added as pending, but the confirmation email failed")
         })?;
-    let via = match &config.smtp_url {
-        Some(url) => crate::mailer::redact(url),
-        None => config.outbox_dir.display().to_string(),
-    };
-    eprintln!("added {email} (pending); sent the confirmation email via {via}");
+    eprintln!(
+        "added {email} (pending); sent the confirmation email via {}",
+        mailer.destination()
+    );
     Ok(ExitStatus::Success)
 }
 

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
-use chrono::{DateTime, Utc};
+
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::Clock;
 use crate::store::{DeliveryResult, Outcome, Store};
 
 /// Most outcomes per transaction, and room in the queue to the writer.
@@ -104,11 +105,7 @@ pub struct LedgerThread {
 
 impl Ledger {
     /// Starts the writer thread on `store`.
-    pub fn start(
-        store: Store,
-        clock: fn() -> DateTime<Utc>,
-        tally: Arc<Tally>,
-    ) -> Result<(Ledger, LedgerThread)> {
+    pub fn start(store: Store, clock: Clock, tally: Arc<Tally>) -> Result<(Ledger, LedgerThread)> {
         let (tx, rx) = mpsc::channel(MAX_BATCH);
         let handle = std::thread::Builder::new()
             .name("ledger".into())
@@ -150,7 +147,7 @@ impl LedgerThread {
 fn write_loop(
     mut store: Store,
     mut rx: mpsc::Receiver<Entry>,
-    clock: fn() -> DateTime<Utc>,
+    clock: Clock,
     tally: &Tally,
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -177,7 +174,7 @@ fn write_loop(
         }
         if !batch.is_empty() {
             store
-                .record(&batch, clock())
+                .record(&batch, clock.now())
                 .with_context(|| format!("recording {} deliveries in the ledger", batch.len()))?;
             tally.add(&batch);
             batch.clear();

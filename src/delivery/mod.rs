@@ -5,22 +5,14 @@
 //! run. Memory stays flat however long the list: only a page of recipients and the channels' contents are held.
 
 mod backoff;
-mod dkim;
-mod edition;
 mod exclusive;
 mod ledger;
 mod pace;
-pub mod plan;
-mod relay;
 mod report;
 mod run;
 mod shared;
-pub mod smtp;
-mod stamp;
 mod stop;
-mod tls_stream;
 mod trial;
-mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -30,26 +22,24 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
-pub use dkim::{DkimSigner, SIGNED_HEADERS};
-pub use edition::{Built, Edition};
 pub use exclusive::{Exclusive, send_exclusive};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
-pub use relay::{Relay, Security};
 pub use report::Progress;
-pub use shared::{Route, Shared};
-pub use smtp::{Attempt, SmtpConnection, Timeouts};
+pub use shared::Shared;
 pub use stop::{StopHandle, StopSignal};
 pub use trial::{DryRun, dry_run, send_test_copy};
 pub use worker::{Courier, Job, Step};
 
+use crate::clock::Clock;
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
 use crate::exit::ExitStatus;
-use crate::mailer::Outbox;
+use crate::issue::Edition;
+use crate::issue::plan::{self, Plan};
+use crate::mail::{Mailer, Timeouts};
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
 use pace::Pace;
-use plan::Plan;
 
 /// How a send runs. [`SendOptions::new`] gives the production defaults for a configuration.
 #[derive(Debug, Clone)]
@@ -58,7 +48,7 @@ pub struct SendOptions {
     /// Stops the run gracefully (SIGINT/SIGTERM in the CLI).
     pub stop: StopSignal,
     /// The clock: ledger times and retry times. Messages carry the issue's creation time instead.
-    pub clock: fn() -> DateTime<Utc>,
+    pub clock: Clock,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
     /// Consecutive connection failures after which the relay counts as down and the run pauses.
@@ -74,7 +64,7 @@ impl SendOptions {
         SendOptions {
             progress: Progress::Quiet,
             stop: StopSignal::never(),
-            clock: crate::clock::now,
+            clock: Clock::System,
             retry: RetryPolicy::new(config.max_attempts),
             timeouts: Timeouts::default(),
             relay_down_after: 6,
@@ -142,17 +132,6 @@ pub enum RunEnd {
     Untrusted { reason: String },
 }
 
-/// The whole job, as cron or the scheduler runs it: load the content, then [`send`].
-pub async fn send_job(
-    config: &Config,
-    secrets: &Secrets,
-    as_of: DateTime<Utc>,
-    options: SendOptions,
-) -> Result<SendReport> {
-    let comparisons = crate::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
-    send(config, secrets, &comparisons, as_of, options).await
-}
-
 /// Creates or resumes the issue at `as_of` and delivers it to its ledger's due recipients.
 pub async fn send(
     config: &Config,
@@ -167,7 +146,7 @@ pub async fn send(
         Plan::Empty { key, message } => return Ok(SendReport::NothingNew { key, message }),
         Plan::Existing(issue) => (issue, None),
         Plan::New(new) => {
-            let now = (options.clock)();
+            let now = options.clock.now();
             let (back, result) = blocking(move || {
                 let result = store.create_issue(&new, now);
                 (store, result)
@@ -178,7 +157,7 @@ pub async fn send(
                 IssueCreated::Created { issue, recipients } => {
                     tracing::info!(
                         "created issue {} for {recipients} confirmed subscribers",
-                        issue.key
+                        issue.issue.key
                     );
                     (issue, Some(recipients))
                 }
@@ -189,7 +168,7 @@ pub async fn send(
     if issue.completed_at.is_some() {
         return Ok(SendReport::AlreadyDelivered {
             counts: store.ledger_counts(issue.id)?,
-            key: issue.key,
+            key: issue.issue.key,
         });
     }
     let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
@@ -198,8 +177,8 @@ pub async fn send(
         run::deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
     let reader = open_store(config).await?;
     Ok(SendReport::Ran(RunSummary {
-        key: issue.key,
-        subject: issue.subject,
+        key: issue.issue.key,
+        subject: issue.issue.subject,
         created,
         this_run,
         ledger: reader.ledger_counts(issue.id)?,
@@ -216,41 +195,22 @@ fn shared_for(
     issue: &StoredIssue,
     options: &SendOptions,
 ) -> Result<Shared> {
+    let mailer = Mailer::from_config(config, secrets)?.with_timeouts(options.timeouts);
     let edition = Edition::new(
         issue.id,
-        plan::rendered(issue, config),
+        plan::rendered(&issue.issue, config),
         issue.created_at,
         Tokens::load(secrets, store)?,
-        DkimSigner::from_config(config, secrets)?,
-        config.from.email.clone(),
+        mailer.dkim().cloned(),
+        mailer.sender().clone(),
     );
-    let mut shared = Shared::new(
-        edition,
-        route(config, secrets, options.timeouts)?,
-        options.retry,
-        options.stop.clone(),
-    );
+    let mut shared = Shared::new(edition, mailer, options.retry, options.stop.clone());
     shared.pace = Pace::per_second(config.rate_limit_per_second);
-    shared.clock = options.clock;
+    shared.clock = options.clock.clone();
     shared.relay_down_after = options.relay_down_after;
     shared.reconnect_base = options.reconnect_base;
     shared.concurrency = config.concurrency;
     Ok(shared)
-}
-
-/// The relay from `smtp_url`, else the outbox folder.
-pub fn route(config: &Config, secrets: &Secrets, timeouts: Timeouts) -> Result<Route> {
-    Ok(match &config.smtp_url {
-        Some(url) => {
-            let mut relay =
-                Relay::parse(url, secrets.smtp_password.as_deref(), config.helo_name())?;
-            if let Some(path) = &config.tls_ca_file {
-                relay.roots = crate::tls_trust::load_ca_file(path)?;
-            }
-            Route::Smtp { relay, timeouts }
-        }
-        None => Route::Outbox(Outbox::new(&config.outbox_dir)),
-    })
 }
 
 async fn open_store(config: &Config) -> Result<Store> {

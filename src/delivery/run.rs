@@ -22,13 +22,13 @@ pub async fn deliver(
     issue: &StoredIssue,
     options: &SendOptions,
 ) -> Result<(RunCounts, RunEnd)> {
-    let clock = options.clock;
+    let clock = options.clock.clone();
     let tally = Arc::new(Tally::default());
-    let (ledger, ledger_thread) = Ledger::start(writer, clock, Arc::clone(&tally))?;
+    let (ledger, ledger_thread) = Ledger::start(writer, clock.clone(), Arc::clone(&tally))?;
     let before = store.ledger_counts(issue.id)?;
     let reporter = Reporter::start(
         options.progress,
-        &issue.key,
+        &issue.issue.key,
         before.pending + before.deferred,
         Arc::clone(&tally),
     );
@@ -51,7 +51,7 @@ pub async fn deliver(
     let mut stop = options.stop.clone();
     let outcome: Result<()> = async {
         loop {
-            let pass_started = clock();
+            let pass_started = clock.now();
             let mut after = 0;
             'pass: loop {
                 if stop.is_stopped() || shared.halted().is_some() {
@@ -66,7 +66,7 @@ pub async fn deliver(
                             .record(Outcome {
                                 issue_id: issue.id,
                                 subscriber_id: due.subscriber_id,
-                                at: clock(),
+                                at: clock.now(),
                                 result: DeliveryResult::Skipped {
                                     reason: format!(
                                         "not sent: the subscriber is {} since the issue was created",
@@ -77,12 +77,7 @@ pub async fn deliver(
                             .await?;
                         continue;
                     }
-                    let job = Job {
-                        subscriber_id: due.subscriber_id,
-                        email: due.email,
-                        name: due.name,
-                        attempts: due.attempts,
-                    };
+                    let job = Job::from(due);
                     in_flight.send_modify(|n| *n += 1);
                     tokio::select! {
                         sent = jobs_tx.send(job) => sent.map_err(|_| anyhow!("every worker stopped"))?,
@@ -106,7 +101,7 @@ pub async fn deliver(
             let Some(next) = store.next_retry(issue.id)? else {
                 return Ok(());
             };
-            let wait = (next - clock()).to_std().unwrap_or(Duration::ZERO);
+            let wait = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
             if wait > options.retry.wait_in_run {
                 return Ok(());
             }
@@ -135,7 +130,7 @@ pub async fn deliver(
         }
     } else if stop.is_stopped() {
         RunEnd::Interrupted
-    } else if store.complete_issue(issue.id, clock())? {
+    } else if store.complete_issue(issue.id, clock.now())? {
         RunEnd::Complete
     } else {
         RunEnd::Deferred {

@@ -1,4 +1,4 @@
-//! What every worker of a run shares: the edition and the route, the run's settings, and the counters that
+//! What every worker of a run shares: the edition and the mailer, the run's settings, and the counters that
 //! coordinate the workers (consecutive relay failures, open connections, workers still on, messages handed back)
 //! together with the run's halt reason.
 
@@ -6,30 +6,22 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use super::backoff::RetryPolicy;
-use super::edition::Edition;
 use super::pace::Pace;
-use super::relay::Relay;
-use super::smtp::Timeouts;
 use super::stop::StopSignal;
-use crate::mailer::Outbox;
-
-/// Where messages go.
-pub enum Route {
-    Smtp { relay: Relay, timeouts: Timeouts },
-    Outbox(Outbox),
-}
+use crate::clock::Clock;
+use crate::issue::Edition;
+use crate::mail::Mailer;
 
 /// What every worker of a run shares.
 pub struct Shared {
     pub edition: Edition,
-    pub route: Route,
+    /// Where messages go; workers open their own connections to its relay.
+    pub mailer: Mailer,
     pub policy: RetryPolicy,
     pub pace: Pace,
     pub stop: StopSignal,
-    pub clock: fn() -> DateTime<Utc>,
+    pub clock: Clock,
     /// Consecutive connection failures (any worker) after which the relay counts as down.
     pub relay_down_after: u32,
     /// First pause between reconnection attempts; doubles per failure.
@@ -49,14 +41,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(edition: Edition, route: Route, policy: RetryPolicy, stop: StopSignal) -> Shared {
+    pub fn new(edition: Edition, mailer: Mailer, policy: RetryPolicy, stop: StopSignal) -> Shared {
         Shared {
             edition,
-            route,
+            mailer,
             policy,
             pace: Pace::unlimited(),
             stop,
-            clock: crate::clock::now,
+            clock: Clock::System,
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
             concurrency: 1,

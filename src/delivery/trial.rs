@@ -4,15 +4,14 @@
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
-use super::edition::Edition;
-use super::plan::{self, Plan};
-use super::smtp::{Attempt, SmtpConnection, Timeouts};
 use super::worker::Job;
-use super::{DkimSigner, Route, route};
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
 use crate::digest::RenderedIssue;
 use crate::email_address::SubscriberEmail;
+use crate::issue::plan::{self, Plan};
+use crate::issue::{Edition, preview};
+use crate::mail::{Mailer, Timeouts};
 use crate::store::{Status, Store};
 use crate::tokens::Tokens;
 
@@ -45,13 +44,13 @@ pub fn dry_run(
     as_of: DateTime<Utc>,
 ) -> Result<DryRun> {
     let store = Store::open(&config.database)?;
-    let dkim = DkimSigner::from_config(config, secrets)?;
+    let mailer = Mailer::from_config(config, secrets)?;
     let (issue, stored, recipients, composed_at, count) =
         match plan::plan(&store, comparisons, config, as_of)? {
             Plan::Empty { key, message } => return Ok(DryRun::NothingNew { key, message }),
             Plan::Existing(issue) => {
                 let counts = store.ledger_counts(issue.id)?;
-                let rendered = plan::rendered(&issue, config);
+                let rendered = plan::rendered(&issue.issue, config);
                 let due = if issue.completed_at.is_some() {
                     0
                 } else {
@@ -62,7 +61,7 @@ pub fn dry_run(
                     true,
                     due,
                     issue.created_at,
-                    issue.comparisons.len(),
+                    issue.issue.comparisons.len(),
                 )
             }
             Plan::New(new) => {
@@ -72,7 +71,7 @@ pub fn dry_run(
                     .find(|(status, _)| *status == Status::Confirmed)
                     .map_or(0, |(_, n)| n);
                 (
-                    plan::rendered_new(&new, config),
+                    plan::rendered(&new, config),
                     false,
                     confirmed,
                     as_of,
@@ -85,10 +84,10 @@ pub fn dry_run(
         issue.clone(),
         composed_at,
         Tokens::new(b"dry run: no real links".to_vec(), Vec::new()),
-        dkim,
-        config.from.email.clone(),
+        mailer.dkim().cloned(),
+        mailer.sender().clone(),
     );
-    let sample = edition.build(&sample_job(crate::preview::SAMPLE_ADDRESS))?;
+    let sample = edition.build(Job::sample(preview::SAMPLE_ADDRESS).addressee())?;
     Ok(DryRun::Ready {
         key: issue.key.clone(),
         subject: issue.subject.clone(),
@@ -100,8 +99,8 @@ pub fn dry_run(
     })
 }
 
-/// Sends one copy of the issue a send at `as_of` would deliver to `to`, over the configured relay (or into the
-/// outbox). Returns what the relay said.
+/// Sends one copy of the issue a send at `as_of` would deliver to `to` through the [`Mailer`]: the configured
+/// relay (or the outbox), signed like the digest. Returns what the relay said.
 pub async fn send_test_copy(
     config: &Config,
     secrets: &Secrets,
@@ -115,47 +114,21 @@ pub async fn send_test_copy(
     let (issue, composed_at): (RenderedIssue, _) =
         match plan::plan(&store, comparisons, config, as_of)? {
             Plan::Empty { message, .. } => bail!("no test copy sent: {message}"),
-            Plan::Existing(issue) => (plan::rendered(&issue, config), issue.created_at),
-            Plan::New(new) => (plan::rendered_new(&new, config), as_of),
+            Plan::Existing(stored) => (plan::rendered(&stored.issue, config), stored.created_at),
+            Plan::New(new) => (plan::rendered(&new, config), as_of),
         };
+    let mailer = Mailer::from_config(config, secrets)?.with_timeouts(timeouts);
     let edition = Edition::new(
         0,
         issue,
         composed_at,
         Tokens::load(secrets, &mut store)?,
-        DkimSigner::from_config(config, secrets)?,
-        config.from.email.clone(),
+        mailer.dkim().cloned(),
+        mailer.sender().clone(),
     );
-    let built = edition.build(&sample_job(address.as_str()))?;
-    match route(config, secrets, timeouts)? {
-        Route::Outbox(outbox) => {
-            let path = outbox.deliver(&built.message_id, &built.raw)?;
-            Ok(format!("written to {}", path.display()))
-        }
-        Route::Smtp { relay, timeouts } => {
-            let mut connection = SmtpConnection::open(&relay, timeouts).await?;
-            let attempt = connection
-                .send(&edition.sender, &built.to, &built.raw)
-                .await;
-            connection.quit().await;
-            match attempt {
-                Attempt::Sent { reply } => Ok(format!("{relay} accepted it: {reply}")),
-                Attempt::Refused { stage, reply, .. } => {
-                    bail!("{relay} refused the test copy at {stage}: {reply}")
-                }
-                Attempt::Lost { error } => bail!("the connection to {relay} broke: {error}"),
-                Attempt::Unsendable { reason } => bail!("{reason}"),
-            }
-        }
-    }
-}
-
-/// A test copy goes to subscriber id 0, which no subscriber has: its unsubscribe link changes nothing.
-fn sample_job(email: &str) -> Job {
-    Job {
-        subscriber_id: 0,
-        email: email.to_string(),
-        name: None,
-        attempts: 0,
-    }
+    let built = edition.build(Job::sample(address.as_str()).addressee())?;
+    mailer
+        .send_raw(&built.to, &built.message_id, &built.raw)
+        .await
+        .context("no test copy sent")
 }

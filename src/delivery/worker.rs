@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::reconnect_delay;
-use super::edition::Built;
-use super::relay::Relay;
-use super::shared::{Route, Shared};
-use super::smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
-use crate::store::{DeliveryResult, Outcome};
+use super::shared::Shared;
+use crate::issue::{Addressee, Built};
+use crate::mail::{Attempt, ConnectError, Relay, Route, SmtpConnection, Stage, Timeouts};
+use crate::store::{DeliveryResult, DueDelivery, Outcome};
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
 const LOSSES_PER_MESSAGE: u32 = 3;
@@ -24,6 +23,38 @@ pub struct Job {
     pub name: Option<String>,
     /// Attempts made before this one.
     pub attempts: u32,
+}
+
+impl Job {
+    /// A test copy goes to subscriber id 0, which no subscriber has: its unsubscribe link changes nothing.
+    pub fn sample(email: &str) -> Job {
+        Job {
+            subscriber_id: 0,
+            email: email.to_string(),
+            name: None,
+            attempts: 0,
+        }
+    }
+
+    pub fn addressee(&self) -> Addressee<'_> {
+        Addressee {
+            subscriber_id: self.subscriber_id,
+            email: &self.email,
+            name: self.name.as_deref(),
+        }
+    }
+}
+
+/// A ledger row that is due becomes a job (the run checks the subscriber is still confirmed first).
+impl From<DueDelivery> for Job {
+    fn from(due: DueDelivery) -> Job {
+        Job {
+            subscriber_id: due.subscriber_id,
+            email: due.email,
+            name: due.name,
+            attempts: due.attempts,
+        }
+    }
 }
 
 /// What a step came to.
@@ -78,7 +109,7 @@ impl Courier {
     /// Delivers one message and says what to record.
     pub async fn deliver(&mut self, job: &Job) -> Step {
         let shared = Arc::clone(&self.shared);
-        let built = match shared.edition.build(job) {
+        let built = match shared.edition.build(job.addressee()) {
             Ok(built) => built,
             Err(e) => {
                 return self.done(
@@ -90,7 +121,7 @@ impl Courier {
                 );
             }
         };
-        match &shared.route {
+        match shared.mailer.route() {
             Route::Outbox(outbox) => {
                 let outbox = outbox.clone();
                 let written = tokio::task::spawn_blocking(move || {
@@ -291,7 +322,7 @@ impl Courier {
             };
         }
         let delay = policy.delay(attempts, rand::random::<f64>());
-        let next_attempt_at = (self.shared.clock)()
+        let next_attempt_at = self.shared.clock.now()
             + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(1));
         DeliveryResult::Deferred {
             error,
@@ -303,7 +334,7 @@ impl Courier {
         Step::Done(Outcome {
             issue_id: self.shared.edition.issue_id,
             subscriber_id: job.subscriber_id,
-            at: (self.shared.clock)(),
+            at: self.shared.clock.now(),
             result,
         })
     }

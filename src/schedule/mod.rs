@@ -22,9 +22,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Timelike, Utc}
 use chrono_tz::Tz;
 
 pub use catch_up::{Decision, catch_up};
-pub use runner::{
-    FireLog, Scheduler, SchedulerClock, SchedulerOptions, Step, SystemClock, run_scheduler,
-};
+pub use runner::{FireLog, Scheduler, SchedulerOptions, Step};
 
 /// Upper bound on the wall-clock fire times examined for one answer. Only a per-second schedule inside a repeated
 /// hour needs more than a handful.

@@ -8,38 +8,9 @@ use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Decision, Schedule, catch_up};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
-
-/// How long a real sleep lasts at most before the wall clock is read again, so a suspended laptop or a clock that
-/// was set does not leave the scheduler asleep past a fire.
-const LONGEST_NAP: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Where the scheduler gets the time and how it waits.
-pub trait SchedulerClock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-    /// Returns at or after `until`.
-    fn sleep_until(&self, until: DateTime<Utc>) -> impl Future<Output = ()> + Send;
-}
-
-/// The wall clock ([`crate::clock::now`]) and tokio's timer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl SchedulerClock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        crate::clock::now()
-    }
-
-    async fn sleep_until(&self, until: DateTime<Utc>) {
-        while let Ok(left) = (until - crate::clock::now()).to_std() {
-            if left.is_zero() {
-                break;
-            }
-            tokio::time::sleep(left.min(LONGEST_NAP)).await;
-        }
-    }
-}
 
 /// Where the last handled fire is remembered across restarts.
 pub trait FireLog: Send {
@@ -93,15 +64,15 @@ pub enum Step {
 }
 
 /// The scheduler: a schedule, its options, a clock and a record of handled fires.
-pub struct Scheduler<C, L> {
+pub struct Scheduler<L> {
     schedule: Schedule,
     options: SchedulerOptions,
-    clock: C,
+    clock: Clock,
     log: L,
     retry_at: Option<DateTime<Utc>>,
 }
 
-impl Scheduler<SystemClock, Store> {
+impl Scheduler<Store> {
     /// The scheduler `verdicts serve` runs: the configured schedule, the wall clock, and its own store connection.
     pub fn from_config(config: &Config) -> Result<Self> {
         let schedule = Schedule::parse(&config.schedule, config.timezone)?;
@@ -109,14 +80,14 @@ impl Scheduler<SystemClock, Store> {
         Ok(Scheduler::new(
             schedule,
             SchedulerOptions::from_config(config),
-            SystemClock,
+            Clock::System,
             store,
         ))
     }
 }
 
-impl<C: SchedulerClock, L: FireLog> Scheduler<C, L> {
-    pub fn new(schedule: Schedule, options: SchedulerOptions, clock: C, log: L) -> Self {
+impl<L: FireLog> Scheduler<L> {
+    pub fn new(schedule: Schedule, options: SchedulerOptions, clock: Clock, log: L) -> Self {
         Scheduler {
             schedule,
             options,
@@ -211,31 +182,14 @@ impl<C: SchedulerClock, L: FireLog> Scheduler<C, L> {
     }
 }
 
-/// Runs `job` at every fire of `schedule` until the schedule ends: [`Scheduler::new`] then [`Scheduler::run`].
-pub async fn run_scheduler<C, L, J, F>(
-    schedule: Schedule,
-    options: SchedulerOptions,
-    clock: C,
-    log: L,
-    job: J,
-) -> Result<()>
-where
-    C: SchedulerClock,
-    L: FireLog,
-    J: FnMut(DateTime<Utc>) -> F,
-    F: Future<Output = Result<()>>,
-{
-    Scheduler::new(schedule, options, clock, log).run(job).await
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Scheduler, SystemClock};
+    use super::Scheduler;
     use crate::store::Store;
 
     /// `verdicts serve` spawns the loop on tokio, which needs a `Send` future; this fails to compile otherwise.
     #[allow(dead_code)]
-    fn the_loop_can_be_spawned(scheduler: Scheduler<SystemClock, Store>) {
+    fn the_loop_can_be_spawned(scheduler: Scheduler<Store>) {
         fn spawnable<T: Send + 'static>(_: T) {}
         spawnable(scheduler.run(|_fire| async { Ok(()) }));
     }

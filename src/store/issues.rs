@@ -31,21 +31,15 @@ pub struct IssueComparison {
     pub title: String,
 }
 
-/// An issue as stored: exactly what was (or is being) sent.
+/// An issue as stored: its ids and times, and exactly the [`NewIssue`] that created it (what was, or is being,
+/// sent).
 #[derive(Debug, Clone)]
 pub struct StoredIssue {
     pub id: i64,
-    pub key: String,
-    pub window_start: DateTime<Utc>,
-    pub window_end: DateTime<Utc>,
-    pub subject: String,
-    pub preheader: String,
-    pub html: String,
-    pub text: String,
     pub created_at: DateTime<Utc>,
     /// Set once no recipient is pending or deferred.
     pub completed_at: Option<DateTime<Utc>>,
-    pub comparisons: Vec<IssueComparison>,
+    pub issue: NewIssue,
 }
 
 /// What [`Store::create_issue`] did.
@@ -147,7 +141,7 @@ fn issue_where(
     };
     let mut stmt = conn
         .prepare("SELECT slug, title FROM issue_comparisons WHERE issue_id = ?1 ORDER BY rowid")?;
-    issue.comparisons = stmt
+    issue.issue.comparisons = stmt
         .query_map([issue.id], |row| {
             Ok(IssueComparison {
                 slug: row.get(0)?,
@@ -161,16 +155,18 @@ fn issue_where(
 fn issue_from_row(row: &Row<'_>) -> rusqlite::Result<StoredIssue> {
     Ok(StoredIssue {
         id: row.get(0)?,
-        key: row.get(1)?,
-        window_start: ts_column(row, 2)?,
-        window_end: ts_column(row, 3)?,
-        subject: row.get(4)?,
-        preheader: row.get(5)?,
-        html: row.get(6)?,
-        text: row.get(7)?,
         created_at: ts_column(row, 8)?,
         completed_at: opt_ts_column(row, 9)?,
-        comparisons: Vec::new(),
+        issue: NewIssue {
+            key: row.get(1)?,
+            window_start: ts_column(row, 2)?,
+            window_end: ts_column(row, 3)?,
+            subject: row.get(4)?,
+            preheader: row.get(5)?,
+            html: row.get(6)?,
+            text: row.get(7)?,
+            comparisons: Vec::new(),
+        },
     })
 }
 

@@ -66,23 +66,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// The next `limit` confirmed subscribers with an id above `after_id`, by id: page through the list with the
-    /// last id seen (start at 0).
-    pub fn confirmed_subscribers_after(
-        &self,
-        after_id: u64,
-        limit: usize,
-    ) -> Result<Vec<Subscriber>> {
-        let after_id = i64::try_from(after_id).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let sql = format!(
-            "SELECT {COLUMNS} FROM subscribers WHERE status = 'confirmed' AND id > ?1 ORDER BY id LIMIT ?2"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([after_id, limit], subscriber_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }
 
 pub(super) fn find_by_key(conn: &Connection, key: &str) -> Result<Option<Subscriber>> {

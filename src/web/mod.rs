@@ -7,7 +7,6 @@
 //! pinned clock.
 
 mod archive;
-mod clock;
 pub mod confirmation_mail;
 mod error;
 mod layers;
@@ -29,11 +28,11 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+pub use crate::clock::Clock;
 use crate::config::{Config, Secrets};
-use crate::mailer::Mailer;
+use crate::mail::Mailer;
 use crate::store::Store;
 use crate::tokens::Tokens;
-pub use clock::Clock;
 pub use error::WebError;
 pub use rate_limit::RateLimiter;
 pub use store_pool::StorePool;

@@ -1,40 +1,14 @@
 //! The scheduler loop on a fake clock and a real store file: one job run per fire, none again after a restart
 //! within the same fire, a resumed send after a crash, a skip when back too late, retries after a failure.
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use weekly_verdicts::schedule::{Schedule, Scheduler, SchedulerClock, SchedulerOptions, Step};
+use weekly_verdicts::clock::Clock;
+use weekly_verdicts::schedule::{Schedule, Scheduler, SchedulerOptions, Step};
 use weekly_verdicts::store::Store;
-
-/// A clock that only moves when told to, or when the scheduler sleeps (it wakes at once).
-#[derive(Clone)]
-struct FakeClock(Arc<Mutex<DateTime<Utc>>>);
-
-impl FakeClock {
-    fn at(t: DateTime<Utc>) -> FakeClock {
-        FakeClock(Arc::new(Mutex::new(t)))
-    }
-
-    fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl SchedulerClock for FakeClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-
-    fn sleep_until(&self, until: DateTime<Utc>) -> impl Future<Output = ()> + Send {
-        let mut now = self.0.lock().unwrap();
-        *now = (*now).max(until);
-        std::future::ready(())
-    }
-}
 
 /// The fires a job was called for.
 #[derive(Clone, Default)]
@@ -57,7 +31,7 @@ fn options(max_lateness_minutes: i64) -> SchedulerOptions {
     }
 }
 
-fn scheduler(db: &Path, clock: &FakeClock, lateness: i64) -> Scheduler<FakeClock, Store> {
+fn scheduler(db: &Path, clock: &Clock, lateness: i64) -> Scheduler<Store> {
     let schedule = Schedule::parse("0 9 * * MON", chrono_tz::UTC).unwrap();
     Scheduler::new(
         schedule,
@@ -70,7 +44,7 @@ fn scheduler(db: &Path, clock: &FakeClock, lateness: i64) -> Scheduler<FakeClock
 /// A job that records its fire and takes two minutes, or fails when `fail` says so.
 fn job(
     calls: &Calls,
-    clock: &FakeClock,
+    clock: &Clock,
     fail: bool,
 ) -> impl FnMut(DateTime<Utc>) -> std::future::Ready<Result<()>> {
     let (calls, clock) = (calls.clone(), clock.clone());
@@ -89,7 +63,7 @@ fn job(
 async fn the_scheduler_runs_the_job_once_per_fire() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    let clock = FakeClock::at(utc(18, 12, 0));
+    let clock = Clock::manual(utc(18, 12, 0));
     let calls = Calls::default();
     let mut scheduler = scheduler(&db, &clock, 360);
     let mut job = job(&calls, &clock, false);
@@ -112,7 +86,7 @@ async fn the_scheduler_runs_the_job_once_per_fire() {
 async fn a_restart_within_the_same_fire_does_not_run_the_job_again() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    let clock = FakeClock::at(utc(22, 12, 0));
+    let clock = Clock::manual(utc(22, 12, 0));
     let calls = Calls::default();
     let mut first = scheduler(&db, &clock, 360);
     let mut send = job(&calls, &clock, false);
@@ -145,7 +119,7 @@ async fn a_restart_within_the_same_fire_does_not_run_the_job_again() {
 async fn a_send_cut_short_runs_again_after_a_restart_within_max_lateness() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    let clock = FakeClock::at(utc(22, 12, 0));
+    let clock = Clock::manual(utc(22, 12, 0));
     let calls = Calls::default();
     let mut first = scheduler(&db, &clock, 360);
     let mut crashing = job(&calls, &clock, true);
@@ -172,14 +146,14 @@ async fn a_send_cut_short_runs_again_after_a_restart_within_max_lateness() {
 async fn a_first_start_owes_the_next_fire_even_across_a_restart_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    let clock = FakeClock::at(utc(22, 12, 0));
+    let clock = Clock::manual(utc(22, 12, 0));
     let calls = Calls::default();
     let mut send = job(&calls, &clock, false);
     // Starts, then is down from Sunday noon until Monday 09:30.
     let mut first = scheduler(&db, &clock, 360);
     first.step(&mut send).await.unwrap();
     drop(first);
-    *clock.0.lock().unwrap() = utc(23, 9, 30);
+    clock.advance(utc(23, 9, 30) - clock.now());
     let mut restarted = scheduler(&db, &clock, 360);
     assert_eq!(
         restarted.step(&mut send).await.unwrap(),
@@ -197,7 +171,7 @@ async fn back_after_max_lateness_the_fire_is_skipped_and_the_next_one_awaited() 
         .unwrap()
         .record_scheduler_fire(utc(16, 9, 0))
         .unwrap();
-    let clock = FakeClock::at(utc(23, 20, 0));
+    let clock = Clock::manual(utc(23, 20, 0));
     let calls = Calls::default();
     let mut scheduler = scheduler(&db, &clock, 360);
     let mut send = job(&calls, &clock, false);
@@ -223,7 +197,7 @@ async fn a_failing_send_is_retried_until_the_fire_is_too_late() {
         .unwrap()
         .record_scheduler_fire(utc(16, 9, 0))
         .unwrap();
-    let clock = FakeClock::at(utc(23, 9, 0));
+    let clock = Clock::manual(utc(23, 9, 0));
     let calls = Calls::default();
     let mut scheduler = scheduler(&db, &clock, 20);
     let mut failing = job(&calls, &clock, true);

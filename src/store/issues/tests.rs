@@ -38,7 +38,7 @@ fn new_issue(key: &str, window_end: DateTime<Utc>, slugs: &[&str]) -> NewIssue {
 fn created(outcome: IssueCreated) -> (crate::store::StoredIssue, u64) {
     match outcome {
         IssueCreated::Created { issue, recipients } => (issue, recipients),
-        IssueCreated::Exists(issue) => panic!("{} already existed", issue.key),
+        IssueCreated::Exists(issue) => panic!("{} already existed", issue.issue.key),
     }
 }
 
@@ -65,7 +65,7 @@ fn creating_an_issue_snapshots_only_confirmed_subscribers() {
             .unwrap(),
     );
     assert_eq!(recipients, 2);
-    assert_eq!(issue.comparisons.len(), 2);
+    assert_eq!(issue.issue.comparisons.len(), 2);
     assert_eq!(issue.created_at, now());
     let due = store.due_deliveries(issue.id, 0, 10, now()).unwrap();
     let ids: Vec<u64> = due.iter().map(|d| d.subscriber_id).collect();
@@ -90,7 +90,7 @@ fn creating_the_same_week_again_returns_the_existing_issue_unchanged() {
     {
         IssueCreated::Exists(issue) => {
             assert_eq!(issue.id, first.id);
-            assert_eq!(issue.comparisons[0].slug, "a");
+            assert_eq!(issue.issue.comparisons[0].slug, "a");
         }
         IssueCreated::Created { .. } => panic!("created twice"),
     }

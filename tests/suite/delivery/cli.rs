@@ -157,3 +157,24 @@ async fn preview_shows_what_send_would_send_given_the_issues_already_sent() {
         "already sent in the previous issue"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_written_to_a_file_carry_no_colour_codes() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(3);
+    let output = verdicts(&fixture, &server.url())
+        .env("VERDICTS_LOG", "info")
+        .env_remove("NO_COLOR")
+        .args(["send", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INFO"), "the run logged at info: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no ANSI escapes in a piped log: {stderr:?}"
+    );
+}

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine;
 use weekly_verdicts::config::Secrets;
-use weekly_verdicts::delivery::{self, SIGNED_HEADERS};
+use weekly_verdicts::mail::SIGNED_HEADERS;
 
 use super::{Fixture, as_of};
 use crate::support::smtp::{Script, SmtpServer};
@@ -75,7 +75,7 @@ async fn signed_messages_verify_with_dkimpy_and_fail_once_a_signed_header_change
         ..Secrets::default()
     };
 
-    delivery::send_job(&fixture.config, &secrets, as_of(), fixture.options())
+    super::send_job(&fixture.config, &secrets, as_of(), fixture.options())
         .await
         .unwrap();
 
@@ -124,6 +124,7 @@ async fn signed_messages_verify_with_dkimpy_and_fail_once_a_signed_header_change
 #[test]
 fn a_selector_without_a_key_is_refused_with_advice() {
     let fixture = Fixture::new(None, &[("VERDICTS_DKIM_SELECTOR", "test")]);
-    let err = delivery::DkimSigner::from_config(&fixture.config, &Secrets::default()).unwrap_err();
+    let err = weekly_verdicts::mail::DkimSigner::from_config(&fixture.config, &Secrets::default())
+        .unwrap_err();
     assert!(err.to_string().contains("VERDICTS_DKIM_KEY"), "{err}");
 }

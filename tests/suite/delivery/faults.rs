@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use weekly_verdicts::delivery::{RunEnd, SendOptions, Timeouts};
+use weekly_verdicts::delivery::{RunEnd, SendOptions};
 use weekly_verdicts::exit::ExitStatus;
+use weekly_verdicts::mail::Timeouts;
 use weekly_verdicts::store::Status;
 
 use super::{Fixture, address, assert_all_final, ran};

@@ -115,10 +115,10 @@ async fn a_week_with_nothing_new_creates_nothing_and_says_so() {
     let server = SmtpServer::start(Script::accept_all()).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(3);
-    let report = weekly_verdicts::delivery::send_job(
+    let report = super::send_job(
         &fixture.config,
         &Secrets::default(),
-        weekly_verdicts::cli::parse_as_of("2026-12-20", chrono_tz::UTC).unwrap(),
+        weekly_verdicts::commands::parse_as_of("2026-12-20", chrono_tz::UTC).unwrap(),
         fixture.options(),
     )
     .await

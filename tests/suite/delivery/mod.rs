@@ -7,6 +7,7 @@ mod crash;
 pub mod dkim;
 mod faults;
 mod happy;
+mod one_path;
 mod socket;
 mod tls;
 
@@ -17,8 +18,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 use weekly_verdicts::config::{Config, Secrets};
-use weekly_verdicts::delivery::{self, RetryPolicy, SendOptions, SendReport, Timeouts};
+use weekly_verdicts::delivery::{self, RetryPolicy, SendOptions, SendReport};
 use weekly_verdicts::email_address::SubscriberEmail;
+use weekly_verdicts::mail::Timeouts;
 use weekly_verdicts::store::{ImportRow, Status, Store};
 
 pub const AS_OF: &str = "2026-11-22";
@@ -26,7 +28,7 @@ pub const AS_OF: &str = "2026-11-22";
 pub const KEY: &str = "2026-W47";
 
 pub fn as_of() -> DateTime<Utc> {
-    weekly_verdicts::cli::parse_as_of(AS_OF, chrono_tz::UTC).unwrap()
+    weekly_verdicts::commands::parse_as_of(AS_OF, chrono_tz::UTC).unwrap()
 }
 
 pub fn content_dir() -> PathBuf {
@@ -129,7 +131,7 @@ impl Fixture {
     }
 
     pub async fn send(&self, options: SendOptions) -> SendReport {
-        delivery::send_job(&self.config, &Secrets::default(), as_of(), options)
+        send_job(&self.config, &Secrets::default(), as_of(), options)
             .await
             .unwrap()
     }
@@ -211,4 +213,16 @@ pub fn ran(report: &SendReport) -> &delivery::RunSummary {
         SendReport::Ran(summary) => summary,
         other => panic!("expected a run, got {other:?}"),
     }
+}
+
+/// What cron or the scheduler runs: load the content folder, then send.
+pub async fn send_job(
+    config: &Config,
+    secrets: &Secrets,
+    as_of: chrono::DateTime<chrono::Utc>,
+    options: SendOptions,
+) -> anyhow::Result<SendReport> {
+    let comparisons =
+        weekly_verdicts::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
+    delivery::send(config, secrets, &comparisons, as_of, options).await
 }

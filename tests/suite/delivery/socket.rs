@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
-use weekly_verdicts::delivery::{Attempt, Relay, SmtpConnection, Timeouts};
+use weekly_verdicts::mail::{Attempt, Relay, SmtpConnection, Timeouts};
 
 use crate::support::smtp::{Script, SmtpServer};
 

@@ -11,7 +11,7 @@ use weekly_verdicts::store::Status;
 
 use super::{per_recipient, said, send};
 use crate::delivery::dkim::test_key;
-use crate::delivery::{Fixture, address, as_of, assert_all_final};
+use crate::delivery::{Fixture, address, as_of, assert_all_final, send_job};
 use crate::support::postfix::{Delivered, IDLE_TIMEOUT, Postfix};
 
 /// dkimpy's verdict on every message, with the key served for `test._domainkey.verdicts.example.org`.
@@ -151,7 +151,7 @@ async fn a_450_deferral_is_retried_after_postfix_closed_the_idle_connection_with
         ..fixture.options()
     };
 
-    delivery::send_job(&fixture.config, &Secrets::default(), as_of(), options)
+    send_job(&fixture.config, &Secrets::default(), as_of(), options)
         .await
         .unwrap();
 

@@ -2,7 +2,7 @@
 //! documents: `smtp://` uses STARTTLS when the relay offers it (`?tls=required` insists, `?tls=none` never
 //! tries), `smtps://` is implicit TLS; default ports as lettre's (25, 587 with a `tls=` parameter, 465); a path
 //! names the EHLO host (else `helo_name`). The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
-//! The CAs of `tls_ca_file` are added by [`crate::delivery::route`].
+//! The CAs of `tls_ca_file` are added by [`crate::mail::Mailer::from_config`].
 
 use std::fmt;
 
@@ -10,8 +10,6 @@ use anyhow::{Result, bail};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::Certificate;
 use lettre::transport::smtp::extension::ClientId;
-
-use crate::mailer::{redact, smtp_user};
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +60,7 @@ impl Relay {
     pub fn parse(url: &str, password: Option<&str>, hello: &str) -> Result<Relay> {
         let display = redact(url);
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            anyhow::anyhow!("smtp_url {display}: expected smtp://host or smtps://host")
+            anyhow::anyhow!("smtp_url {display}: no scheme; expected smtp://host or smtps://host")
         })?;
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -70,31 +68,48 @@ impl Relay {
             Some((userinfo, hostport)) => (Some(userinfo), hostport),
             None => (None, authority),
         };
-        let tls = query.split('&').find_map(|pair| pair.strip_prefix("tls="));
+        let mut tls = None;
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            match pair.split_once('=') {
+                Some(("tls", value)) => tls = Some(value),
+                _ => bail!(
+                    "smtp_url {display}: unknown parameter {pair:?} (the only one is tls=none, tls=required or \
+                     tls=opportunistic)"
+                ),
+            }
+        }
         let (security, default_port) = match (scheme, tls) {
             ("smtp", None) => (Security::StartTls { required: false }, 25),
             ("smtp", Some("none")) => (Security::Plain, 25),
             ("smtp", Some("required")) => (Security::StartTls { required: true }, 587),
             ("smtp", Some("opportunistic")) => (Security::StartTls { required: false }, 587),
-            ("smtps", _) => (Security::Tls, 465),
-            _ => bail!(
-                "smtp_url {display}: use smtp://host[:port] (STARTTLS when offered; ?tls=required to insist, \
-                 ?tls=none to never try) or smtps://host[:port]"
+            ("smtps", None) => (Security::Tls, 465),
+            ("smtps", Some(value)) => bail!(
+                "smtp_url {display}: tls={value} does not apply to smtps://, which is TLS from the first byte; \
+                 remove it, or use smtp:// for STARTTLS"
+            ),
+            ("smtp", Some(value)) => {
+                bail!("smtp_url {display}: tls={value:?} is not none, required or opportunistic")
+            }
+            (scheme, _) => bail!(
+                "smtp_url {display}: the scheme {scheme:?} is not smtp (STARTTLS when offered; ?tls=required to \
+                 insist, ?tls=none to never try) or smtps (TLS from the first byte)"
             ),
         };
         let (host, port) = split_host_port(hostport).ok_or_else(|| {
-            anyhow::anyhow!("smtp_url {display}: {hostport:?} is not host[:port]")
+            anyhow::anyhow!("smtp_url {display}: the host and port {hostport:?} are not host[:port] (port 1-65535)")
         })?;
         let port = port.unwrap_or(default_port);
         let url_password = userinfo
             .and_then(|u| u.split_once(':'))
-            .map(|(_, p)| crate::mailer::percent_decode(p));
+            .map(|(_, p)| percent_decode(p));
         let password = password.map(str::to_string).or(url_password);
         let credentials = match (userinfo.and_then(|_| smtp_user(url)), password) {
             (Some(user), Some(password)) => Some(Credentials::new(user, password)),
             (None, Some(password)) => Some(Credentials::new(String::new(), password)),
             (Some(user), None) => bail!(
-                "smtp_url {display} names the user {user:?} but VERDICTS_SMTP_PASSWORD is not set"
+                "smtp_url {display}: the user {user:?} has no password; set VERDICTS_SMTP_PASSWORD (or remove \
+                 the user to send without logging in)"
             ),
             (None, None) => None,
         };
@@ -130,9 +145,50 @@ fn split_host_port(hostport: &str) -> Option<(String, Option<u16>)> {
     (!host.is_empty()).then(|| (host.to_string(), port))
 }
 
+/// The user name in `smtp://user@host`, percent-decoded.
+pub fn smtp_user(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let (userinfo, _) = rest.split_once('@')?;
+    let user = userinfo.split(':').next()?;
+    Some(percent_decode(user))
+}
+
+/// The URL with any password in it replaced, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| {
+        let (userinfo, host) = rest.split_once('@')?;
+        let user = userinfo.split(':').next()?;
+        Some(format!("{scheme}://{user}:***@{host}"))
+    }) {
+        Some(redacted) if url.contains(':') && url.matches(':').count() > 1 => redacted,
+        _ => url.to_string(),
+    }
+}
+
+/// `%40` → `@`: the user and password parts of an SMTP URL.
+fn percent_decode(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Relay, Security};
+    use super::{Relay, Security, redact, smtp_user};
 
     #[test]
     fn schemes_and_tls_modes_pick_lettres_default_ports() {
@@ -192,5 +248,36 @@ mod tests {
             relay.hello,
             lettre::transport::smtp::extension::ClientId::Domain("mx.example.org".into())
         );
+    }
+
+    #[test]
+    fn password_in_url_is_redacted_and_user_decoded() {
+        assert_eq!(
+            redact("smtps://me%40x.org:hunter2@smtp.x.org:465"),
+            "smtps://me%40x.org:***@smtp.x.org:465"
+        );
+        assert_eq!(redact("smtp://relay:25"), "smtp://relay:25");
+        assert_eq!(
+            smtp_user("smtps://me%40x.org@smtp.x.org").as_deref(),
+            Some("me@x.org")
+        );
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_naming_the_bad_part() {
+        let cases = [
+            ("ftp://relay", "the scheme \"ftp\""),
+            ("relay:25", "no scheme"),
+            ("smtp://relay?tls=maybe", "tls=\"maybe\""),
+            ("smtp://relay?tsl=none", "unknown parameter \"tsl=none\""),
+            ("smtps://relay?tls=none", "does not apply to smtps://"),
+            ("smtp://relay:99999", "\"relay:99999\""),
+            ("smtp://:25", "\":25\""),
+            ("smtp://me@relay", "the user \"me\" has no password"),
+        ];
+        for (url, part) in cases {
+            let err = Relay::parse(url, None, "x.org").unwrap_err().to_string();
+            assert!(err.contains(part), "{url}: {err}");
+        }
     }
 }

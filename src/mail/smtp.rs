@@ -293,7 +293,7 @@ fn tune(tcp: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream)> {
 }
 
 fn tls_parameters(relay: &Relay) -> Result<TlsParameters, ConnectError> {
-    crate::tls_trust::parameters(&relay.host, &relay.roots)
+    super::tls_trust::parameters(&relay.host, &relay.roots)
         .map_err(|e| ConnectError::Refused(format!("TLS settings for {relay}: {e}")))
 }
 
@@ -309,7 +309,7 @@ async fn encrypt(
     let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
     match within(timeouts.connect, tls.upgrade_tls(params)).await {
         Ok(()) => Ok(ImplicitTls(tls)),
-        Err(Failure::Smtp(e)) => Err(match crate::tls_trust::untrusted(&e, &relay.to_string()) {
+        Err(Failure::Smtp(e)) => Err(match super::tls_trust::untrusted(&e, &relay.to_string()) {
             Some(sentence) => ConnectError::Untrusted(sentence),
             None => ConnectError::Unavailable(format!("{what} {relay}: {e}")),
         }),

@@ -1,16 +1,16 @@
 //! The issue as the workers send it: one subscriber's message at a time, stamped from one build when unsigned,
 //! built and DKIM-signed by lettre otherwise.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use lettre::Address;
 
-use super::dkim::DkimSigner;
 use super::stamp::{Personal, Stamp};
-use super::worker::Job;
 use crate::digest::{Recipient, RenderedIssue};
+use crate::mail::DkimSigner;
 use crate::tokens::{Purpose, Tokens};
 
 /// The issue as every worker needs it: rendered once, signed links and DKIM per message.
@@ -21,7 +21,7 @@ pub struct Edition {
     /// sent again after a crash is the same message.
     pub composed_at: DateTime<Utc>,
     pub tokens: Tokens,
-    pub dkim: Option<DkimSigner>,
+    pub dkim: Option<Arc<DkimSigner>>,
     /// Envelope sender (bounces go here).
     pub sender: Address,
     /// Unsigned messages are stamped from one build rather than built one by one.
@@ -32,6 +32,14 @@ pub struct Edition {
     /// The stand-in has no display name: the first recipient with one is checked too.
     stamp_checked_named: AtomicBool,
     stamp_off: AtomicBool,
+}
+
+/// Who one message goes to: the subscriber's id (it signs their unsubscribe link), address and name.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressee<'a> {
+    pub subscriber_id: u64,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
 }
 
 /// A built message.
@@ -47,7 +55,7 @@ impl Edition {
         issue: RenderedIssue,
         composed_at: DateTime<Utc>,
         tokens: Tokens,
-        dkim: Option<DkimSigner>,
+        dkim: Option<Arc<DkimSigner>>,
         sender: Address,
     ) -> Edition {
         let stamp = match &dkim {
@@ -73,7 +81,7 @@ impl Edition {
         }
     }
 
-    pub fn build(&self, job: &Job) -> Result<Built> {
+    pub fn build(&self, job: Addressee<'_>) -> Result<Built> {
         let to: Address = job
             .email
             .parse()
@@ -84,7 +92,7 @@ impl Edition {
         let recipient = Recipient {
             subscriber_id: job.subscriber_id,
             email: to.clone(),
-            name: job.name.as_deref(),
+            name: job.name,
             unsubscribe_token: &token,
         };
         let message_id = self.issue.message_id(&recipient);
