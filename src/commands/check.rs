@@ -15,14 +15,21 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
         eprintln!("1 problem found in the mail settings; nothing was changed");
         return Ok(ExitStatus::Invalid);
     }
+    // Also read without smtp_url, so a CA file is known good before the relay is switched on.
     if let Some(path) = &config.tls_ca_file {
-        let certificates = crate::mail::tls_trust::load_ca_file(path)?;
-        println!(
-            "ok: tls_ca_file {} holds {} CA certificate{}",
-            path.display(),
-            certificates.len(),
-            if certificates.len() == 1 { "" } else { "s" }
-        );
+        match crate::mail::tls_trust::load_ca_file(path) {
+            Ok(certificates) => println!(
+                "ok: tls_ca_file {} holds {} CA certificate{}",
+                path.display(),
+                certificates.len(),
+                if certificates.len() == 1 { "" } else { "s" }
+            ),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                eprintln!("1 problem found in the mail settings; nothing was changed");
+                return Ok(ExitStatus::Invalid);
+            }
+        }
     }
     match super::load_content(config) {
         Ok(comparisons) => {
