@@ -21,6 +21,10 @@ fn verdicts(dir: &Path, args: &[&str]) -> Run {
         .env_remove("VERDICTS_SMTP_URL")
         .env("VERDICTS_DATABASE", dir.join("verdicts.db"))
         .env("VERDICTS_OUTBOX_DIR", dir.join("outbox"))
+        .env(
+            "VERDICTS_CONTENT_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/content"),
+        )
         .output()
         .expect("verdicts runs");
     Run {
@@ -264,6 +268,7 @@ fn read_only_commands_in_a_folder_without_a_store_say_so_and_create_nothing() {
         &["subscribers", "count"],
         &["subscribers", "export"],
         &["subscribers", "remove", "ann@example.org"],
+        &["send", "--dry-run"],
     ] {
         let run = verdicts(d, args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
