@@ -4,7 +4,8 @@
 //! `shared.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
+
+mod idle;
 
 use super::backoff::reconnect_delay;
 use super::shared::Shared;
@@ -71,13 +72,6 @@ pub enum Step {
 
 /// A worker that failed to connect this many times in a row while others stayed connected retires.
 const RETIRE_AFTER: u32 = 3;
-
-/// A connection idle longer than this is checked (RSET) before it carries a message.
-const PROBE_AFTER: Duration = Duration::from_secs(1);
-
-/// A connection idle this long is closed with QUIT: relays close idle clients (Postfix after 300 s, others much
-/// sooner), and a connection they closed fails the next command with a 421 or a reset.
-pub const QUIT_AFTER: Duration = Duration::from_secs(2);
 
 /// A worker: its own connection, reused for message after message.
 pub struct Courier {
@@ -255,34 +249,6 @@ impl Courier {
         tokio::select! {
             () = tokio::time::sleep(pause) => false,
             () = stop.stopped() => true,
-        }
-    }
-
-    /// A connection that sat idle longer than [`PROBE_AFTER`] is checked with RSET before it carries a message;
-    /// one the relay closed meanwhile is dropped without counting as a failure, and the next step reconnects.
-    async fn check_idle(&mut self) {
-        let Some(connection) = self.connection.as_mut() else {
-            return;
-        };
-        if connection.idle_for() > PROBE_AFTER && !connection.still_open().await {
-            tracing::debug!("an idle connection was closed by the relay; reconnecting");
-            self.disconnect();
-        }
-    }
-
-    /// When the open connection will have been idle for [`QUIT_AFTER`].
-    pub fn idle_deadline(&self) -> Option<tokio::time::Instant> {
-        let connection = self.connection.as_ref()?;
-        let left = QUIT_AFTER.saturating_sub(connection.idle_for());
-        Some(tokio::time::Instant::now() + left)
-    }
-
-    /// Says QUIT on a connection that will sit idle (no message waiting for this worker), so the relay never
-    /// has to time it out; the next message opens a new one.
-    pub async fn close_idle(&mut self) {
-        if let Some(connection) = self.connection.take() {
-            self.shared.connection_closed();
-            connection.quit().await;
         }
     }
 

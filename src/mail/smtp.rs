@@ -16,17 +16,14 @@ use std::time::{Duration, Instant};
 
 use lettre::Address;
 use lettre::transport::smtp::authentication::Mechanism;
-#[allow(deprecated)]
-use lettre::transport::smtp::client::AsyncNetworkStream;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use tokio::net::TcpStream;
 
 use super::relay::{Relay, Security};
-use super::tls_stream::ImplicitTls;
 use super::wire::{data_block, reply_text};
-use handshake::{PlainStart, Primed, StartError, Tap};
+use handshake::{PlainStart, Primed, StartError, Tap, encrypt};
 pub use reply::{Attempt, Stage};
 use reply::{Failure, absorb, settle, within};
 
@@ -290,29 +287,4 @@ fn tune(tcp: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream)> {
     let std = tcp.into_std()?;
     let probe = std.try_clone()?;
     Ok((TcpStream::from_std(std)?, probe))
-}
-
-fn tls_parameters(relay: &Relay) -> Result<TlsParameters, ConnectError> {
-    super::tls_trust::parameters(&relay.host, &relay.roots)
-        .map_err(|e| ConnectError::Refused(format!("TLS settings for {relay}: {e}")))
-}
-
-/// The TLS handshake over `tcp`; a certificate we do not trust is [`ConnectError::Untrusted`].
-async fn encrypt(
-    relay: &Relay,
-    tcp: TcpStream,
-    timeouts: Timeouts,
-    what: &str,
-) -> Result<ImplicitTls, ConnectError> {
-    let params = tls_parameters(relay)?;
-    #[allow(deprecated)]
-    let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
-    match within(timeouts.connect, tls.upgrade_tls(params)).await {
-        Ok(()) => Ok(ImplicitTls(tls)),
-        Err(Failure::Smtp(e)) => Err(match super::tls_trust::untrusted(&e, &relay.to_string()) {
-            Some(sentence) => ConnectError::Untrusted(sentence),
-            None => ConnectError::Unavailable(format!("{what} {relay}: {e}")),
-        }),
-        Err(e) => Err(ConnectError::Unavailable(format!("{what} {relay}: {e}"))),
-    }
 }

@@ -12,10 +12,17 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use lettre::transport::smtp::client::AsyncTokioStream;
+#[allow(deprecated)]
+use lettre::transport::smtp::client::AsyncNetworkStream;
+use lettre::transport::smtp::client::{AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+
+use super::reply::{Failure, within};
+use super::{ConnectError, Timeouts};
+use crate::mail::relay::Relay;
+use crate::mail::tls_stream::ImplicitTls;
 
 /// What the relay said while lettre opened the session; [`Tap::take`] stops the copying.
 #[derive(Debug, Clone)]
@@ -212,6 +219,33 @@ async fn read_reply(tcp: &mut TcpStream) -> Result<Vec<u8>, StartError> {
                 "a reply longer than 64 KiB",
             )));
         }
+    }
+}
+
+fn tls_parameters(relay: &Relay) -> Result<TlsParameters, ConnectError> {
+    crate::mail::tls_trust::parameters(&relay.host, &relay.roots)
+        .map_err(|e| ConnectError::Refused(format!("TLS settings for {relay}: {e}")))
+}
+
+/// The TLS handshake over `tcp`; a certificate we do not trust is [`ConnectError::Untrusted`].
+pub async fn encrypt(
+    relay: &Relay,
+    tcp: TcpStream,
+    timeouts: Timeouts,
+    what: &str,
+) -> Result<ImplicitTls, ConnectError> {
+    let params = tls_parameters(relay)?;
+    #[allow(deprecated)]
+    let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+    match within(timeouts.connect, tls.upgrade_tls(params)).await {
+        Ok(()) => Ok(ImplicitTls(tls)),
+        Err(Failure::Smtp(e)) => Err(
+            match crate::mail::tls_trust::untrusted(&e, &relay.to_string()) {
+                Some(sentence) => ConnectError::Untrusted(sentence),
+                None => ConnectError::Unavailable(format!("{what} {relay}: {e}")),
+            },
+        ),
+        Err(e) => Err(ConnectError::Unavailable(format!("{what} {relay}: {e}"))),
     }
 }
 
