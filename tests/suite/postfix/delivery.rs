@@ -182,3 +182,52 @@ async fn a_450_deferral_is_retried_after_postfix_closed_the_idle_connection_with
     let delivered = per_recipient(&postfix.delivered(5));
     assert_eq!(delivered.len(), 5);
 }
+
+#[test]
+#[ignore = "needs issue 13 fix: Reply-To in the DKIM h= list (waits for the DKIM rewrite in src/mail/dkim.rs)"]
+fn with_reply_to_set_the_dkim_signature_covers_reply_to_and_verifies_after_postfix() {
+    let Some(postfix) = Postfix::start(&[]) else {
+        return;
+    };
+    let (private_pem, public_key) = test_key();
+    let fixture = Fixture::new(None, &[]);
+    fixture.seed(2);
+
+    let sent = send(
+        &fixture,
+        &postfix.url(postfix.plain),
+        &[
+            ("VERDICTS_DKIM_SELECTOR", "test"),
+            ("VERDICTS_DKIM_KEY", &private_pem),
+            (
+                "VERDICTS_REPLY_TO",
+                "Editors <editors@verdicts.example.org>",
+            ),
+        ],
+    );
+
+    assert_eq!(sent.status.code(), Some(0), "{}", said(&sent));
+    let messages = postfix.delivered(2);
+    assert_eq!(messages.len(), 2);
+    for message in &messages {
+        assert!(message.header("Reply-To").is_some(), "{}", message.text());
+        let signature = message.header("DKIM-Signature").expect("signed");
+        let signed: String = signature
+            .split(';')
+            .find_map(|tag| tag.trim().strip_prefix("h="))
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        assert!(
+            signed
+                .split(':')
+                .any(|h| h.eq_ignore_ascii_case("reply-to")),
+            "Reply-To is not signed: h={signed}"
+        );
+    }
+    let verdicts = dkimpy_verdicts(&messages, &public_key);
+    assert!(
+        verdicts.iter().all(|v| v.ends_with(" True")),
+        "{verdicts:?}"
+    );
+}
