@@ -2,6 +2,7 @@
 //! environment overrides, parsed once into typed values. Secrets never live here:
 //! they are read from the environment by the code that needs them (see [`Secrets`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -44,8 +45,9 @@ pub struct Config {
     pub database: PathBuf,
     /// Folder that receives `.eml` files when `smtp_url` is not set.
     pub outbox_dir: PathBuf,
-    /// SMTP relay, e.g. `smtps://user@smtp.example.org:465` or `smtp://relay:587?tls=required`.
-    /// Empty: deliver into `outbox_dir`. The password comes from `VERDICTS_SMTP_PASSWORD`.
+    /// SMTP relay, e.g. `smtps://user@smtp.example.org:465` or `smtp://relay:587?tls=required`, or several
+    /// separated by commas in priority order (the later ones are the failover). Empty: deliver into
+    /// `outbox_dir`. Passwords come from `VERDICTS_SMTP_PASSWORD` and `VERDICTS_SMTP_PASSWORD_<N>`.
     pub smtp_url: Option<String>,
     /// Name this host gives in EHLO on every SMTP connection (digest, confirmations, test copies). Empty: the
     /// sender's domain. A `/name` path in `smtp_url` still wins, for compatibility.
@@ -53,6 +55,9 @@ pub struct Config {
     /// PEM file with one or more CA certificates trusted for the relay's TLS certificate, besides the system
     /// store (and `SSL_CERT_FILE`, which replaces the system store's file). For a relay with a private CA.
     pub tls_ca_file: Option<PathBuf>,
+    /// Seconds a relay of `smtp_url` that is down (refused, 421 at the greeting, TLS or AUTH failure) is skipped
+    /// before it is tried again.
+    pub relay_cooldown_seconds: u64,
     /// Address `verdicts serve` listens on.
     pub listen: String,
     /// When the weekly issue goes out: a cron expression (5-field crontab or 6/7-field with seconds),
@@ -96,6 +101,7 @@ impl Default for Config {
             smtp_url: None,
             helo_name: None,
             tls_ca_file: None,
+            relay_cooldown_seconds: 60,
             listen: "127.0.0.1:8080".into(),
             schedule: "0 9 * * MON".into(),
             max_lateness_minutes: 360,
@@ -166,10 +172,30 @@ impl Config {
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");
         }
-        if let Some(url) = &self.smtp_url
-            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
-        {
-            bail!("smtp_url = {url:?} must start with smtp:// or smtps://");
+        if let Some(list) = &self.smtp_url {
+            let urls: Vec<&str> = list.split(',').map(str::trim).collect();
+            for (i, url) in urls.iter().enumerate() {
+                let which = if urls.len() == 1 {
+                    String::new()
+                } else {
+                    format!(" relay {} of {}", i + 1, urls.len())
+                };
+                if url.is_empty() {
+                    bail!("smtp_url{which} is empty: separate the relay URLs with single commas");
+                }
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    bail!(
+                        "smtp_url{which} = {:?} must start with smtp:// or smtps://",
+                        crate::mail::redact(url)
+                    );
+                }
+            }
+        }
+        if self.relay_cooldown_seconds > 86_400 {
+            bail!(
+                "relay_cooldown_seconds = {} must be at most 86400 (a day)",
+                self.relay_cooldown_seconds
+            );
         }
         if let Some(name) = &self.helo_name
             && !is_helo_name(name)
@@ -236,8 +262,10 @@ pub struct Secrets {
     pub token_key: Option<String>,
     /// `VERDICTS_SECRET_RETIRED`: comma-separated earlier keys, still accepted.
     pub retired_token_keys: Vec<String>,
-    /// `VERDICTS_SMTP_PASSWORD`.
+    /// `VERDICTS_SMTP_PASSWORD`: the password of every relay in `smtp_url` that names a user.
     pub smtp_password: Option<String>,
+    /// `VERDICTS_SMTP_PASSWORD_<N>`: the password of the relay at position N (from 1) of `smtp_url`.
+    pub smtp_passwords: BTreeMap<usize, String>,
     /// `VERDICTS_DKIM_KEY`: PKCS#1 PEM, or a path to a file holding it.
     pub dkim_key: Option<String>,
 }
@@ -251,6 +279,10 @@ impl Secrets {
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_default(),
             smtp_password: var("VERDICTS_SMTP_PASSWORD"),
+            smtp_passwords: std::env::vars()
+                .filter(|(_, value)| !value.is_empty())
+                .filter_map(|(name, value)| Some((relay_password_position(&name)?, value)))
+                .collect(),
             dkim_key: var("VERDICTS_DKIM_KEY"),
         }
     }
@@ -262,6 +294,10 @@ impl fmt::Debug for Secrets {
         f.debug_struct("Secrets")
             .field("token_key", &set(self.token_key.is_some()))
             .field("smtp_password", &set(self.smtp_password.is_some()))
+            .field(
+                "smtp_passwords",
+                &self.smtp_passwords.keys().collect::<Vec<_>>(),
+            )
             .field("dkim_key", &set(self.dkim_key.is_some()))
             .finish()
     }
@@ -316,7 +352,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         let Some(key) = name.strip_prefix("VERDICTS_") else {
             continue;
         };
-        if NOT_SETTINGS.contains(&name.as_str()) {
+        if NOT_SETTINGS.contains(&name.as_str()) || relay_password_position(name).is_some() {
             continue;
         }
         let key = key.to_ascii_lowercase();
@@ -345,6 +381,11 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// N of `VERDICTS_SMTP_PASSWORD_<N>`, a secret and not a setting.
+fn relay_password_position(name: &str) -> Option<usize> {
+    name.strip_prefix("VERDICTS_SMTP_PASSWORD_")?.parse().ok()
 }
 
 /// A TOML error as `line N: message`.

@@ -38,9 +38,9 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
         config.base_url
     );
     match &config.smtp_url {
-        Some(url) => tracing::info!(
+        Some(_) => tracing::info!(
             "confirmation emails go through {}",
-            crate::mail::redact(url)
+            state.mailer().destination()
         ),
         None => tracing::info!(
             "confirmation emails go into {} (no smtp_url set)",

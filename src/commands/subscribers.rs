@@ -170,17 +170,15 @@ fn add(
         token: &token,
     };
     let message = confirmation_mail::message(config, &confirmation, now)?;
-    tokio::runtime::Builder::new_current_thread()
+    let sent = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(mailer.send(&message))
         .with_context(|| {
             format!("{email} was added as pending, but the confirmation email failed")
         })?;
-    eprintln!(
-        "added {email} (pending); sent the confirmation email via {}",
-        mailer.destination()
-    );
+    // What the mailer says names the relay of the list that took it ("accepted via smtp://…: 250 …").
+    eprintln!("added {email} (pending); confirmation email {sent}");
     Ok(ExitStatus::Success)
 }
 

@@ -116,3 +116,47 @@ fn helo_name_defaults_to_the_sender_domain_and_must_be_a_host_name() {
         assert!(err.to_string().contains("helo_name"), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn a_relay_list_names_the_relay_with_a_bad_scheme_and_relay_passwords_are_not_settings() {
+    let err = Config::parse(
+        "smtp_url = \"smtp://a, http://me:secret@b\"",
+        &env(&[("VERDICTS_SMTP_PASSWORD_2", "x")]),
+    )
+    .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("smtp_url relay 2 of 2 = \"http://me:***@b\""),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+    let config = Config::parse(
+        "smtp_url = \"smtp://a, smtp://b\"\nrelay_cooldown_seconds = 5",
+        &env(&[("VERDICTS_SMTP_PASSWORD_2", "x")]),
+    )
+    .unwrap();
+    assert_eq!(config.relay_cooldown_seconds, 5);
+}
+
+#[test]
+fn the_example_configuration_parses_and_shows_every_key() {
+    let example = include_str!("../../verdicts.example.toml");
+    Config::parse(example, &[]).unwrap();
+    // Keys without a default (None) are not serialized: they are shown commented out.
+    let optional = [
+        "reply_to",
+        "smtp_url",
+        "dkim_selector",
+        "unsubscribe_mailbox",
+        "thank_you_url",
+        "helo_name",
+        "tls_ca_file",
+    ];
+    let defaults = toml::Table::try_from(Config::default()).unwrap();
+    for key in defaults.keys().map(String::as_str).chain(optional) {
+        assert!(
+            example.contains(&format!("\n{key} = ")) || example.contains(&format!("\n# {key} = ")),
+            "verdicts.example.toml does not show {key}"
+        );
+    }
+}

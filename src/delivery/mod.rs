@@ -195,7 +195,9 @@ fn shared_for(
     issue: &StoredIssue,
     options: &SendOptions,
 ) -> Result<Shared> {
-    let mailer = Mailer::from_config(config, secrets)?.with_timeouts(options.timeouts);
+    let mailer = Mailer::from_config(config, secrets)?
+        .with_timeouts(options.timeouts)
+        .with_clock(options.clock.clone());
     let edition = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),

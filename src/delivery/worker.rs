@@ -1,5 +1,6 @@
 //! One worker's step: build a subscriber's message, hand it to the outbox or over the worker's own SMTP
-//! connection (reconnecting when it breaks), and turn what happened into the ledger's [`Outcome`].
+//! connection (reconnecting when it breaks, to the next relay of the list when one is down, and back to a higher
+//! one once its cool-down is over), and turn what happened into the ledger's [`Outcome`].
 //! [`Courier::deliver`] is the step a test can drive one message at a time; what the workers share is in
 //! `shared.rs`.
 
@@ -10,7 +11,9 @@ mod idle;
 use super::backoff::reconnect_delay;
 use super::shared::Shared;
 use crate::issue::{Addressee, Built};
-use crate::mail::{Attempt, ConnectError, Relay, Route, SmtpConnection, Stage, Timeouts};
+use crate::mail::{
+    Attempt, ConnectError, Relays, Route, SmtpConnection, Stage, Timeouts, accepted_by,
+};
 use crate::store::{DeliveryResult, DueDelivery, Outcome};
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
@@ -77,6 +80,8 @@ const RETIRE_AFTER: u32 = 3;
 pub struct Courier {
     shared: Arc<Shared>,
     connection: Option<SmtpConnection>,
+    /// Position in the relay list of the relay `connection` goes to.
+    relay: usize,
     /// Consecutive connection failures of this worker.
     failures: u32,
 }
@@ -87,6 +92,7 @@ impl Courier {
         Courier {
             shared,
             connection: None,
+            relay: 0,
             failures: 0,
         }
     }
@@ -139,7 +145,9 @@ impl Courier {
                     }
                 }
             }
-            Route::Smtp { relay, timeouts } => self.over_smtp(job, &built, relay, *timeouts).await,
+            Route::Smtp { relays, timeouts } => {
+                self.over_smtp(job, &built, relays, *timeouts).await
+            }
         }
     }
 
@@ -147,7 +155,7 @@ impl Courier {
         &mut self,
         job: &Job,
         built: &Built,
-        relay: &Relay,
+        relays: &Relays,
         timeouts: Timeouts,
     ) -> Step {
         let shared = Arc::clone(&self.shared);
@@ -159,26 +167,48 @@ impl Courier {
             }
             shared.pace.wait().await;
             self.check_idle().await;
+            if self.connection.is_some() && relays.choose(shared.clock.now()).0 < self.relay {
+                // A relay higher in the list is out of its cool-down: go back to it. (A worker never leaves a
+                // working connection for a lower relay.)
+                if let Some(connection) = self.connection.take() {
+                    shared.connection_closed();
+                    connection.quit().await;
+                }
+            }
             let connection = match self.connection.as_mut() {
                 Some(connection) => connection,
                 None => {
                     if losses > 0 && shared.stop.is_stopped() {
                         return Step::Abandoned;
                     }
+                    let (index, relay) = relays.choose(shared.clock.now());
                     match SmtpConnection::open(relay, timeouts).await {
                         Ok(connection) => {
                             shared.connection_opened();
+                            self.relay = index;
                             self.connection.insert(connection)
                         }
-                        Err(ConnectError::Refused(reason)) => {
-                            shared.halt(reason);
-                            return Step::Abandoned;
-                        }
                         Err(ConnectError::Untrusted(reason)) => {
+                            // Not a relay being down: no retry and no other relay makes the certificate trusted.
                             shared.halt_untrusted(reason);
                             return Step::Abandoned;
                         }
-                        Err(ConnectError::Unavailable(reason)) => {
+                        Err(error) => {
+                            // Every other failure to connect counts as the relay being down.
+                            let refused = matches!(error, ConnectError::Refused(_));
+                            let reason = error.to_string();
+                            if relays.down(index, shared.clock.now()).is_some() {
+                                // Another relay of the list is not cooling down: try it at once.
+                                if self.counted(&reason) {
+                                    return Step::Abandoned;
+                                }
+                                continue;
+                            }
+                            if refused {
+                                // Our login or TLS demand refused, and no other relay to try.
+                                shared.halt(reason);
+                                return Step::Abandoned;
+                            }
                             if self.failures + 1 >= RETIRE_AFTER && shared.retire_worker() {
                                 tracing::info!(
                                     "a worker retires: others are connected but it cannot connect ({reason})"
@@ -230,6 +260,12 @@ impl Courier {
                 attempt => {
                     self.failures = 0;
                     shared.relay_answered();
+                    let attempt = match attempt {
+                        Attempt::Sent { reply } => Attempt::Sent {
+                            reply: accepted_by(&reply, relays.get(self.relay)),
+                        },
+                        other => other,
+                    };
                     let result = self.decide(job, attempt);
                     return self.done(job, result);
                 }
@@ -239,9 +275,7 @@ impl Courier {
 
     /// Counts a connection failure and waits before the next try; true when the run is halting.
     async fn failed(&mut self, reason: &str) -> bool {
-        self.failures += 1;
-        self.disconnect();
-        if self.shared.connection_failed(self.failures, reason) {
+        if self.counted(reason) {
             return true;
         }
         let pause = reconnect_delay(self.shared.reconnect_base, self.failures);
@@ -250,6 +284,13 @@ impl Courier {
             () = tokio::time::sleep(pause) => false,
             () = stop.stopped() => true,
         }
+    }
+
+    /// Counts a connection failure, without waiting; true when the run is halting.
+    fn counted(&mut self, reason: &str) -> bool {
+        self.failures += 1;
+        self.disconnect();
+        self.shared.connection_failed(self.failures, reason)
     }
 
     fn disconnect(&mut self) {

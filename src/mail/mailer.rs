@@ -1,8 +1,8 @@
-//! The one way out: [`Mailer`], built once from the configuration and secrets, owns where mail goes (the relay of
-//! `smtp_url` or the outbox folder), the DKIM signer and the envelope sender. One-off mails (confirmations, test
-//! copies) go through [`Mailer::send`] or [`Mailer::send_raw`]; the delivery workers take the same [`Route`],
-//! signer and sender from it and hold one connection each for many messages. Tests put an outbox or a
-//! capturing relay behind it with [`Mailer::new`].
+//! The one way out: [`Mailer`], built once from the configuration and secrets, owns where mail goes (the relays
+//! of `smtp_url`, with their failover, or the outbox folder), the DKIM signer and the envelope sender. One-off
+//! mails (confirmations, test copies) go through [`Mailer::send`] or [`Mailer::send_raw`]; the delivery workers
+//! take the same [`Route`], signer and sender from it and hold one connection each for many messages. Tests put
+//! an outbox or a capturing relay behind it with [`Mailer::new`].
 
 use std::sync::Arc;
 
@@ -11,15 +11,16 @@ use lettre::{Address, Message};
 
 use super::dkim::DkimSigner;
 use super::outbox::Outbox;
-use super::relay::Relay;
+use super::relays::{ListSettings, Relays};
 use super::smtp::{Attempt, SmtpConnection, Timeouts};
+use crate::clock::Clock;
 use crate::config::{Config, Secrets};
 
 /// Where messages go.
 #[derive(Debug, Clone)]
 pub enum Route {
-    /// The relay of `smtp_url`, with how long each step may take.
-    Smtp { relay: Relay, timeouts: Timeouts },
+    /// The relays of `smtp_url` in priority order, with how long each step may take.
+    Smtp { relays: Relays, timeouts: Timeouts },
     /// A folder of `.eml` files (no `smtp_url`).
     Outbox(Outbox),
 }
@@ -30,25 +31,37 @@ pub struct Mailer {
     route: Route,
     dkim: Option<Arc<DkimSigner>>,
     sender: Address,
+    /// When a relay that is down may be tried again.
+    clock: Clock,
 }
 
 impl Mailer {
-    /// `smtp_url` parsed once (its password from `VERDICTS_SMTP_PASSWORD`, the EHLO name `helo_name` (default
-    /// the sender's domain) unless the URL names one, the CAs of `tls_ca_file`), else the outbox folder; the DKIM key when configured; the From address as the
-    /// envelope sender. An error names the setting that is wrong.
+    /// `smtp_url` parsed once (each relay's password from `VERDICTS_SMTP_PASSWORD_<N>` or
+    /// `VERDICTS_SMTP_PASSWORD`, the EHLO name `helo_name` (default: the sender's domain) unless the URL names
+    /// one, the CAs of `tls_ca_file`), else the outbox folder; the DKIM key when configured; the From address as
+    /// the envelope sender. An error names the setting that is wrong.
     pub fn from_config(config: &Config, secrets: &Secrets) -> Result<Mailer> {
+        let roots = match &config.tls_ca_file {
+            Some(path) => super::tls_trust::load_ca_file(path)?,
+            None => Vec::new(),
+        };
         let route = match &config.smtp_url {
-            Some(url) => {
-                let mut relay =
-                    Relay::parse(url, secrets.smtp_password.as_deref(), config.helo_name())?;
-                if let Some(path) = &config.tls_ca_file {
-                    relay.roots = super::tls_trust::load_ca_file(path)?;
-                }
-                Route::Smtp {
-                    relay,
-                    timeouts: Timeouts::default(),
-                }
-            }
+            Some(url) => Route::Smtp {
+                relays: Relays::parse(
+                    url,
+                    &ListSettings {
+                        hello: config.helo_name(),
+                        password: secrets.smtp_password.as_deref(),
+                        passwords: &secrets.smtp_passwords,
+                        // At most a day: the configuration checks it.
+                        cooldown: chrono::Duration::seconds(
+                            i64::try_from(config.relay_cooldown_seconds).unwrap_or(86_400),
+                        ),
+                        roots: &roots,
+                    },
+                )?,
+                timeouts: Timeouts::default(),
+            },
             None => Route::Outbox(Outbox::new(&config.outbox_dir)),
         };
         let dkim = DkimSigner::from_config(config, secrets)?;
@@ -60,7 +73,14 @@ impl Mailer {
             route,
             dkim: dkim.map(Arc::new),
             sender,
+            clock: Clock::System,
         }
+    }
+
+    /// The same mailer reading the time for relay cool-downs from `clock` (a run's clock; a hand-set one in tests).
+    pub fn with_clock(mut self, clock: Clock) -> Mailer {
+        self.clock = clock;
+        self
     }
 
     /// The same mailer with other SMTP timeouts (tests shorten them).
@@ -85,10 +105,14 @@ impl Mailer {
         &self.sender
     }
 
-    /// Where mail goes, for messages to the user: the relay URL without its password, or the outbox folder.
+    /// Where mail goes, for messages to the user: the relay URLs without their passwords, or the outbox folder.
     pub fn destination(&self) -> String {
         match &self.route {
-            Route::Smtp { relay, .. } => relay.to_string(),
+            Route::Smtp { relays, .. } => relays
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             Route::Outbox(outbox) => outbox.dir().display().to_string(),
         }
     }
@@ -113,22 +137,24 @@ impl Mailer {
         Ok(said.join("; "))
     }
 
-    /// Sends one formatted message (already signed, if it is to be) to `to` over a connection of its own, or
-    /// writes it into the outbox.
+    /// Sends one formatted message (already signed, if it is to be) to `to` over a connection of its own to the
+    /// first relay of the list that answers, or writes it into the outbox.
     pub async fn send_raw(&self, to: &Address, message_id: &str, raw: &[u8]) -> Result<String> {
         match &self.route {
             Route::Outbox(outbox) => {
                 let path = outbox.deliver(message_id, raw)?;
                 Ok(format!("written to {}", path.display()))
             }
-            Route::Smtp { relay, timeouts } => {
-                let mut connection = SmtpConnection::open(relay, *timeouts)
+            Route::Smtp { relays, timeouts } => {
+                let (index, mut connection) = self
+                    .connect(relays, *timeouts)
                     .await
                     .with_context(|| format!("sending to {to}"))?;
+                let relay = relays.get(index);
                 let attempt = connection.send(&self.sender, to, raw).await;
                 connection.quit().await;
                 match attempt {
-                    Attempt::Sent { reply } => Ok(format!("{relay} accepted it: {reply}")),
+                    Attempt::Sent { reply } => Ok(format!("accepted via {relay}: {reply}")),
                     Attempt::Refused { stage, reply, .. } => {
                         bail!("{relay} refused the message to {to} at {stage}: {reply}")
                     }
@@ -139,5 +165,34 @@ impl Mailer {
                 }
             }
         }
+    }
+
+    /// A connection to the relay of the list to use now; a relay that fails to connect is cooled down and the
+    /// next one tried. A one-off mail has no later pass to wait for, so it tries every relay once before giving
+    /// up, cooling down or not: the cool-downs only decide the order. The error lists what each relay said.
+    async fn connect(
+        &self,
+        relays: &Relays,
+        timeouts: Timeouts,
+    ) -> Result<(usize, SmtpConnection)> {
+        let mut tried = vec![false; relays.len()];
+        let mut failures = Vec::new();
+        for _ in 0..relays.len() {
+            let (chosen, _) = relays.choose(self.clock.now());
+            let index = if tried[chosen] {
+                tried.iter().position(|t| !t).unwrap_or(chosen)
+            } else {
+                chosen
+            };
+            tried[index] = true;
+            match SmtpConnection::open(relays.get(index), timeouts).await {
+                Ok(connection) => return Ok((index, connection)),
+                Err(e) => {
+                    failures.push(e.to_string());
+                    relays.down(index, self.clock.now());
+                }
+            }
+        }
+        bail!("{}", failures.join("; then "))
     }
 }

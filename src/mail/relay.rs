@@ -1,8 +1,9 @@
 //! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials. As `verdicts.example.toml`
 //! documents: `smtp://` uses STARTTLS when the relay offers it (`?tls=required` insists, `?tls=none` never
 //! tries), `smtps://` is implicit TLS; default ports as lettre's (25, 587 with a `tls=` parameter, 465); a path
-//! names the EHLO host (else `helo_name`). The password comes from `VERDICTS_SMTP_PASSWORD`, or the URL if it has one.
-//! The CAs of `tls_ca_file` are added by [`crate::mail::Mailer::from_config`].
+//! names the EHLO host (else `helo_name`). The password comes from the environment (see `relays.rs`), or the URL if
+//! it has one. One URL of a list is parsed here; the list itself is `relays.rs`. The CAs of `tls_ca_file` are added
+//! by [`crate::mail::Mailer::from_config`].
 
 use std::fmt;
 
@@ -58,9 +59,20 @@ impl Relay {
     /// Parses `url`; `password` (from the environment) wins over one written in the URL. `hello` is the EHLO name
     /// unless the URL's path names one.
     pub fn parse(url: &str, password: Option<&str>, hello: &str) -> Result<Relay> {
+        Relay::parse_as("smtp_url", url, password, hello)
+    }
+
+    /// As [`Relay::parse`], with errors starting `{label} {url}:` (a list names the relay's position).
+    pub(super) fn parse_as(
+        label: &str,
+        url: &str,
+        password: Option<&str>,
+        hello: &str,
+    ) -> Result<Relay> {
         let display = redact(url);
+        let what = format!("{label} {display}");
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-            anyhow::anyhow!("smtp_url {display}: no scheme; expected smtp://host or smtps://host")
+            anyhow::anyhow!("{what}: no scheme; expected smtp://host or smtps://host")
         })?;
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -73,7 +85,7 @@ impl Relay {
             match pair.split_once('=') {
                 Some(("tls", value)) => tls = Some(value),
                 _ => bail!(
-                    "smtp_url {display}: unknown parameter {pair:?} (the only one is tls=none, tls=required or \
+                    "{what}: unknown parameter {pair:?} (the only one is tls=none, tls=required or \
                      tls=opportunistic)"
                 ),
             }
@@ -85,19 +97,21 @@ impl Relay {
             ("smtp", Some("opportunistic")) => (Security::StartTls { required: false }, 587),
             ("smtps", None) => (Security::Tls, 465),
             ("smtps", Some(value)) => bail!(
-                "smtp_url {display}: tls={value} does not apply to smtps://, which is TLS from the first byte; \
+                "{what}: tls={value} does not apply to smtps://, which is TLS from the first byte; \
                  remove it, or use smtp:// for STARTTLS"
             ),
             ("smtp", Some(value)) => {
-                bail!("smtp_url {display}: tls={value:?} is not none, required or opportunistic")
+                bail!("{what}: tls={value:?} is not none, required or opportunistic")
             }
             (scheme, _) => bail!(
-                "smtp_url {display}: the scheme {scheme:?} is not smtp (STARTTLS when offered; ?tls=required to \
+                "{what}: the scheme {scheme:?} is not smtp (STARTTLS when offered; ?tls=required to \
                  insist, ?tls=none to never try) or smtps (TLS from the first byte)"
             ),
         };
         let (host, port) = split_host_port(hostport).ok_or_else(|| {
-            anyhow::anyhow!("smtp_url {display}: the host and port {hostport:?} are not host[:port] (port 1-65535)")
+            anyhow::anyhow!(
+                "{what}: the host and port {hostport:?} are not host[:port] (port 1-65535)"
+            )
         })?;
         let port = port.unwrap_or(default_port);
         let url_password = userinfo
@@ -108,8 +122,8 @@ impl Relay {
             (Some(user), Some(password)) => Some(Credentials::new(user, password)),
             (None, Some(password)) => Some(Credentials::new(String::new(), password)),
             (Some(user), None) => bail!(
-                "smtp_url {display}: the user {user:?} has no password; set VERDICTS_SMTP_PASSWORD (or remove \
-                 the user to send without logging in)"
+                "{what}: the user {user:?} has no password; set VERDICTS_SMTP_PASSWORD (or \
+                 VERDICTS_SMTP_PASSWORD_N for relay N of a list), or remove the user to send without logging in"
             ),
             (None, None) => None,
         };
@@ -153,8 +167,12 @@ pub fn smtp_user(url: &str) -> Option<String> {
     Some(percent_decode(user))
 }
 
-/// The URL with any password in it replaced, for logs and errors.
+/// The URL (or comma-separated list of URLs) with any password in it replaced, for logs and errors.
 pub fn redact(url: &str) -> String {
+    url.split(',').map(redact_one).collect::<Vec<_>>().join(",")
+}
+
+fn redact_one(url: &str) -> String {
     match url.split_once("://").and_then(|(scheme, rest)| {
         let (userinfo, host) = rest.split_once('@')?;
         let user = userinfo.split(':').next()?;

@@ -64,7 +64,7 @@ impl AppState {
     pub fn from_config(config: Config, secrets: &Secrets, clock: Clock) -> Result<AppState> {
         let mut store = Store::open(&config.database)?;
         let tokens = Tokens::load(secrets, &mut store).context("loading the link signing key")?;
-        let mailer = Mailer::from_config(&config, secrets)?;
+        let mailer = Mailer::from_config(&config, secrets)?.with_clock(clock.clone());
         let pool = StorePool::new(&config.database);
         pool.put_back(store);
         Ok(AppState::new(StateParts {

@@ -5,6 +5,7 @@
 mod cli;
 mod crash;
 pub mod dkim;
+mod failover;
 mod faults;
 mod happy;
 mod one_path;
