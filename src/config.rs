@@ -11,6 +11,9 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
+mod trusted_proxies;
+pub use trusted_proxies::TrustedProxies;
+
 /// Environment variables that carry secrets or select the file: never settings keys.
 const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_CONFIG",
@@ -18,6 +21,7 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_SECRET_RETIRED",
     "VERDICTS_SMTP_PASSWORD",
     "VERDICTS_DKIM_KEY",
+    "VERDICTS_DKIM_ED25519_KEY",
     "VERDICTS_LOG",
 ];
 
@@ -71,8 +75,19 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// Delivery attempts per recipient before a temporary failure becomes final.
     pub max_attempts: u32,
-    /// DKIM selector; signing is on when this and `VERDICTS_DKIM_KEY` (PKCS#1 PEM) are set.
+    /// Seconds before the first retry of a deferred recipient; doubled after each further failure (with
+    /// jitter). Postfix's `minimal_backoff_time`.
+    pub retry_base_seconds: u64,
+    /// The longest wait (seconds) between two attempts. Postfix's `maximal_backoff_time`.
+    pub retry_max_seconds: u64,
+    /// A run waits in-process (seconds) for deferred recipients whose retry falls within this time and
+    /// retries them itself; later ones are left to the next run. 0: never wait.
+    pub retry_wait_in_run_seconds: u64,
+    /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
+    /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
+    /// `VERDICTS_DKIM_ED25519_KEY` are set.
+    pub dkim_ed25519_selector: Option<String>,
     /// Address in the `mailto:` half of List-Unsubscribe (default `unsubscribe@` the sender's domain).
     /// verdicts does not read that mailbox: route it to a person or a filter that runs
     /// `verdicts subscribers remove`; the https half unsubscribes in one click by itself.
@@ -81,6 +96,20 @@ pub struct Config {
     pub post_rate_limit_per_minute: u32,
     /// Where a form posted from the publication's own site is redirected after subscribing.
     pub thank_you_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (CIDR blocks). Empty: those headers are
+    /// ignored and the socket's peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Seconds a client has to send a request's headers; a keep-alive connection waits no longer than this for
+    /// its next request.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a connection may go without a byte moving either way (a stalled upload or download) before it is
+    /// closed.
+    pub idle_timeout_seconds: u64,
+    /// Open HTTP connections at most; past it new ones get 503 and are closed. 0 picks a cap below the
+    /// process's open-file limit, which also lowers a larger value.
+    pub max_connections: u32,
+    /// Seconds `verdicts serve` lets requests in progress finish after SIGTERM before closing them.
+    pub shutdown_drain_seconds: u64,
 }
 
 impl Default for Config {
@@ -108,10 +137,19 @@ impl Default for Config {
             concurrency: 4,
             rate_limit_per_second: 0.0,
             max_attempts: 5,
+            retry_base_seconds: 300,
+            retry_max_seconds: 4000,
+            retry_wait_in_run_seconds: 600,
             dkim_selector: None,
+            dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
+            trusted_proxies: TrustedProxies::default(),
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 0,
+            shutdown_drain_seconds: 10,
         }
     }
 }
@@ -159,8 +197,21 @@ impl Config {
                 self.concurrency
             );
         }
+        if self.header_read_timeout_seconds == 0 || self.idle_timeout_seconds == 0 {
+            bail!("header_read_timeout_seconds and idle_timeout_seconds must be at least 1");
+        }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
+        }
+        if self.retry_base_seconds == 0 {
+            bail!("retry_base_seconds must be at least 1");
+        }
+        if self.retry_max_seconds < self.retry_base_seconds {
+            bail!(
+                "retry_max_seconds = {} must be at least retry_base_seconds = {}",
+                self.retry_max_seconds,
+                self.retry_base_seconds
+            );
         }
         if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
             bail!(
@@ -266,8 +317,10 @@ pub struct Secrets {
     pub smtp_password: Option<String>,
     /// `VERDICTS_SMTP_PASSWORD_<N>`: the password of the relay at position N (from 1) of `smtp_url`.
     pub smtp_passwords: BTreeMap<usize, String>,
-    /// `VERDICTS_DKIM_KEY`: PKCS#1 PEM, or a path to a file holding it.
+    /// `VERDICTS_DKIM_KEY`: the RSA key, PKCS#8 or PKCS#1 PEM, or a path to a file holding it.
     pub dkim_key: Option<String>,
+    /// `VERDICTS_DKIM_ED25519_KEY`: the Ed25519 key, PKCS#8 PEM, or a path to a file holding it.
+    pub dkim_ed25519_key: Option<String>,
 }
 
 impl Secrets {
@@ -284,6 +337,7 @@ impl Secrets {
                 .filter_map(|(name, value)| Some((relay_password_position(&name)?, value)))
                 .collect(),
             dkim_key: var("VERDICTS_DKIM_KEY"),
+            dkim_ed25519_key: var("VERDICTS_DKIM_ED25519_KEY"),
         }
     }
 }
@@ -299,6 +353,7 @@ impl fmt::Debug for Secrets {
                 &self.smtp_passwords.keys().collect::<Vec<_>>(),
             )
             .field("dkim_key", &set(self.dkim_key.is_some()))
+            .field("dkim_ed25519_key", &set(self.dkim_ed25519_key.is_some()))
             .finish()
     }
 }

@@ -1,6 +1,9 @@
 //! What a reader types into the form, checked once at the boundary: `SubscriberEmail` and `SubscriberName`.
 //!
-//! Addresses are validated by `lettre::Address` (RFC 5321/6531 syntax); on top of that this module refuses control
+//! One rule for every way in (the form, the JSON API, the CLI, import): an address is accepted only if it can be
+//! mailed as stored. It must pass `lettre::Address` (RFC 5321/6531 syntax) and go into a message's `To:` line and
+//! come back unchanged; quoted local parts (`"a b"@example.org`) are refused, since the message layer cannot carry
+//! them. On top of that this module refuses control
 //! characters (header injection), enforces the SMTP length limits, refuses IP-address domains, and stores the domain
 //! in its lower-case ASCII (Punycode) form so one mailbox has one spelling and needs no SMTPUTF8 for the domain.
 //! Non-ASCII local parts (`josé@example.org`) are accepted as lettre accepts them; delivering to them needs a relay
@@ -60,6 +63,16 @@ pub enum AddressError {
         quoted(value)
     )]
     IpAddressDomain { value: String },
+    #[error(
+        "{} is not accepted: addresses with quotes (\"...\") before the @ cannot be mailed; use one without",
+        quoted(value)
+    )]
+    QuotedLocalPart { value: String },
+    #[error(
+        "{} is not accepted: it cannot be written into an email's To: line",
+        quoted(value)
+    )]
+    Unmailable { value: String },
 }
 
 impl SubscriberEmail {
@@ -89,6 +102,11 @@ impl SubscriberEmail {
                 value: value.to_owned(),
             });
         }
+        if local.contains('"') {
+            return Err(AddressError::QuotedLocalPart {
+                value: value.to_owned(),
+            });
+        }
         let bare = domain
             .strip_prefix('[')
             .and_then(|d| d.strip_suffix(']'))
@@ -113,6 +131,13 @@ impl SubscriberEmail {
         // Punycode can make the domain longer than the form the reader typed.
         if AsRef::<str>::as_ref(&address).len() > MAX_ADDRESS_LEN {
             return Err(AddressError::TooLong {
+                value: value.to_owned(),
+            });
+        }
+        // What the message layer writes into `To:` must read back as the same address, or the mail cannot be sent.
+        let mailbox = lettre::message::Mailbox::new(None, address.clone()).to_string();
+        if mailbox.parse::<lettre::message::Mailbox>().map(|m| m.email) != Ok(address.clone()) {
+            return Err(AddressError::Unmailable {
                 value: value.to_owned(),
             });
         }

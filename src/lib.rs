@@ -24,6 +24,7 @@ pub mod issue;
 pub mod lease;
 pub mod logging;
 pub mod mail;
+pub mod private_files;
 pub mod schedule;
 pub mod store;
 pub mod subscribers_csv;

@@ -7,6 +7,12 @@
 //!   absent means confirmed, except that Mailchimp's unsubscribed and cleaned exports (no status column, but
 //!   `UNSUB_TIME` / `CLEAN_TIME`) import as unsubscribed and bounced, never as confirmed;
 //! - times: `created_at` / `OPTIN_TIME`, `confirmed_at` / `CONFIRM_TIME`.
+//!
+//! The export is opened in spreadsheets, which run a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR
+//! before one) as a formula: a reader's name such as `=HYPERLINK(...)` would run on the operator's machine. So a
+//! cell starting with one of those, or with `'`, gets a `'` in front (OWASP's CSV injection advice; the `'` itself
+//! is escaped too so that the escaping can be undone), and import takes one such `'` off again: export followed by
+//! import gives back exactly what was stored.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -210,7 +216,28 @@ fn file_error(line: u64, message: &str) -> RowError {
     }
 }
 
-/// Writes subscribers as CSV with [`EXPORT_HEADER`]; times are RFC 3339 in UTC.
+/// Characters that make a spreadsheet read a cell as a formula, and the escape itself.
+const ESCAPED_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// A cell as written to the export: prefixed with `'` when a spreadsheet would run it (see the module docs).
+pub fn escape_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(ESCAPED_STARTS) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Undoes [`escape_cell`]: one `'` in front of an escaped character comes off.
+pub fn unescape_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(ESCAPED_STARTS) => rest,
+        _ => cell,
+    }
+}
+
+/// Writes subscribers as CSV with [`EXPORT_HEADER`]; times are RFC 3339 in UTC. Text cells are escaped with
+/// [`escape_cell`].
 pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<()> {
     let mut csv = csv::Writer::from_writer(writer);
     csv.write_record(EXPORT_HEADER)
@@ -218,8 +245,8 @@ pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<(
     let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     for s in subscribers {
         csv.write_record([
-            s.email.as_str(),
-            s.name.as_deref().unwrap_or(""),
+            &escape_cell(&s.email),
+            &escape_cell(s.name.as_deref().unwrap_or("")),
             s.status.as_str(),
             s.source.as_str(),
             &time(s.created_at),

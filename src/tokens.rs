@@ -1,8 +1,18 @@
 //! Signed, single-purpose link tokens for confirm and unsubscribe links.
 //!
-//! A token is base64url (no padding) of 33 bytes: the purpose byte, the subscriber id (u64 big-endian), the issue
-//! time (Unix seconds, i64 big-endian) and the first 16 bytes of HMAC-SHA256 over those 17 bytes. Nothing is
-//! stored: the key is the only secret, and rotating it while keeping the old one as "retired" keeps links valid.
+//! Two layouts, told apart by length, each base64url (no padding) of a payload and the first 16 bytes of its
+//! HMAC-SHA256:
+//! - bound (41 bytes): purpose byte (3 confirm, 4 unsubscribe), subscriber id (u64 BE), the subscription's link
+//!   nonce (u64 BE), issue time (Unix seconds, i64 BE). The nonce is random, kept in the subscriber's row and
+//!   replaced whenever the subscription changes state or a new confirmation mail goes out, so a bound link acts only
+//!   on the subscription and the state it was made for ([`Link::nonce`]).
+//! - id-only (33 bytes): purpose byte (1 confirm, 2 unsubscribe), subscriber id, issue time. Links sent before
+//!   nonces existed, and the digest's unsubscribe links until the sender passes the nonce. The store decides
+//!   whether such a link may still act (`Store::confirm`, `Store::unsubscribe`): ids are never reused, and a link
+//!   older than the row it names is refused.
+//!
+//! The purpose bytes differ between layouts, so neither can be read as the other. The key is the only secret;
+//! rotating it while keeping the old one as "retired" keeps links valid.
 
 use std::fmt;
 
@@ -17,9 +27,9 @@ pub const CONFIRM_TOKEN_LIFETIME: Duration = Duration::days(7);
 
 /// Shortest `VERDICTS_SECRET` accepted: anything shorter is guessable.
 const MIN_SECRET_LEN: usize = 16;
-const PAYLOAD_LEN: usize = 1 + 8 + 8;
+const ID_ONLY_PAYLOAD_LEN: usize = 1 + 8 + 8;
+const BOUND_PAYLOAD_LEN: usize = 1 + 8 + 8 + 8;
 const MAC_LEN: usize = 16;
-const TOKEN_LEN: usize = PAYLOAD_LEN + MAC_LEN;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -31,20 +41,35 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn byte(self) -> u8 {
-        match self {
-            Purpose::Confirm => 1,
-            Purpose::Unsubscribe => 2,
+    fn byte(self, bound: bool) -> u8 {
+        match (self, bound) {
+            (Purpose::Confirm, false) => 1,
+            (Purpose::Unsubscribe, false) => 2,
+            (Purpose::Confirm, true) => 3,
+            (Purpose::Unsubscribe, true) => 4,
         }
     }
 
-    fn from_byte(byte: u8) -> Option<Purpose> {
+    /// The purpose, and whether the layout is the bound one.
+    fn from_byte(byte: u8) -> Option<(Purpose, bool)> {
         match byte {
-            1 => Some(Purpose::Confirm),
-            2 => Some(Purpose::Unsubscribe),
+            1 => Some((Purpose::Confirm, false)),
+            2 => Some((Purpose::Unsubscribe, false)),
+            3 => Some((Purpose::Confirm, true)),
+            4 => Some((Purpose::Unsubscribe, true)),
             _ => None,
         }
     }
+}
+
+/// What a genuine token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub subscriber_id: u64,
+    /// The subscription's link nonce when the link was made; `None` for an id-only link.
+    pub nonce: Option<u64>,
+    /// When the link was made, to the second.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// Why a token was refused. The HTTP side answers `Expired` with "ask for a new link" and the rest with
@@ -125,15 +150,37 @@ impl Tokens {
         }
     }
 
-    /// A URL-safe token (44 characters of `A-Z a-z 0-9 - _`) for `subscriber_id`, issued at `now`.
+    /// An id-only token (44 characters of `A-Z a-z 0-9 - _`) for `subscriber_id`, issued at `now`. The digest's
+    /// unsubscribe links use it; prefer [`Tokens::sign_bound`] wherever the subscription's nonce is at hand.
     pub fn sign(&self, purpose: Purpose, subscriber_id: u64, now: DateTime<Utc>) -> String {
-        let mut bytes = Vec::with_capacity(TOKEN_LEN);
-        bytes.push(purpose.byte());
+        let mut bytes = Vec::with_capacity(ID_ONLY_PAYLOAD_LEN + MAC_LEN);
+        bytes.push(purpose.byte(false));
         bytes.extend_from_slice(&subscriber_id.to_be_bytes());
         bytes.extend_from_slice(&now.timestamp().to_be_bytes());
-        let tag = mac(&self.current, &bytes).finalize().into_bytes();
-        bytes.extend_from_slice(&tag[..MAC_LEN]);
-        URL_SAFE_NO_PAD.encode(bytes)
+        self.seal(bytes)
+    }
+
+    /// A token (55 characters) bound to the subscription's current link `nonce`: it stops working when the nonce
+    /// is replaced.
+    pub fn sign_bound(
+        &self,
+        purpose: Purpose,
+        subscriber_id: u64,
+        nonce: u64,
+        now: DateTime<Utc>,
+    ) -> String {
+        let mut bytes = Vec::with_capacity(BOUND_PAYLOAD_LEN + MAC_LEN);
+        bytes.push(purpose.byte(true));
+        bytes.extend_from_slice(&subscriber_id.to_be_bytes());
+        bytes.extend_from_slice(&nonce.to_be_bytes());
+        bytes.extend_from_slice(&now.timestamp().to_be_bytes());
+        self.seal(bytes)
+    }
+
+    fn seal(&self, mut payload: Vec<u8>) -> String {
+        let tag = mac(&self.current, &payload).finalize().into_bytes();
+        payload.extend_from_slice(&tag[..MAC_LEN]);
+        URL_SAFE_NO_PAD.encode(payload)
     }
 
     /// The subscriber id a token was signed for, if it is genuine, for `purpose`, and (for confirm links) recent.
@@ -143,13 +190,27 @@ impl Tokens {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, TokenError> {
+        self.verify_link(purpose, token, now)
+            .map(|link| link.subscriber_id)
+    }
+
+    /// Everything a genuine token for `purpose` says; confirm links must also be recent. Whether the link may
+    /// still act on its subscription is the store's to decide.
+    pub fn verify_link(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Link, TokenError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(token)
             .map_err(|_| TokenError::Malformed)?;
-        if bytes.len() != TOKEN_LEN {
-            return Err(TokenError::Malformed);
-        }
-        let (payload, tag) = bytes.split_at(PAYLOAD_LEN);
+        let payload_len = match bytes.len().checked_sub(MAC_LEN) {
+            Some(ID_ONLY_PAYLOAD_LEN) => ID_ONLY_PAYLOAD_LEN,
+            Some(BOUND_PAYLOAD_LEN) => BOUND_PAYLOAD_LEN,
+            _ => return Err(TokenError::Malformed),
+        };
+        let (payload, tag) = bytes.split_at(payload_len);
         let genuine = std::iter::once(&self.current)
             .chain(&self.retired)
             .any(|key| mac(key, payload).verify_truncated_left(tag).is_ok());
@@ -157,17 +218,31 @@ impl Tokens {
             return Err(TokenError::BadSignature);
         }
 
-        let signed_purpose = Purpose::from_byte(payload[0]).ok_or(TokenError::Malformed)?;
+        let (signed_purpose, bound) =
+            Purpose::from_byte(payload[0]).ok_or(TokenError::Malformed)?;
+        if bound != (payload_len == BOUND_PAYLOAD_LEN) {
+            return Err(TokenError::Malformed);
+        }
         if signed_purpose != purpose {
             return Err(TokenError::WrongPurpose);
         }
-        let subscriber_id = u64::from_be_bytes(payload[1..9].try_into().expect("8 bytes"));
-        let issued_secs = i64::from_be_bytes(payload[9..17].try_into().expect("8 bytes"));
-        let issued_at = DateTime::from_timestamp(issued_secs, 0).ok_or(TokenError::Malformed)?;
+        let word = |at: usize| -> [u8; 8] { payload[at..at + 8].try_into().expect("8 bytes") };
+        let subscriber_id = u64::from_be_bytes(word(1));
+        let (nonce, time_at) = if bound {
+            (Some(u64::from_be_bytes(word(9))), 17)
+        } else {
+            (None, 9)
+        };
+        let issued_at = DateTime::from_timestamp(i64::from_be_bytes(word(time_at)), 0)
+            .ok_or(TokenError::Malformed)?;
         if purpose == Purpose::Confirm && now >= issued_at + CONFIRM_TOKEN_LIFETIME {
             return Err(TokenError::Expired);
         }
-        Ok(subscriber_id)
+        Ok(Link {
+            subscriber_id,
+            nonce,
+            issued_at,
+        })
     }
 }
 

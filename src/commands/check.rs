@@ -1,16 +1,23 @@
-//! `verdicts check`: the configuration (with the CA file `tls_ca_file` names) and every content file, all
+//! `verdicts check`: the configuration, the DKIM keys, the CA file `tls_ca_file` names and every content file, all
 //! problems at once.
 
 use anyhow::Result;
 
 use crate::config::{Config, Secrets};
 use crate::exit::ExitStatus;
-use crate::mail::Mailer;
+use crate::mail::{DkimSigner, Mailer};
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
-    // The mail settings as `send` and `serve` will use them: `smtp_url` with its password, `tls_ca_file`, and
-    // the DKIM key.
-    if let Err(error) = Mailer::from_config(config, &Secrets::from_env()) {
+    // Warnings only: the files may be shared on purpose, but then anyone who can read the store can forge links.
+    for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
+        eprintln!("warning: {loose}");
+    }
+    let key_problems = dkim_keys(config);
+    // The rest of the mail settings as `send` and `serve` will use them: `smtp_url` with its passwords and
+    // `tls_ca_file`. (With a bad key this would only repeat the key's problem.)
+    if key_problems == 0
+        && let Err(error) = Mailer::from_config(config, &Secrets::from_env())
+    {
         eprintln!("error: {error:#}");
         eprintln!("1 problem found in the mail settings; nothing was changed");
         return Ok(ExitStatus::Invalid);
@@ -32,7 +39,7 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
         }
     }
     match super::load_content(config) {
-        Ok(comparisons) => {
+        Ok(comparisons) if key_problems == 0 => {
             let weeks: std::collections::BTreeSet<String> = comparisons
                 .iter()
                 .map(|c| crate::digest::issue_key(c.published_utc(), config.timezone))
@@ -47,13 +54,47 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
             );
             Ok(ExitStatus::Success)
         }
-        Err(count) => {
+        Ok(comparisons) => {
             eprintln!(
-                "{count} problem{} found in {}; nothing was changed",
-                if count == 1 { "" } else { "s" },
+                "{key_problems} problem{} in the DKIM settings ({} comparisons in {} are fine); nothing was changed",
+                if key_problems == 1 { "" } else { "s" },
+                comparisons.len(),
                 config.content_dir.display()
             );
             Ok(ExitStatus::Invalid)
+        }
+        Err(count) => {
+            let count = count + key_problems;
+            eprintln!(
+                "{} problem{} found in {}{}; nothing was changed",
+                count,
+                if count == 1 { "" } else { "s" },
+                config.content_dir.display(),
+                if key_problems > 0 {
+                    " and the DKIM settings"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitStatus::Invalid)
+        }
+    }
+}
+
+/// Loads every configured key as `send` does (so a key `send` would refuse fails here first); prints what signs
+/// or each problem, and returns how many problems.
+fn dkim_keys(config: &Config) -> usize {
+    match DkimSigner::load(config, &Secrets::from_env()) {
+        Ok(Some(signer)) => {
+            println!("DKIM: {}", signer.describe());
+            0
+        }
+        Ok(None) => 0,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("error: {problem}");
+            }
+            problems.len()
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `verdicts send`: create (or resume) the week's issue and deliver it; `--dry-run` and `--to` try it out.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::as_of::parse_as_of;
 use crate::config::{Config, Secrets};
@@ -30,19 +30,18 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Invalid);
     };
     let secrets = Secrets::from_env();
+    if config.smtp_url.is_none() && !args.dry_run {
+        crate::private_files::create_private_dir(&config.outbox_dir)
+            .context("creating the outbox")?;
+    }
     if args.dry_run {
         return dry_run(delivery::dry_run(config, &secrets, &comparisons, as_of)?);
     }
-    // Unsigned sending waits on the network: one thread avoids a cross-thread wake-up per relay reply. RSA
-    // signing costs about a millisecond of CPU per message: then every core helps.
-    let signing = config.dkim_selector.is_some() && secrets.dkim_key.is_some();
-    let runtime = if signing {
-        tokio::runtime::Runtime::new()?
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    };
+    // Sending waits on the network: one thread avoids a cross-thread wake-up per relay reply. DKIM signing, the
+    // one CPU-heavy step, runs in its own pool of one thread per core (see `DkimSigner::sign_pooled`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let options = SendOptions {
             progress: Progress::for_stderr(),
@@ -85,6 +84,10 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             SendReport::NothingNew { key, message } => {
                 println!("issue {key}: nothing to send, nothing created: {message}");
             }
+            SendReport::NoSubscribers { key } => println!(
+                "issue {key}: nobody is confirmed yet, so no issue was created; its comparisons stay for the \
+                 next issue"
+            ),
             SendReport::AlreadyDelivered { key, counts } => println!(
                 "issue {key} was already delivered ({} sent, {} failed); nothing to do",
                 counts.sent, counts.failed
@@ -122,6 +125,13 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
             } else {
                 "a send creates it"
             };
+            if !stored && recipients == 0 {
+                println!(
+                    "dry run: nobody is confirmed yet, so a send would create no issue {key}; its comparisons \
+                     would stay for the next issue"
+                );
+                return Ok(ExitStatus::Success);
+            }
             println!("dry run: issue {key} ({origin}) — {subject:?}");
             println!(
                 "  {comparisons} comparison(s); {recipients} recipient(s) due; {} KB per message{}",

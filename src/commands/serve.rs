@@ -1,5 +1,6 @@
 //! `verdicts serve`: the web side on `config.listen` (and, unless `--no-schedule`, the weekly scheduler), until
-//! SIGINT or SIGTERM; requests in progress and confirmation mails being sent are allowed to finish.
+//! SIGINT or SIGTERM; requests in progress get `shutdown_drain_seconds` to finish, and confirmation mails being
+//! sent are allowed to finish.
 
 use std::time::Duration;
 
@@ -84,8 +85,17 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
         )
     };
 
+    let options = web::ServeOptions::from_config(&config);
+    tracing::info!(
+        "at most {} open connections; headers within {}s; idle connections closed after {}s; {}s to drain on \
+         shutdown",
+        options.max_connections,
+        options.header_read_timeout.as_secs(),
+        options.idle_timeout.as_secs(),
+        options.drain_timeout.as_secs()
+    );
     let mut web_stop = stop.clone();
-    web::serve(listener, web::router(state.clone()), async move {
+    web::serve_with(listener, web::router(state.clone()), options, async move {
         web_stop.stopped().await
     })
     .await
@@ -100,8 +110,8 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
     let unfinished = state.finish_background(MAIL_DRAIN_TIMEOUT).await;
     if unfinished > 0 {
         tracing::warn!(
-            "{unfinished} confirmation email(s) were still being sent at shutdown; those readers can ask again \
-             in 10 minutes"
+            "the confirmation email in hand was still being sent at shutdown; it stays queued and goes out \
+             at the next start"
         );
     }
     tracing::info!("stopped");

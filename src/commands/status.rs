@@ -21,25 +21,30 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     println!(
-        "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9}  state",
-        "issue", "created (UTC)", "sent", "deferred", "failed", "pending"
+        "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9} {:>9}  state",
+        "issue", "created (UTC)", "sent", "deferred", "failed", "skipped", "pending"
     );
     for issue in issues {
         let c = issue.counts;
-        let state = match (issue.completed_at, issue.next_attempt_at) {
-            (Some(done), _) => format!("delivered {}", done.format("%Y-%m-%d %H:%M")),
-            (None, Some(next)) if c.pending == 0 => {
+        let state = match (issue.completed_at, &issue.paused, issue.next_attempt_at) {
+            (Some(done), _, _) => format!("delivered {}", done.format("%Y-%m-%d %H:%M")),
+            (None, Some((at, reason)), _) => format!(
+                "paused {}: {reason} — fix the relay, then `verdicts send` resumes it",
+                at.format("%Y-%m-%d %H:%M")
+            ),
+            (None, None, Some(next)) if c.pending == 0 => {
                 format!("waiting to retry at {}", next.format("%Y-%m-%d %H:%M"))
             }
-            (None, _) => "in progress: `verdicts send` resumes it".to_string(),
+            (None, None, _) => "in progress: `verdicts send` resumes it".to_string(),
         };
         println!(
-            "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9}  {state}",
+            "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9} {:>9}  {state}",
             issue.key,
             issue.created_at.format("%Y-%m-%d %H:%M"),
             c.sent,
             c.deferred,
             c.failed,
+            c.skipped,
             c.pending
         );
     }

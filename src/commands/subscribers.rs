@@ -12,17 +12,23 @@ use crate::config::{Config, Secrets};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mail::Mailer;
-use crate::store::{Source, Status, Store, Subscriber};
+use crate::store::{Channel, ConsentRecord, Origin, Source, Status, Store, Subscriber};
 use crate::subscribers_csv::{self, OnInvalid};
-use crate::tokens::{Purpose, Tokens};
-use crate::web::confirmation_mail::{self, Confirmation};
+use crate::tokens::Tokens;
+use crate::web::confirmation_queue;
+
+mod restore;
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
     /// Add one subscriber. Without --confirmed the address is pending and is sent the confirmation email.
     Add(AddArgs),
-    /// Delete a subscriber and their delivery history (a request to be forgotten).
+    /// Delete a subscriber's address, name and delivery history (a request to be forgotten). Their consent history
+    /// is kept, naming the address only by its hash.
     Remove { email: String },
+    /// The consent history of an address: every opt-in, confirmation, opt-out, bounce, import, addition and removal,
+    /// with when, through what and from which client address. Works for removed addresses too.
+    History { email: String },
     /// List subscribers, oldest first.
     List {
         /// Only this status: pending, confirmed, unsubscribed or bounced.
@@ -39,7 +45,11 @@ pub enum SubscribersCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
-    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at).
+    /// Undo bounces recorded by mistake: bounced subscribers become confirmed again. Name the addresses, or
+    /// pass --bounced-since to restore everyone bounced since then.
+    Restore(restore::RestoreArgs),
+    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at). Cells a spreadsheet would run
+    /// as a formula get a leading ' (import removes it).
     Export {
         /// Only this status.
         #[arg(long)]
@@ -79,13 +89,22 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
             let Some(email) = parse_email(&email) else {
                 return Ok(ExitStatus::Invalid);
             };
-            if store.remove(&email)? {
-                eprintln!("removed {email} and its delivery history");
+            if store.remove(&email, now)? {
+                eprintln!(
+                    "removed {email} and its delivery history; its consent history is kept (subscribers history)"
+                );
                 Ok(ExitStatus::Success)
             } else {
                 eprintln!("error: {email} is not on the list; nothing was removed");
                 Ok(ExitStatus::Failure)
             }
+        }
+        SubscribersCommand::History { email } => {
+            let Some(email) = parse_email(&email) else {
+                return Ok(ExitStatus::Invalid);
+            };
+            print_history(&store.consent_history(&email)?)?;
+            Ok(ExitStatus::Success)
         }
         SubscribersCommand::List { status } => {
             let subscribers = store.list(status)?;
@@ -104,6 +123,7 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
         SubscribersCommand::Import { file, skip_invalid } => {
             import(&mut store, &file, skip_invalid, now)
         }
+        SubscribersCommand::Restore(args) => restore::run(&mut store, &args, config.timezone, now),
         SubscribersCommand::Export { status, out } => {
             let subscribers = store.list(status)?;
             match out {
@@ -161,24 +181,28 @@ fn add(
     // The mail settings are checked before the address is stored: a bad smtp_url changes nothing.
     let secrets = Secrets::from_env();
     let mailer = Mailer::from_config(config, &secrets)?;
-    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, now)?;
-    let token = Tokens::load(&secrets, store)?.sign(Purpose::Confirm, outcome.subscriber_id, now);
-    let confirmation = Confirmation {
-        subscriber_id: outcome.subscriber_id,
-        email: &email,
-        name: name.as_ref(),
-        token: &token,
-    };
-    let message = confirmation_mail::message(config, &confirmation, now)?;
-    let sent = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?
-        .block_on(mailer.send(&message))
+    let origin = Origin::new(Channel::Cli);
+    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, &origin, now)?;
+    let tokens = Tokens::load(&secrets, store)?;
+    // The store queued the mail with the request; send it now rather than wait for a `serve` to pick it up.
+    let queued = store
+        .due_confirmation_mails(now, usize::MAX)?
+        .into_iter()
+        .find(|mail| mail.subscriber_id == outcome.subscriber_id)
         .with_context(|| {
-            format!("{email} was added as pending, but the confirmation email failed")
+            format!("{email} was added as pending, but no confirmation email was queued")
         })?;
-    // What the mailer says names the relay of the list that took it ("accepted via smtp://…: 250 …").
-    eprintln!("added {email} (pending); confirmation email {sent}");
+    let sent = tokio::runtime::Runtime::new()?.block_on(confirmation_queue::send_one(
+        config, &tokens, &mailer, &queued, now,
+    ));
+    confirmation_queue::record_attempt(store, &queued, &sent, now)?;
+    match sent {
+        // What the mailer says names the relay of the list that took it ("accepted via smtp://…: 250 …").
+        Ok(said) => eprintln!("added {email} (pending); confirmation email {said}"),
+        Err(error) => anyhow::bail!(
+            "{email} was added as pending, but the confirmation email failed ({error:#}); `verdicts serve` retries it"
+        ),
+    }
     Ok(ExitStatus::Success)
 }
 
@@ -221,6 +245,33 @@ fn import(
         parsed.skipped.len()
     );
     Ok(ExitStatus::Success)
+}
+
+/// One line per entry: time (UTC), event, channel, client address, subscriber id, detail.
+fn print_history(records: &[ConsentRecord]) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  detail",
+        "at (UTC)", "event", "channel", "client", "id"
+    )?;
+    for r in records {
+        writeln!(
+            out,
+            "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  {}",
+            r.at.format("%Y-%m-%d %H:%M:%S"),
+            r.event,
+            r.channel,
+            r.client.as_deref().unwrap_or("-"),
+            r.subscriber_id,
+            r.detail.as_deref().unwrap_or("")
+        )?;
+    }
+    out.flush()?;
+    if records.is_empty() {
+        eprintln!("(no history for this address)");
+    }
+    Ok(())
 }
 
 /// Aligned columns: id, email, name, status, source, created (UTC).

@@ -74,6 +74,12 @@ fn bad_values_are_refused_with_the_value() {
         ("from = \"not an address\"", "from"),
         ("smtp_url = \"http://x\"", "smtp_url"),
         ("schedule = \"0 9 * * 8\"", "0 9 * * 8"),
+        ("retry_base_seconds = 0", "retry_base_seconds"),
+        ("retry_base_seconds = -5", "retry_base_seconds"),
+        (
+            "retry_base_seconds = 600\nretry_max_seconds = 300",
+            "retry_max_seconds = 300 must be at least retry_base_seconds = 600",
+        ),
     ] {
         let err = Config::parse(text, &[]).unwrap_err();
         assert!(format!("{err:#}").contains(needle), "{text}: {err:#}");
@@ -82,6 +88,34 @@ fn bad_values_are_refused_with_the_value() {
     assert!(
         format!("{err:#}").contains("VERDICTS_CONCURRENCY"),
         "{err:#}"
+    );
+}
+
+#[test]
+fn the_retry_schedule_can_be_shortened_from_the_environment() {
+    let config = Config::parse(
+        "",
+        &env(&[
+            ("VERDICTS_RETRY_BASE_SECONDS", "1"),
+            ("VERDICTS_RETRY_MAX_SECONDS", "2"),
+            ("VERDICTS_RETRY_WAIT_IN_RUN_SECONDS", "0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            config.retry_base_seconds,
+            config.retry_max_seconds,
+            config.retry_wait_in_run_seconds
+        ),
+        (1, 2, 0)
+    );
+    assert_eq!(
+        (
+            Config::default().retry_base_seconds,
+            Config::default().retry_max_seconds
+        ),
+        (300, 4000)
     );
 }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::config::Config;
+
 /// How temporary failures are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -18,13 +20,14 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Five minutes doubling up to four hours; a run waits up to ten minutes for retries.
-    pub fn new(max_attempts: u32) -> RetryPolicy {
+    /// The configured schedule: `retry_base_seconds` doubling up to `retry_max_seconds` (Postfix's 300 s and
+    /// 4000 s by default); a run waits up to `retry_wait_in_run_seconds` for retries.
+    pub fn from_config(config: &Config) -> RetryPolicy {
         RetryPolicy {
-            max_attempts,
-            base: Duration::from_secs(5 * 60),
-            cap: Duration::from_secs(4 * 60 * 60),
-            wait_in_run: Duration::from_secs(10 * 60),
+            max_attempts: config.max_attempts,
+            base: Duration::from_secs(config.retry_base_seconds),
+            cap: Duration::from_secs(config.retry_max_seconds),
+            wait_in_run: Duration::from_secs(config.retry_wait_in_run_seconds),
         }
     }
 
@@ -83,6 +86,14 @@ mod tests {
     fn attempts_are_exhausted_at_the_configured_count() {
         assert!(!policy().exhausted(4));
         assert!(policy().exhausted(5));
+    }
+
+    #[test]
+    fn the_default_schedule_is_postfixs_five_minutes_doubling_to_4000_seconds() {
+        let p = RetryPolicy::from_config(&crate::config::Config::default());
+        assert_eq!(p.delay(1, 1.0), Duration::from_secs(300));
+        assert_eq!(p.delay(5, 1.0), Duration::from_secs(4000));
+        assert_eq!(p.max_attempts, 5);
     }
 
     #[test]

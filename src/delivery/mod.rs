@@ -1,10 +1,13 @@
 //! The delivery engine behind `verdicts send`: create (or resume) the week's issue and its ledger, then stream
 //! due recipients from the store in pages to N workers over a bounded channel; each worker holds one SMTP
-//! connection (or writes the outbox) and hands outcomes to the single ledger writer. A run goes over the ledger
-//! in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them to the next
-//! run. Memory stays flat however long the list: only a page of recipients and the channels' contents are held.
+//! connection (or writes the outbox) and hands outcomes, through the circuit breaker (`breaker.rs`: a relay
+//! refusing everyone pauses the run instead of failing the list), to the single ledger writer. A run goes over
+//! the ledger in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them
+//! to the next run. Memory stays flat however long the list: only a page of recipients and the channels'
+//! contents are held.
 
 mod backoff;
+mod breaker;
 mod exclusive;
 mod ledger;
 mod pace;
@@ -22,6 +25,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
+pub use breaker::{Breaker, Observed, Refusal};
 pub use exclusive::{Exclusive, send_exclusive};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use report::Progress;
@@ -65,7 +69,7 @@ impl SendOptions {
             progress: Progress::Quiet,
             stop: StopSignal::never(),
             clock: Clock::System,
-            retry: RetryPolicy::new(config.max_attempts),
+            retry: RetryPolicy::from_config(config),
             timeouts: Timeouts::default(),
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
@@ -79,6 +83,8 @@ impl SendOptions {
 pub enum SendReport {
     /// No issue this week: nothing new was published. Nothing was created.
     NothingNew { key: String, message: String },
+    /// Nobody is confirmed yet: no issue was created, and the week's comparisons wait for the first one.
+    NoSubscribers { key: String },
     /// The week's issue was delivered by earlier runs; nothing to do.
     AlreadyDelivered { key: String, counts: LedgerCounts },
     /// This run went over the ledger.
@@ -88,9 +94,9 @@ pub enum SendReport {
 impl SendReport {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            SendReport::NothingNew { .. } | SendReport::AlreadyDelivered { .. } => {
-                ExitStatus::Success
-            }
+            SendReport::NothingNew { .. }
+            | SendReport::NoSubscribers { .. }
+            | SendReport::AlreadyDelivered { .. } => ExitStatus::Success,
             SendReport::Ran(summary) => match summary.end {
                 RunEnd::Complete => ExitStatus::Success,
                 RunEnd::Deferred { .. } => ExitStatus::Deferred,
@@ -147,6 +153,7 @@ pub async fn send(
         Plan::Existing(issue) => (issue, None),
         Plan::New(new) => {
             let now = options.clock.now();
+            let key = new.key.clone();
             let (back, result) = blocking(move || {
                 let result = store.create_issue(&new, now);
                 (store, result)
@@ -162,6 +169,7 @@ pub async fn send(
                     (issue, Some(recipients))
                 }
                 IssueCreated::Exists(issue) => (issue, None),
+                IssueCreated::NoRecipients => return Ok(SendReport::NoSubscribers { key }),
             }
         }
     };
@@ -172,10 +180,14 @@ pub async fn send(
         });
     }
     let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
+    store.resume_issue(issue.id)?;
     let writer = open_store(config).await?;
     let (this_run, end) =
         run::deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
-    let reader = open_store(config).await?;
+    let mut reader = open_store(config).await?;
+    if let RunEnd::Halted { reason } = &end {
+        reader.pause_issue(issue.id, reason, options.clock.now())?;
+    }
     Ok(SendReport::Ran(RunSummary {
         key: issue.issue.key,
         subject: issue.issue.subject,
@@ -212,6 +224,10 @@ fn shared_for(
     shared.relay_down_after = options.relay_down_after;
     shared.reconnect_base = options.reconnect_base;
     shared.concurrency = config.concurrency;
+    // The issue's whole list, not what this run has left: a resumed run with one recipient to go must not
+    // take one policy refusal for a relay refusing everyone.
+    let counts = store.ledger_counts(issue.id)?;
+    shared.breaker = Breaker::new(counts.total() - counts.skipped);
     Ok(shared)
 }
 

@@ -151,10 +151,11 @@ impl fmt::Display for RunSummary {
         let l = &self.ledger;
         writeln!(
             f,
-            "ledger: {} sent, {} deferred, {} failed, {} pending of {}",
+            "ledger: {} sent, {} deferred, {} failed, {} skipped, {} pending of {}",
             l.sent,
             l.deferred,
             l.failed,
+            l.skipped,
             l.pending,
             l.total()
         )?;

@@ -91,6 +91,9 @@ pub async fn deliver(
             // Every job of this pass is recorded before the next pass reads the ledger again: otherwise a
             // message in flight would still look pending and go out twice.
             let _ = drained.wait_for(|n| *n == 0).await;
+            for outcome in shared.breaker.release() {
+                ledger.record(outcome).await?;
+            }
             ledger.flush().await?;
             if stop.is_stopped() || shared.halted().is_some() {
                 return Ok(());
@@ -170,10 +173,19 @@ async fn work(
         }
         let step = courier.deliver(&job).await;
         let retire = step == Step::Retire;
-        if let Step::Done(outcome) = step
-            && let Err(e) = ledger.record(outcome).await
-        {
-            shared.halt(format!("{e:#}"));
+        let observed = match step {
+            Step::Done(outcome) => shared.breaker.observe(outcome, None),
+            Step::Refused { outcome, refusal } => shared.breaker.observe(outcome, Some(refusal)),
+            Step::Abandoned | Step::Retire => Default::default(),
+        };
+        if let Some(reason) = observed.tripped {
+            shared.halt(reason);
+        }
+        for outcome in observed.record {
+            if let Err(e) = ledger.record(outcome).await {
+                shared.halt(format!("{e:#}"));
+                break;
+            }
         }
         in_flight.send_modify(|n| *n -= 1);
         if retire {

@@ -1,12 +1,13 @@
 //! What every worker of a run shares: the edition and the mailer, the run's settings, and the counters that
 //! coordinate the workers (consecutive relay failures, open connections, workers still on, messages handed back)
-//! together with the run's halt reason.
+//! together with the run's halt reason, and the circuit breaker.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::backoff::RetryPolicy;
+use super::breaker::Breaker;
 use super::pace::Pace;
 use super::stop::StopSignal;
 use crate::clock::Clock;
@@ -28,6 +29,8 @@ pub struct Shared {
     pub reconnect_base: Duration,
     /// Workers, each with its own connection.
     pub concurrency: usize,
+    /// Tells a relay's refusal of everyone from refusals of a few mailboxes.
+    pub breaker: Breaker,
     failures: AtomicU32,
     /// Connections open right now, over all workers.
     open: AtomicUsize,
@@ -52,6 +55,7 @@ impl Shared {
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
             concurrency: 1,
+            breaker: Breaker::new(u64::MAX),
             failures: AtomicU32::new(0),
             open: AtomicUsize::new(0),
             workers: AtomicUsize::new(0),

@@ -9,12 +9,16 @@ use std::sync::Arc;
 mod idle;
 
 use super::backoff::reconnect_delay;
+use super::breaker::Refusal;
 use super::shared::Shared;
 use crate::issue::{Addressee, Built};
+use crate::mail::smtp::{blame, sameness_key};
 use crate::mail::{
-    Attempt, ConnectError, Relays, Route, SmtpConnection, Stage, Timeouts, accepted_by,
+    Attempt, Blame, ConnectError, Relays, Route, SmtpConnection, Stage, Timeouts, accepted_by,
 };
 use crate::store::{DeliveryResult, DueDelivery, Outcome};
+
+mod decide;
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
 const LOSSES_PER_MESSAGE: u32 = 3;
@@ -66,6 +70,8 @@ impl From<DueDelivery> for Job {
 pub enum Step {
     /// Record this.
     Done(Outcome),
+    /// A permanent refusal: record it unless the circuit breaker finds the relay refuses everyone.
+    Refused { outcome: Outcome, refusal: Refusal },
     /// Not attempted or not finished (run halted or stopping): the ledger keeps the recipient as it was.
     Abandoned,
     /// This worker cannot get a connection while others can (the relay limits connections per client): it
@@ -109,7 +115,7 @@ impl Courier {
     /// Delivers one message and says what to record.
     pub async fn deliver(&mut self, job: &Job) -> Step {
         let shared = Arc::clone(&self.shared);
-        let built = match shared.edition.build(job.addressee()) {
+        let built = match shared.edition.build_pooled(job.addressee()).await {
             Ok(built) => built,
             Err(e) => {
                 return self.done(
@@ -266,8 +272,22 @@ impl Courier {
                         },
                         other => other,
                     };
-                    let result = self.decide(job, attempt);
-                    return self.done(job, result);
+                    let refusal = match &attempt {
+                        Attempt::Refused { stage, code, reply } => {
+                            let blame = blame(*stage, *code, reply);
+                            (blame != Blame::Temporary).then(|| Refusal {
+                                key: sameness_key(*stage, reply),
+                                reply: format!("{stage}: {reply}"),
+                                blame,
+                            })
+                        }
+                        _ => None,
+                    };
+                    let step = self.done(job, self.decide(job, attempt));
+                    return match (step, refusal) {
+                        (Step::Done(outcome), Some(refusal)) => Step::Refused { outcome, refusal },
+                        (step, _) => step,
+                    };
                 }
             }
         }
@@ -296,44 +316,6 @@ impl Courier {
     fn disconnect(&mut self) {
         if self.connection.take().is_some() {
             self.shared.connection_closed();
-        }
-    }
-
-    /// The ledger result for a transaction the relay answered.
-    fn decide(&self, job: &Job, attempt: Attempt) -> DeliveryResult {
-        match attempt {
-            Attempt::Sent { reply } => DeliveryResult::Sent { reply },
-            Attempt::Refused { stage, code, reply } if code < 500 => {
-                self.temporary(job, format!("{stage}: {reply}"))
-            }
-            Attempt::Refused { stage, reply, .. } => DeliveryResult::Failed {
-                error: format!("{stage}: {reply}"),
-                bounce: true,
-            },
-            Attempt::Unsendable { reason } => DeliveryResult::Failed {
-                error: reason,
-                bounce: false,
-            },
-            Attempt::Lost { error } => self.temporary(job, error),
-        }
-    }
-
-    /// Deferred with backoff, or failed once the attempts are used up.
-    fn temporary(&self, job: &Job, error: String) -> DeliveryResult {
-        let attempts = job.attempts + 1;
-        let policy = &self.shared.policy;
-        if policy.exhausted(attempts) {
-            return DeliveryResult::Failed {
-                error: format!("gave up after {attempts} attempts; last: {error}"),
-                bounce: false,
-            };
-        }
-        let delay = policy.delay(attempts, rand::random::<f64>());
-        let next_attempt_at = self.shared.clock.now()
-            + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(1));
-        DeliveryResult::Deferred {
-            error,
-            next_attempt_at,
         }
     }
 

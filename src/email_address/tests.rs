@@ -174,3 +174,38 @@ fn a_blank_optional_name_is_no_name() {
         "Ann"
     );
 }
+
+#[test]
+fn a_quoted_local_part_is_refused_because_it_cannot_be_mailed() {
+    for input in [
+        "\"a b\"@example.org",
+        "\"ab\"@example.org",
+        "\"a\\\"b\"@example.org",
+    ] {
+        let err = SubscriberEmail::parse(input).unwrap_err();
+        assert!(
+            matches!(err, AddressError::QuotedLocalPart { .. }),
+            "{input}: {err}"
+        );
+        assert!(err.to_string().contains("quotes"), "{err}");
+    }
+}
+
+#[test]
+fn every_accepted_address_goes_into_a_message_as_it_is_stored() {
+    for input in [
+        "o'brien@x.org",
+        "=x@example.org",
+        "José@example.org",
+        "a.b+c@example.org",
+    ] {
+        let email = SubscriberEmail::parse(input).unwrap();
+        let to = lettre::message::Mailbox::new(Some("Ann".into()), email.as_address().clone());
+        let message = lettre::Message::builder()
+            .from("x@example.org".parse().unwrap())
+            .to(to)
+            .subject("s")
+            .body(String::from("b"));
+        assert!(message.is_ok(), "{input}");
+    }
+}

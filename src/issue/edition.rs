@@ -1,5 +1,5 @@
-//! The issue as the workers send it: one subscriber's message at a time, stamped from one build when unsigned,
-//! built and DKIM-signed by lettre otherwise.
+//! The issue as the workers send it: one subscriber's message at a time, stamped from one build, then
+//! DKIM-signed over those bytes when DKIM is configured.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +24,7 @@ pub struct Edition {
     pub dkim: Option<Arc<DkimSigner>>,
     /// Envelope sender (bounces go here).
     pub sender: Address,
-    /// Unsigned messages are stamped from one build rather than built one by one.
+    /// Messages are stamped from one build rather than built one by one.
     stamp: Option<Stamp>,
     /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
     /// check them all); a mismatch turns stamping off for the run.
@@ -58,15 +58,10 @@ impl Edition {
         dkim: Option<Arc<DkimSigner>>,
         sender: Address,
     ) -> Edition {
-        let stamp = match &dkim {
-            Some(_) => None,
-            None => {
-                let token_len = tokens.sign(Purpose::Unsubscribe, 0, composed_at).len();
-                Stamp::new(&issue, composed_at, token_len)
-                    .inspect_err(|e| tracing::warn!("building each message in full: {e:#}"))
-                    .ok()
-            }
-        };
+        let token_len = tokens.sign(Purpose::Unsubscribe, 0, composed_at).len();
+        let stamp = Stamp::new(&issue, composed_at, token_len)
+            .inspect_err(|e| tracing::warn!("building each message in full: {e:#}"))
+            .ok();
         Edition {
             issue_id,
             issue,
@@ -81,7 +76,25 @@ impl Edition {
         }
     }
 
+    /// The subscriber's message, signed on this thread.
     pub fn build(&self, job: Addressee<'_>) -> Result<Built> {
+        let mut built = self.unsigned(job)?;
+        if let Some(dkim) = &self.dkim {
+            built.raw = dkim.sign(&built.raw)?;
+        }
+        Ok(built)
+    }
+
+    /// The subscriber's message, signed in the signing pool (one thread per core) when DKIM is on.
+    pub async fn build_pooled(&self, job: Addressee<'_>) -> Result<Built> {
+        let mut built = self.unsigned(job)?;
+        if let Some(dkim) = &self.dkim {
+            built.raw = dkim.sign_pooled(built.raw).await?;
+        }
+        Ok(built)
+    }
+
+    fn unsigned(&self, job: Addressee<'_>) -> Result<Built> {
         let to: Address = job
             .email
             .parse()
@@ -110,11 +123,10 @@ impl Edition {
         let raw = match stamped {
             Some(raw) if !check => raw,
             stamped => {
-                let mut message = self.issue.message(&recipient, self.composed_at)?;
-                if let Some(dkim) = &self.dkim {
-                    dkim.sign(&mut message);
-                }
-                let built = message.formatted();
+                let built = self
+                    .issue
+                    .message(&recipient, self.composed_at)?
+                    .formatted();
                 if stamped.is_some_and(|raw| raw != built) {
                     // Debug builds (the test suite) fail the message, so a difference cannot go unnoticed.
                     anyhow::ensure!(

@@ -120,16 +120,15 @@ impl Mailer {
     /// Signs (when DKIM is configured) and sends one message built by lettre to its envelope recipients. Returns
     /// what happened ("written to …", or the relay's reply); an error names the recipient.
     pub async fn send(&self, message: &Message) -> Result<String> {
-        let mut message = message.clone();
-        if let Some(dkim) = &self.dkim {
-            dkim.sign(&mut message);
-        }
         let message_id = message
             .headers()
             .get_raw("Message-ID")
             .unwrap_or("message")
             .to_string();
-        let raw = message.formatted();
+        let mut raw = message.formatted();
+        if let Some(dkim) = &self.dkim {
+            raw = dkim.sign(&raw)?;
+        }
         let mut said = Vec::new();
         for to in message.envelope().to() {
             said.push(self.send_raw(to, &message_id, &raw).await?);

@@ -14,9 +14,9 @@ mod tls_stream;
 pub mod tls_trust;
 mod wire;
 
-pub use dkim::{DkimSigner, SIGNED_HEADERS};
+pub use dkim::{DkimSigner, OVER_SIGNED, SIGNED_HEADERS};
 pub use mailer::{Mailer, Route};
 pub use outbox::Outbox;
 pub use relay::{Relay, Security, redact};
 pub use relays::{Cooldowns, ListSettings, Relays, accepted_by};
-pub use smtp::{Attempt, ConnectError, SmtpConnection, Stage, Timeouts};
+pub use smtp::{Attempt, Blame, ConnectError, SmtpConnection, Stage, Timeouts};

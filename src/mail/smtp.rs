@@ -7,6 +7,7 @@
 //! When the relay offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write and their three replies
 //! are read back in order: two round trips per message instead of four.
 
+mod blame;
 mod handshake;
 mod reply;
 
@@ -23,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::relay::{Relay, Security};
 use super::wire::{data_block, reply_text};
+pub use blame::{Blame, Enhanced, blame, sameness_key};
 use handshake::{PlainStart, Primed, StartError, Tap, encrypt};
 pub use reply::{Attempt, Stage};
 use reply::{Failure, absorb, settle, within};

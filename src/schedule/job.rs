@@ -51,6 +51,9 @@ fn describe(report: &crate::delivery::SendReport) -> String {
         crate::delivery::SendReport::NothingNew { key, message } => {
             format!("issue {key}: nothing new ({message})")
         }
+        crate::delivery::SendReport::NoSubscribers { key } => {
+            format!("issue {key}: nobody is confirmed yet; nothing was created")
+        }
         crate::delivery::SendReport::AlreadyDelivered { key, .. } => {
             format!("issue {key} was already delivered")
         }

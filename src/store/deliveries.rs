@@ -43,7 +43,7 @@ pub enum DeliveryResult {
     },
     /// Final. `bounce` marks the subscriber bounced (a permanent refusal of the address).
     Failed { error: String, bounce: bool },
-    /// Not attempted: the subscriber left the list after the issue was created. Recorded as failed, no attempt.
+    /// Not attempted: the subscriber left the list after the issue was created. Recorded as `skipped`.
     Skipped { reason: String },
 }
 
@@ -54,11 +54,13 @@ pub struct LedgerCounts {
     pub sent: u64,
     pub deferred: u64,
     pub failed: u64,
+    /// Left the list after the issue was created: not sent, and never will be.
+    pub skipped: u64,
 }
 
 impl LedgerCounts {
     pub fn total(&self) -> u64 {
-        self.pending + self.sent + self.deferred + self.failed
+        self.pending + self.sent + self.deferred + self.failed + self.skipped
     }
 }
 
@@ -72,6 +74,8 @@ pub struct IssueStatus {
     pub counts: LedgerCounts,
     /// The earliest retry among deferred recipients.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When and why the last run paused the issue (relay down or refusing everyone); cleared when a run resumes.
+    pub paused: Option<(DateTime<Utc>, String)>,
 }
 
 impl Store {
@@ -124,13 +128,13 @@ impl Store {
                  WHERE issue_id = ?1 AND subscriber_id = ?2",
             )?;
             let mut failed = tx.prepare_cached(
-                "UPDATE deliveries SET state = 'failed', attempts = attempts + ?4, last_error = ?3,
+                "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?3,
                         next_attempt_at = NULL
                  WHERE issue_id = ?1 AND subscriber_id = ?2",
             )?;
-            let mut bounce = tx.prepare_cached(
-                "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2
-                 WHERE id = ?1 AND status IN ('pending', 'confirmed')",
+            let mut skipped = tx.prepare_cached(
+                "UPDATE deliveries SET state = 'skipped', last_error = ?3, next_attempt_at = NULL
+                 WHERE issue_id = ?1 AND subscriber_id = ?2",
             )?;
             for outcome in outcomes {
                 let (issue, id) = (outcome.issue_id, outcome.subscriber_id as i64);
@@ -145,13 +149,13 @@ impl Store {
                         deferred.execute(params![issue, id, error, ts(*next_attempt_at)])?;
                     }
                     DeliveryResult::Failed { error, bounce: b } => {
-                        failed.execute(params![issue, id, error, 1])?;
+                        failed.execute(params![issue, id, error])?;
                         if *b {
-                            bounce.execute(params![id, ts(now)])?;
+                            crate::store::subscribers::bounce_row(&tx, id, Some(error), now)?;
                         }
                     }
                     DeliveryResult::Skipped { reason } => {
-                        failed.execute(params![issue, id, reason, 0])?;
+                        skipped.execute(params![issue, id, reason])?;
                     }
                 }
             }
@@ -208,7 +212,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT i.key, i.subject, i.created_at, i.completed_at,
                     (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
-                    d.state, count(d.state)
+                    d.state, count(d.state), i.paused_at, i.paused_reason
              FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
              GROUP BY i.id, d.state
              ORDER BY i.window_end DESC, i.id DESC",
@@ -225,6 +229,10 @@ impl Store {
                     completed_at: opt_ts_column(row, 3)?,
                     counts: LedgerCounts::default(),
                     next_attempt_at: opt_ts_column(row, 4)?,
+                    paused: match (opt_ts_column(row, 7)?, row.get::<_, Option<String>>(8)?) {
+                        (Some(at), Some(reason)) => Some((at, reason)),
+                        _ => None,
+                    },
                 });
             }
             let state: Option<String> = row.get(5)?;
@@ -242,6 +250,7 @@ fn add_count(counts: &mut LedgerCounts, state: &str, n: u64) {
         "pending" => counts.pending += n,
         "sent" => counts.sent += n,
         "deferred" => counts.deferred += n,
+        "skipped" => counts.skipped += n,
         _ => counts.failed += n,
     }
 }

@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
+use crate::store::consent::{self, Channel, ConsentEvent, Entry, Origin};
 use crate::store::subscribers::{NewSubscriber, insert_new};
 use crate::store::{Source, Status, Store};
 
@@ -51,7 +52,21 @@ impl Store {
             let inserted = insert_new(&tx, &new)
                 .with_context(|| format!("importing {}; nothing was imported", row.email))?;
             match inserted {
-                Some(_) => summary.added += 1,
+                Some(id) => {
+                    summary.added += 1;
+                    let detail = format!("imported as {}", row.status);
+                    consent::record(
+                        &tx,
+                        &Entry {
+                            subscriber_id: id,
+                            email_key: &row.email.key(),
+                            event: ConsentEvent::Import,
+                            origin: &Origin::new(Channel::Import),
+                            detail: Some(&detail),
+                            at: now,
+                        },
+                    )?;
+                }
                 None => summary.skipped_existing += 1,
             }
         }
@@ -66,7 +81,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use crate::email_address::{SubscriberEmail, SubscriberName};
-    use crate::store::{ImportRow, ImportSummary, Source, Status, Store};
+    use crate::store::{Channel, ImportRow, ImportSummary, Origin, Source, Status, Store};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
@@ -111,10 +126,12 @@ mod tests {
     fn an_import_never_resubscribes_an_unsubscribed_address() {
         let mut store = Store::open_in_memory().unwrap();
         let email = SubscriberEmail::parse("gone@example.org").unwrap();
-        let id = store
+        store
             .add(&email, None, Status::Confirmed, Source::Cli, now())
             .unwrap();
-        store.unsubscribe(id, now()).unwrap();
+        store
+            .unsubscribe_email(&email, &Origin::new(Channel::Cli), now())
+            .unwrap();
 
         let rows = [
             row("GONE@example.org", Status::Confirmed),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::digest::History;
-use crate::store::{Store, opt_ts_column, ts, ts_column};
+use crate::store::{Store, opt_ts_column, parse_ts, ts, ts_column};
 
 /// An issue to create: the rendered parts as stored (with the unsubscribe placeholder) and what it covers.
 #[derive(Debug, Clone)]
@@ -49,14 +49,20 @@ pub enum IssueCreated {
     Created { issue: StoredIssue, recipients: u64 },
     /// The week's issue already existed (another run created it); nothing changed.
     Exists(StoredIssue),
+    /// Nobody is confirmed: no issue was created, and its comparisons wait for the first one.
+    NoRecipients,
 }
+
+/// The `settings` key holding where the first issue's window starts, once a send found nobody to send to.
+const FIRST_WINDOW_START: &str = "first_window_start";
 
 const ISSUE_COLUMNS: &str =
     "id, key, window_start, window_end, subject, preheader, html, text, created_at, completed_at";
 
 impl Store {
     /// What earlier issues covered, for assembling the issue at `as_of`: the latest window that ended at or
-    /// before `as_of`, and every comparison any issue holds.
+    /// before `as_of` (before the first issue: where a send that found no subscribers would have started it),
+    /// and every comparison any issue holds.
     pub fn history(&self, as_of: DateTime<Utc>) -> Result<History> {
         let previous_window_end = self
             .conn
@@ -66,6 +72,20 @@ impl Store {
                 |row| opt_ts_column(row, 0),
             )
             .context("reading the previous issue's window")?;
+        let previous_window_end = match previous_window_end {
+            Some(end) => Some(end),
+            None => self
+                .conn
+                .query_row(
+                    "SELECT value FROM settings WHERE key = ?1",
+                    [FIRST_WINDOW_START],
+                    |row| row.get::<_, String>(0),
+                )
+                .optional()?
+                .map(|start| parse_ts(&start))
+                .transpose()?
+                .filter(|start| *start <= as_of),
+        };
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT slug FROM issue_comparisons")?;
@@ -84,6 +104,23 @@ impl Store {
         let tx = self.write_transaction()?;
         if let Some(existing) = issue_where(&tx, "key = ?1", &new.key)? {
             return Ok(IssueCreated::Exists(existing));
+        }
+        let confirmed: i64 = tx.query_row(
+            "SELECT count(*) FROM subscribers WHERE status = 'confirmed'",
+            [],
+            |row| row.get(0),
+        )?;
+        if confirmed == 0 {
+            // An issue nobody receives would still count as sent: its comparisons would never reach the first
+            // readers. Remember where the first window starts instead, so that a later week's first issue
+            // still holds them (only the very first issue's window needs this: later ones start where the
+            // previous issue ended).
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![FIRST_WINDOW_START, ts(new.window_start)],
+            )?;
+            tx.commit()?;
+            return Ok(IssueCreated::NoRecipients);
         }
         tx.execute(
             "INSERT INTO issues (key, window_start, window_end, subject, preheader, html, text, created_at)

@@ -1,7 +1,6 @@
 //! The SQLite store: opening the database file with the settings every connection needs, the one text format for
 //! timestamps, and the `Store` type whose methods (in the sibling files) say what the domain needs.
 
-use std::fs;
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -11,31 +10,38 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod archive;
+mod confirmation_mails;
+pub mod consent;
 mod deliveries;
+mod health;
 mod import;
 mod issues;
 mod keys;
 mod lease;
 mod migrations;
+mod paused;
+mod restore;
 mod scheduler_state;
 mod status;
+mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
+pub use confirmation_mails::{CONFIRMATION_MAIL_ATTEMPTS, QueuedConfirmation};
+pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
+pub use restore::Restore;
 pub use status::{Source, Status, UnknownValue};
+pub use subscriber_links::{ConfirmOutcome, UnsubscribeOutcome};
 pub use subscriber_queries::Subscriber;
-pub use subscribers::{
-    CONFIRMATION_RESEND_INTERVAL, ConfirmOutcome, SubscribeKind, SubscribeOutcome,
-    UnsubscribeOutcome,
-};
+pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutcome};
 
 /// How long a connection waits for another writer before giving up with "database is locked".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timestamps are stored as TEXT in this format: fixed width, UTC, so string order is time order and SQL can
 /// compare them directly.
@@ -50,10 +56,13 @@ impl Store {
     /// Opens (creating on first use) the database at `path`, including its parent directory, and brings its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        // Private from the start: the store holds every address and, without VERDICTS_SECRET, the link-signing
+        // key. SQLite gives the -wal and -shm files the database file's mode.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("creating the store directory {}", parent.display()))?;
+            crate::private_files::create_private_dir(parent)
+                .context("creating the store directory")?;
         }
+        crate::private_files::create_private_file(path).context("creating the store")?;
         let conn = Connection::open(path)
             .with_context(|| format!("opening the store {}", path.display()))?;
         Store::from_connection(conn, true)
@@ -84,7 +93,9 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         if on_disk {
             use_wal(&conn).context("switching to write-ahead logging")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            // FULL: a commit is on disk before it returns, so an unsubscribe that answered 200 survives a power
+            // cut or an OS crash (NORMAL could lose the last commits in WAL mode).
+            conn.pragma_update(None, "synchronous", "FULL")?;
         }
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::apply(&mut conn).context("migrating")?;
@@ -210,5 +221,27 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
             .unwrap();
         assert_eq!(foreign_keys, 1);
+        let synchronous: i64 = store
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "FULL");
+        // Private, and so are the WAL files SQLite made next to it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+            assert_eq!(
+                mode(&dir.path().join("nested").join("verdicts.db-wal")),
+                0o600
+            );
+            assert_eq!(
+                mode(&dir.path().join("nested").join("verdicts.db-shm")),
+                0o600
+            );
+        }
     }
 }

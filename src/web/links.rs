@@ -1,61 +1,21 @@
-//! The signed links: `/confirm/{token}` (GET confirms, as the email promises), `/unsubscribe/{token}` (GET shows a
-//! button and changes nothing, POST unsubscribes: RFC 8058 one-click and the page's own form alike),
-//! `/unsubscribe` without a token, and `/healthz`.
+//! The unsubscribe links: `/unsubscribe/{token}` (GET shows a button and changes nothing, POST unsubscribes: RFC
+//! 8058 one-click and the page's own form alike), `/unsubscribe` without a token, and `/healthz`. Confirm links
+//! are in `confirm.rs`.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::store::{ConfirmOutcome, UnsubscribeOutcome};
-use crate::tokens::{Purpose, TokenError};
-use crate::web::pages::{self, LinkProblem};
+use crate::store::{Channel, UnsubscribeOutcome};
+use crate::tokens::Purpose;
+use crate::web::client_addr::ClientIp;
+use crate::web::confirm::origin;
+use crate::web::pages;
 use crate::web::{AppState, WebError};
 
 fn page(status: StatusCode, markup: maud::Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
-}
-
-/// `GET /confirm/{token}`.
-pub async fn confirm(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Response, WebError> {
-    let now = state.now();
-    let config = state.config();
-    let id = match state.tokens().verify(Purpose::Confirm, &token, now) {
-        Ok(id) => id,
-        Err(TokenError::Expired) => {
-            return Ok(page(
-                StatusCode::GONE,
-                pages::link_problem(config, LinkProblem::Expired),
-            ));
-        }
-        Err(error) => {
-            tracing::info!("confirm link refused: {error}");
-            return Ok(page(
-                StatusCode::BAD_REQUEST,
-                pages::link_problem(config, LinkProblem::Invalid),
-            ));
-        }
-    };
-    let outcome = state
-        .store()
-        .run(move |store| store.confirm(id, now))
-        .await?;
-    tracing::info!(id, ?outcome, "confirm");
-    Ok(match outcome {
-        ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed => {
-            page(StatusCode::OK, pages::confirmed(config))
-        }
-        ConfirmOutcome::NotPending(_) => page(
-            StatusCode::GONE,
-            pages::link_problem(config, LinkProblem::NoLongerPending),
-        ),
-        ConfirmOutcome::NotFound => page(
-            StatusCode::NOT_FOUND,
-            pages::link_problem(config, LinkProblem::Unknown),
-        ),
-    })
 }
 
 /// `GET /unsubscribe/{token}`: the button; nothing changes.
@@ -75,15 +35,19 @@ pub async fn unsubscribe_page(
 
 /// `POST /unsubscribe/{token}`: the body (`List-Unsubscribe=One-Click` from a mail client, or the page's form)
 /// is not needed; the signed token is the authority. Answers 200 however often it is repeated, and also when the
-/// address was removed from the list altogether.
+/// address was removed from the list altogether; a link made for an earlier subscription changes nothing.
 pub async fn unsubscribe(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    client: Option<Extension<ClientIp>>,
 ) -> Result<Response, WebError> {
     let now = state.now();
     let config = state.config();
-    let id = match state.tokens().verify(Purpose::Unsubscribe, &token, now) {
-        Ok(id) => id,
+    let link = match state
+        .tokens()
+        .verify_link(Purpose::Unsubscribe, &token, now)
+    {
+        Ok(link) => link,
         Err(error) => {
             tracing::info!("unsubscribe link refused: {error}");
             return Ok(page(
@@ -92,11 +56,12 @@ pub async fn unsubscribe(
             ));
         }
     };
+    let origin = origin(Channel::OneClick, client);
     let outcome: UnsubscribeOutcome = state
         .store()
-        .run(move |store| store.unsubscribe(id, now))
+        .run(move |store| store.unsubscribe(&link, &origin, now))
         .await?;
-    tracing::info!(id, ?outcome, "unsubscribe");
+    tracing::info!(id = link.subscriber_id, ?outcome, "unsubscribe");
     Ok(page(StatusCode::OK, pages::unsubscribed(config)))
 }
 
@@ -105,15 +70,21 @@ pub async fn unsubscribe_help(State(state): State<AppState>) -> Html<String> {
     Html(pages::unsubscribe_help(state.config()).into_string())
 }
 
-/// `GET /healthz`: 200 when the store answers.
+/// `GET /healthz`: 200 when the store takes a write (a committed one: a store that can only be read is not
+/// healthy, since subscribes and unsubscribes would fail).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().run(|store| store.subscriber(0)).await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+    let now = state.now();
+    match state
+        .store()
+        .run(move |store| store.check_writable(now))
+        .await
+    {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => {
-            tracing::error!("health check: the store does not answer: {error:#}");
+            tracing::error!("health check: the store cannot be written: {error:#}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "the store does not answer\n",
+                "the store cannot be written\n",
             )
                 .into_response()
         }

@@ -7,17 +7,21 @@
 //! pinned clock.
 
 mod archive;
+pub mod client_addr;
+mod confirm;
 pub mod confirmation_mail;
+pub mod confirmation_queue;
 mod error;
+mod idle_io;
 mod layers;
 mod links;
 pub mod pages;
 pub mod rate_limit;
+mod server;
 mod store_pool;
 pub mod subscribe;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,7 +39,11 @@ use crate::store::Store;
 use crate::tokens::Tokens;
 pub use error::WebError;
 pub use rate_limit::RateLimiter;
+pub use server::{ServeOptions, serve_with};
 pub use store_pool::StorePool;
+
+/// The one-click unsubscribe route; its POSTs with a valid token bypass the rate limit.
+pub(crate) const UNSUBSCRIBE_ROUTE: &str = "/unsubscribe/{token}";
 
 /// Largest request body accepted, in bytes: a subscribe form is a few hundred bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -53,8 +61,10 @@ struct Inner {
     mailer: Mailer,
     clock: Clock,
     limiter: RateLimiter,
-    /// Work that must finish even if its request is dropped (storing a subscriber and sending the confirmation
-    /// mail after the answer went out); [`AppState::finish_background`] waits for it at shutdown.
+    /// Wakes the task that sends queued confirmation mails.
+    mail_queue: confirmation_queue::MailQueue,
+    /// Work that outlives a request (the confirmation mail sender); [`AppState::finish_background`] stops it and
+    /// waits for it at shutdown.
     background: Mutex<JoinSet<()>>,
 }
 
@@ -63,6 +73,13 @@ impl AppState {
     /// the store), mail through the configured transport (the outbox by default).
     pub fn from_config(config: Config, secrets: &Secrets, clock: Clock) -> Result<AppState> {
         let mut store = Store::open(&config.database)?;
+        if config.smtp_url.is_none() {
+            crate::private_files::create_private_dir(&config.outbox_dir)
+                .context("creating the outbox")?;
+        }
+        for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
+            tracing::warn!("{loose}");
+        }
         let tokens = Tokens::load(secrets, &mut store).context("loading the link signing key")?;
         let mailer = Mailer::from_config(&config, secrets)?.with_clock(clock.clone());
         let pool = StorePool::new(&config.database);
@@ -78,7 +95,7 @@ impl AppState {
 
     pub fn new(parts: StateParts) -> AppState {
         let limiter = RateLimiter::new(parts.config.post_rate_limit_per_minute);
-        AppState {
+        let state = AppState {
             inner: Arc::new(Inner {
                 config: parts.config,
                 store: parts.store,
@@ -87,8 +104,16 @@ impl AppState {
                 clock: parts.clock,
                 limiter,
                 background: Mutex::new(JoinSet::new()),
+                mail_queue: confirmation_queue::MailQueue::default(),
             }),
-        }
+        };
+        confirmation_queue::start(&state);
+        state
+    }
+
+    /// The confirmation mail queue's sender: wake it after queueing a mail.
+    pub fn mail_queue(&self) -> &confirmation_queue::MailQueue {
+        &self.inner.mail_queue
     }
 
     pub fn config(&self) -> &Config {
@@ -136,6 +161,7 @@ impl AppState {
     /// Waits up to `timeout` for background work (confirmation mails still being sent), after the server has
     /// stopped. Returns how many tasks were left unfinished.
     pub async fn finish_background(&self, timeout: Duration) -> usize {
+        self.inner.mail_queue.stop();
         let mut tasks = std::mem::take(
             &mut *self
                 .inner
@@ -169,10 +195,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(subscribe::page))
         .route("/subscribe", get(subscribe::page).post(subscribe::submit))
-        .route("/confirm/{token}", get(links::confirm))
+        .route(
+            "/confirm/{token}",
+            get(confirm::page_with_button).post(confirm::confirm),
+        )
         .route("/unsubscribe", get(links::unsubscribe_help))
         .route(
-            "/unsubscribe/{token}",
+            UNSUBSCRIBE_ROUTE,
             get(links::unsubscribe_page).post(links::unsubscribe),
         )
         .route("/healthz", get(links::healthz))
@@ -192,17 +221,11 @@ pub fn router(state: AppState) -> Router {
     with_layers(routes(), state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets requests in progress finish. Client
-/// addresses (for the rate limit) come from the socket.
+/// Serves `app` on `listener` with the default [`ServeOptions`] until `shutdown` completes; see [`serve_with`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, app, ServeOptions::default(), shutdown).await
 }

@@ -164,7 +164,26 @@ pub fn check_inbox(config: &Config) -> Markup {
     )
 }
 
-/// `GET /confirm/{token}` that worked.
+/// `GET /confirm/{token}`: a button, so that link scanners (which only GET) confirm nobody.
+pub fn confirm_button(config: &Config, token: &str, name: Option<&str>) -> Markup {
+    page(
+        config,
+        "Confirm your subscription",
+        html! {
+            h1 { "Confirm your subscription" }
+            p { "Press the button to start receiving " (config.site_name) " at this address." }
+            @if let Some(name) = name {
+                p { "Issues will be addressed to " strong { (name) } "." }
+            }
+            form method="post" action={ "/confirm/" (token) } {
+                button type="submit" { "Confirm my subscription" }
+            }
+            p.small { "Did not ask for it? Close this page: without confirmation you will receive nothing." }
+        },
+    )
+}
+
+/// `POST /confirm/{token}` that worked.
 pub fn confirmed(config: &Config) -> Markup {
     page(
         config,
@@ -188,6 +207,8 @@ pub enum LinkProblem {
     NoLongerPending,
     /// Genuine, but the address was removed from the list.
     Unknown,
+    /// Genuine, but a newer confirmation email was sent since: only its link works.
+    Superseded,
 }
 
 /// A confirm link that did not work: what happened, and the form to start again.
@@ -206,6 +227,11 @@ pub fn link_problem(config: &Config, problem: LinkProblem) -> Markup {
             "This link no longer applies",
             "The address was unsubscribed after this link was sent. To receive the newsletter again, \
              subscribe below and confirm the new link.",
+        ),
+        LinkProblem::Superseded => (
+            "This link has been replaced",
+            "A newer confirmation email was sent to this address, and only its link works. Use the newest \
+             email, or subscribe again below for a new one.",
         ),
         LinkProblem::Unknown => (
             "This address is not on the list",

@@ -1,22 +1,21 @@
 //! `GET /` and `POST /subscribe`. The form (or JSON) is parsed into a [`NewSubscriber`] at the edge; the answer is
-//! the same whether the address is new, pending, confirmed or unsubscribed, and the confirmation mail is sent in
-//! the background so that the answer's timing does not tell either.
+//! the same whether the address is new, pending, confirmed or unsubscribed. The handler does the same work for
+//! every address (one write transaction: the request in the consent history, and a queued mail when one is due)
+//! and no mail work at all: the queued mail is built and sent by `confirmation_queue` after the answer.
 
-use axum::Json;
+use crate::email_address::{SubscriberEmail, SubscriberName};
+use crate::store::{Channel, Origin, Source};
+use crate::web::client_addr::ClientIp;
+use crate::web::confirm::origin;
+use crate::web::pages::{self, FormValues};
+use crate::web::{AppState, WebError};
 use axum::extract::{Form, FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::oneshot;
-
-use crate::email_address::{SubscriberEmail, SubscriberName};
-use crate::store::Source;
-use crate::tokens::Purpose;
-use crate::web::confirmation_mail::{self, Confirmation};
-use crate::web::pages::{self, FormValues};
-use crate::web::{AppState, WebError};
 
 /// The fields of the subscribe form, as posted. Unknown fields are ignored: a publication's own form may carry
 /// more.
@@ -114,12 +113,19 @@ pub async fn page(State(state): State<AppState>) -> Html<String> {
 /// `POST /subscribe`.
 pub async fn submit(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     body: SubscribeBody,
 ) -> Response {
     let SubscribeBody { format, form } = body;
+    let channel = match format {
+        Format::Form => Channel::Form,
+        Format::Json => Channel::Api,
+    };
     let result = match form {
-        Ok(form) => subscribe(&state, form.clone()).await.map_err(|e| (e, form)),
+        Ok(form) => subscribe(&state, form.clone(), origin(channel, client))
+            .await
+            .map_err(|e| (e, form)),
         Err(error) => Err((error, SubscribeForm::default())),
     };
     match (result, format) {
@@ -156,69 +162,26 @@ pub async fn submit(
 const CHECK_INBOX_MESSAGE: &str =
     "If that address is not subscribed yet, a confirmation link is on its way to it.";
 
-/// Stores the subscriber and starts the confirmation mail if one is due. Bots get the same answer and nothing is
-/// stored.
-async fn subscribe(state: &AppState, form: SubscribeForm) -> Result<(), WebError> {
+/// Records the request (and, when one is due, the confirmation mail in the queue) and wakes the queue's sender.
+/// Bots get the same answer and nothing is stored.
+async fn subscribe(state: &AppState, form: SubscribeForm, origin: Origin) -> Result<(), WebError> {
     if form.is_bot() {
         tracing::info!("honeypot field filled in: ignored");
         return Ok(());
     }
-    let subscriber = NewSubscriber::try_from(form)?;
-    // The work runs in a background task that the server waits for at shutdown: a client that hangs up
-    // mid-request must not leave a subscriber recorded as mailed whose mail was never sent. The answer goes back
-    // as soon as the store has the subscriber; the mail is sent after it, so the answer's timing does not tell
-    // whether a mail was due.
-    let (answer, answered) = oneshot::channel();
-    let task_state = state.clone();
-    state.spawn_background(async move {
-        match record(&task_state, subscriber).await {
-            Ok(mail) => {
-                let _ = answer.send(Ok(()));
-                if let Some((id, message)) = mail
-                    && let Err(error) = task_state.mailer().send(&message).await
-                {
-                    tracing::error!(
-                        subscriber = id,
-                        "the confirmation email was not sent: {error:#}"
-                    );
-                }
-            }
-            Err(error) => {
-                let _ = answer.send(Err(error));
-            }
-        }
-    });
-    answered
-        .await
-        .map_err(|_| WebError::Internal(anyhow::anyhow!("the subscribe task stopped")))?
-}
-
-/// Stores the subscriber; returns the confirmation message to send, if one is due.
-async fn record(
-    state: &AppState,
-    subscriber: NewSubscriber,
-) -> Result<Option<(u64, lettre::Message)>, WebError> {
+    let NewSubscriber { email, name } = NewSubscriber::try_from(form)?;
     let now = state.now();
-    let (email, name) = (subscriber.email.clone(), subscriber.name.clone());
+    // One transaction, committed or not as a whole: a client that hangs up mid-request leaves either nothing or
+    // the request with its queued mail, which the sender then delivers.
     let outcome = state
         .store()
-        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, now))
+        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, &origin, now))
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
-    if !outcome.should_send_confirmation {
-        return Ok(None);
+    if outcome.should_send_confirmation {
+        state.mail_queue().wake();
     }
-    let token = state
-        .tokens()
-        .sign(Purpose::Confirm, outcome.subscriber_id, now);
-    let confirmation = Confirmation {
-        subscriber_id: outcome.subscriber_id,
-        email: &subscriber.email,
-        name: subscriber.name.as_ref(),
-        token: &token,
-    };
-    let message = confirmation_mail::message(state.config(), &confirmation, now)?;
-    Ok(Some((outcome.subscriber_id, message)))
+    Ok(())
 }
 
 /// The configured thank-you URL, when the form was posted from a page on the same site as that URL (the

@@ -306,3 +306,24 @@ fn a_tls_ca_file_without_a_certificate_is_refused_naming_the_setting_and_the_fil
         );
     }
 }
+
+#[test]
+fn a_retry_cap_below_the_first_retry_is_refused_naming_both_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(NAME), VALID).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env("VERDICTS_CONTENT_DIR", dir.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_RETRY_BASE_SECONDS", "600")
+        .env("VERDICTS_RETRY_MAX_SECONDS", "300")
+        .output()
+        .expect("verdicts runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("retry_max_seconds = 300 must be at least retry_base_seconds = 600"),
+        "{stderr}"
+    );
+}

@@ -17,7 +17,8 @@ fn screenshot_path(name: &str) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_from_the_mailed_link() {
+async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_with_the_button_the_mailed_link_shows()
+ {
     let app = spawn_app().await;
     let mut browser = Browser::launch().await;
     browser.emulate_phone(375, 812).await;
@@ -64,7 +65,25 @@ async fn a_reader_subscribes_on_a_phone_in_chromium_and_confirms_from_the_mailed
     assert_eq!(reader.name.as_deref(), Some("Zoë Reader"));
 
     let mail = app.mails(1).await.remove(0);
+    // Opening the link (all a link scanner does) shows one button and confirms nothing.
     browser.navigate(&app.url(&app.confirm_path(&mail))).await;
+    let heading = browser
+        .eval("document.querySelector('h1').textContent")
+        .await;
+    assert_eq!(heading, json!("Confirm your subscription"));
+    let buttons = browser
+        .eval("document.querySelectorAll('button').length")
+        .await;
+    assert_eq!(buttons, json!(1));
+    assert_eq!(
+        app.subscriber("reader@example.org").unwrap().status,
+        Status::Pending
+    );
+    browser
+        .screenshot(&screenshot_path("confirm-button-375.png"))
+        .await;
+    // The button confirms.
+    browser.click_and_wait_for_load("button[type=submit]").await;
     let heading = browser
         .eval("document.querySelector('h1').textContent")
         .await;

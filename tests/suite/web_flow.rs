@@ -73,7 +73,7 @@ async fn subscribe_confirm_by_mailed_link_then_one_click_unsubscribe_from_the_di
     assert!(mail.header("To").unwrap().contains("Ann"));
 
     let confirm = app.confirm_path(&mail);
-    let page = app.get(&confirm).await;
+    let page = app.confirm(&confirm).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("You're subscribed"));
     assert_eq!(
@@ -81,7 +81,7 @@ async fn subscribe_confirm_by_mailed_link_then_one_click_unsubscribe_from_the_di
         Status::Confirmed
     );
     // Following the link again is fine and changes nothing.
-    assert_eq!(app.get(&confirm).await.status(), 200);
+    assert_eq!(app.confirm(&confirm).await.status(), 200);
 
     let digest = digest_for(&app, ann.id, "ann@example.org");
     let one_click = one_click_path(&app, &digest);
@@ -182,7 +182,7 @@ async fn subscribe_answers_the_same_whatever_state_the_address_is_in() {
         (status, body.clone())
     );
     // Confirmed: no mail either.
-    app.get(&app.confirm_path(&mail)).await;
+    app.confirm(&app.confirm_path(&mail)).await;
     app.clock.advance(Span::minutes(30));
     let confirmed = app.subscribe("STATE@example.org", "").await;
     assert_eq!(
@@ -225,17 +225,29 @@ async fn at_most_one_confirmation_mail_per_address_per_ten_minutes() {
     app.clock.advance(Span::minutes(1));
     app.subscribe("Often@Example.org", "").await;
     let mails = app.mails(2).await;
-    // The second mail's link works too.
-    assert_eq!(app.get(&app.confirm_path(&mails[1])).await.status(), 200);
+    // Only the newest mail's link works.
+    assert_eq!(
+        app.confirm(&app.confirm_path(&mails[0])).await.status(),
+        410
+    );
+    assert_eq!(
+        app.subscriber("often@example.org").unwrap().status,
+        Status::Pending
+    );
+    assert_eq!(
+        app.confirm(&app.confirm_path(&mails[1])).await.status(),
+        200
+    );
     assert_eq!(app.all_subscribers().len(), 1);
 }
 
 #[tokio::test]
-async fn an_unsubscribed_address_that_subscribes_again_goes_through_confirmation_again() {
+async fn an_unsubscribed_address_that_subscribes_again_stays_unsubscribed_until_the_new_link_is_followed()
+ {
     let app = spawn_app().await;
     app.subscribe("back@example.org", "").await;
     let first = app.mails(1).await.remove(0);
-    app.get(&app.confirm_path(&first)).await;
+    app.confirm(&app.confirm_path(&first)).await;
     let id = app.subscriber("back@example.org").unwrap().id;
     let token = app.tokens.sign(Purpose::Unsubscribe, id, app.clock.now());
     app.post_form(&format!("/unsubscribe/{token}"), &[]).await;
@@ -245,7 +257,7 @@ async fn an_unsubscribed_address_that_subscribes_again_goes_through_confirmation
     );
 
     // The old confirm link cannot bring them back.
-    let stale = app.get(&app.confirm_path(&first)).await;
+    let stale = app.confirm(&app.confirm_path(&first)).await;
     assert_eq!(stale.status(), 410);
     assert!(
         stale
@@ -259,12 +271,17 @@ async fn an_unsubscribed_address_that_subscribes_again_goes_through_confirmation
         Status::Unsubscribed
     );
 
+    let left_at = app.clock.now();
     app.clock.advance(Span::minutes(11));
     app.subscribe("back@example.org", "").await;
     let back = app.subscriber("back@example.org").unwrap();
-    assert_eq!((back.id, back.status), (id, Status::Pending));
+    assert_eq!(
+        (back.id, back.status, back.unsubscribed_at),
+        (id, Status::Unsubscribed, Some(left_at)),
+        "a form post alone changes nothing"
+    );
     let second = app.mails(2).await.remove(1);
-    app.get(&app.confirm_path(&second)).await;
+    app.confirm(&app.confirm_path(&second)).await;
     assert_eq!(
         app.subscriber("back@example.org").unwrap().status,
         Status::Confirmed
@@ -277,7 +294,7 @@ async fn a_confirm_link_expires_after_seven_days_with_a_page_offering_a_new_one(
     app.subscribe("slow@example.org", "").await;
     let mail = app.mails(1).await.remove(0);
     app.clock.advance(Span::days(7));
-    let page = app.get(&app.confirm_path(&mail)).await;
+    let page = app.confirm(&app.confirm_path(&mail)).await;
     assert_eq!(page.status(), 410);
     let body = page.text().await.unwrap();
     assert!(body.contains("expired"), "{body}");
@@ -289,7 +306,7 @@ async fn a_confirm_link_expires_after_seven_days_with_a_page_offering_a_new_one(
     // Asking again sends a fresh link that works.
     app.subscribe("slow@example.org", "").await;
     let fresh = app.mails(2).await.remove(1);
-    assert_eq!(app.get(&app.confirm_path(&fresh)).await.status(), 200);
+    assert_eq!(app.confirm(&app.confirm_path(&fresh)).await.status(), 200);
 }
 
 #[tokio::test]

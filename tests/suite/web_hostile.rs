@@ -192,7 +192,10 @@ async fn forged_and_damaged_tokens_get_400_and_change_nothing() {
     );
     // A genuine token for a subscriber that does not exist.
     let nobody = app.tokens.sign(Purpose::Confirm, 999_999, app.clock.now());
-    assert_eq!(app.get(&format!("/confirm/{nobody}")).await.status(), 404);
+    assert_eq!(
+        app.confirm(&format!("/confirm/{nobody}")).await.status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -211,7 +214,7 @@ async fn a_token_only_does_what_it_was_signed_for() {
         Status::Pending
     );
 
-    app.get(&format!("/confirm/{confirm_token}")).await;
+    app.confirm(&format!("/confirm/{confirm_token}")).await;
     assert_eq!(
         app.subscriber("ann@example.org").unwrap().status,
         Status::Confirmed
@@ -249,9 +252,9 @@ async fn an_expired_confirm_token_gets_410_and_an_unsubscribe_token_never_expire
         app.subscriber("ann@example.org").unwrap().status,
         Status::Pending
     );
-    let old_unsubscribe =
-        app.tokens
-            .sign(Purpose::Unsubscribe, id, app.clock.now() - Span::days(400));
+    // Signed when the subscription began, used 400 days later.
+    let old_unsubscribe = app.tokens.sign(Purpose::Unsubscribe, id, app.clock.now());
+    app.clock.advance(Span::days(400));
     let response = app
         .post_form(&format!("/unsubscribe/{old_unsubscribe}"), &[])
         .await;

@@ -39,6 +39,7 @@ fn created(outcome: IssueCreated) -> (crate::store::StoredIssue, u64) {
     match outcome {
         IssueCreated::Created { issue, recipients } => (issue, recipients),
         IssueCreated::Exists(issue) => panic!("{} already existed", issue.issue.key),
+        IssueCreated::NoRecipients => panic!("nobody was confirmed"),
     }
 }
 
@@ -92,7 +93,7 @@ fn creating_the_same_week_again_returns_the_existing_issue_unchanged() {
             assert_eq!(issue.id, first.id);
             assert_eq!(issue.issue.comparisons[0].slug, "a");
         }
-        IssueCreated::Created { .. } => panic!("created twice"),
+        IssueCreated::Created { .. } | IssueCreated::NoRecipients => panic!("created twice"),
     }
     assert_eq!(store.ledger_counts(first.id).unwrap().total(), 1);
 }
@@ -155,7 +156,17 @@ fn a_permanent_failure_bounces_the_subscriber_but_not_one_who_unsubscribed() {
             .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
             .unwrap(),
     );
-    store.unsubscribe(bob, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: bob,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let failed = |id| {
         outcome(
             issue.id,
@@ -189,7 +200,17 @@ fn an_unsubscribe_after_the_snapshot_shows_in_the_due_row() {
             .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
             .unwrap(),
     );
-    store.unsubscribe(ann, now()).unwrap();
+    store
+        .unsubscribe(
+            &crate::tokens::Link {
+                subscriber_id: ann,
+                nonce: None,
+                issued_at: now(),
+            },
+            &crate::store::Origin::new(crate::store::Channel::OneClick),
+            now(),
+        )
+        .unwrap();
     let due = store.due_deliveries(issue.id, 0, 10, now()).unwrap();
     assert_eq!(due[0].status, Status::Unsubscribed);
     store
@@ -244,6 +265,7 @@ fn an_issue_is_complete_only_when_nobody_is_pending_or_deferred() {
 #[test]
 fn history_holds_the_latest_earlier_window_and_every_sent_slug() {
     let mut store = Store::open_in_memory().unwrap();
+    add(&mut store, "ann@example.org", Status::Confirmed);
     assert!(store.history(now()).unwrap().previous_window_end.is_none());
     let w47 = now() - Duration::days(7);
     store
@@ -285,4 +307,64 @@ fn paging_a_large_ledger_uses_the_primary_key_in_order() {
     let plan = plan.join("\n");
     assert!(!plan.contains("TEMP B-TREE"), "sorts each page:\n{plan}");
     assert!(plan.contains("PRIMARY KEY"), "{plan}");
+}
+
+#[test]
+fn with_nobody_confirmed_no_issue_is_created_and_the_first_window_stays_open() {
+    let mut store = Store::open_in_memory().unwrap();
+    add(&mut store, "pending@example.org", Status::Pending);
+    let w48 = new_issue("2026-W48", now(), &["a"]);
+    assert!(matches!(
+        store.create_issue(&w48, now()).unwrap(),
+        IssueCreated::NoRecipients
+    ));
+    assert!(store.issue_by_key("2026-W48").unwrap().is_none());
+    // A week later the first issue starts where this one would have, so "a" is still in its window.
+    let later = now() + Duration::days(7);
+    let history = store.history(later).unwrap();
+    assert_eq!(history.previous_window_end, Some(w48.window_start));
+    assert!(history.sent_slugs.is_empty());
+    // A second empty send does not move the start later.
+    let w49 = new_issue("2026-W49", later, &["a"]);
+    assert!(matches!(
+        store.create_issue(&w49, later).unwrap(),
+        IssueCreated::NoRecipients
+    ));
+    assert_eq!(
+        store.history(later).unwrap().previous_window_end,
+        Some(w48.window_start)
+    );
+}
+
+#[test]
+fn a_subscriber_who_left_after_the_snapshot_is_recorded_skipped_without_an_attempt() {
+    let mut store = Store::open_in_memory().unwrap();
+    let ann = add(&mut store, "ann@example.org", Status::Confirmed);
+    let bob = add(&mut store, "bob@example.org", Status::Confirmed);
+    let (issue, _) = created(
+        store
+            .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
+            .unwrap(),
+    );
+    let outcomes = [
+        outcome(
+            issue.id,
+            ann,
+            DeliveryResult::Skipped {
+                reason: "left".into(),
+            },
+        ),
+        outcome(
+            issue.id,
+            bob,
+            DeliveryResult::Sent {
+                reply: "250 ok".into(),
+            },
+        ),
+    ];
+    store.record(&outcomes, now()).unwrap();
+    let counts = store.ledger_counts(issue.id).unwrap();
+    assert_eq!((counts.skipped, counts.sent, counts.failed), (1, 1, 0));
+    assert!(store.complete_issue(issue.id, now()).unwrap());
+    assert_eq!(store.delivery_counts().unwrap()[0].counts.skipped, 1);
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::email_address::SubscriberEmail;
-use crate::store::{Source, Status, Store};
+use crate::store::{Channel, Origin, Source, Status, Store};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
@@ -15,7 +15,13 @@ fn email(s: &str) -> SubscriberEmail {
 
 fn subscribe(store: &mut Store, address: &str) -> u64 {
     store
-        .subscribe(&email(address), None, Source::Form, now())
+        .subscribe(
+            &email(address),
+            None,
+            Source::Form,
+            &Origin::new(Channel::Form),
+            now(),
+        )
         .unwrap()
         .subscriber_id
 }

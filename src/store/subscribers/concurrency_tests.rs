@@ -6,7 +6,7 @@ use std::thread;
 use chrono::{TimeZone, Utc};
 
 use crate::email_address::SubscriberEmail;
-use crate::store::{Source, Store, SubscribeKind, SubscribeOutcome};
+use crate::store::{Channel, Origin, Source, Store, SubscribeKind, SubscribeOutcome};
 
 /// All fifty also open the file for the first time together, so this races the migrations and the switch to WAL.
 #[test]
@@ -22,7 +22,9 @@ fn fifty_connections_subscribing_one_address_at_once_make_one_row_and_one_confir
             thread::spawn(move || {
                 barrier.wait();
                 let mut store = Store::open(&path).unwrap();
-                store.subscribe(&email, None, Source::Form, now).unwrap()
+                store
+                    .subscribe(&email, None, Source::Form, &Origin::new(Channel::Form), now)
+                    .unwrap()
             })
         })
         .collect();

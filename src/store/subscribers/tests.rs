@@ -5,8 +5,10 @@ use rusqlite::params;
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
-    ConfirmOutcome, Source, Status, Store, SubscribeKind, SubscribeOutcome, UnsubscribeOutcome,
+    Channel, ConfirmOutcome, Origin, Source, Status, Store, SubscribeKind, SubscribeOutcome,
+    UnsubscribeOutcome,
 };
+use crate::tokens::Link;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
@@ -20,9 +22,55 @@ fn name(s: &str) -> SubscriberName {
     SubscriberName::parse(s).unwrap()
 }
 
+fn form() -> Origin {
+    Origin::from_client(Channel::Form, "192.0.2.7")
+}
+
 fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> SubscribeOutcome {
     store
-        .subscribe(&email(address), None, Source::Form, at)
+        .subscribe(&email(address), None, Source::Form, &form(), at)
+        .unwrap()
+}
+
+/// The subscription's current link nonce, as a mailed confirm link carries it.
+fn nonce_of(store: &Store, id: u64) -> u64 {
+    store
+        .conn
+        .query_row(
+            "SELECT link_nonce FROM subscribers WHERE id = ?1",
+            [id as i64],
+            |row| row.get::<_, i64>(0),
+        )
+        .unwrap() as u64
+}
+
+/// The link in the newest confirmation mail.
+fn newest_link(store: &Store, id: u64, at: DateTime<Utc>) -> Link {
+    Link {
+        subscriber_id: id,
+        nonce: Some(nonce_of(store, id)),
+        issued_at: at,
+    }
+}
+
+fn confirm(store: &mut Store, id: u64, at: DateTime<Utc>) -> ConfirmOutcome {
+    let link = newest_link(store, id, at);
+    store
+        .confirm(&link, &Origin::new(Channel::Link), at)
+        .unwrap()
+}
+
+fn id_only(id: u64, at: DateTime<Utc>) -> Link {
+    Link {
+        subscriber_id: id,
+        nonce: None,
+        issued_at: at,
+    }
+}
+
+fn unsubscribe(store: &mut Store, id: u64, at: DateTime<Utc>) -> UnsubscribeOutcome {
+    store
+        .unsubscribe(&id_only(id, at), &Origin::new(Channel::OneClick), at)
         .unwrap()
 }
 
@@ -38,6 +86,7 @@ fn subscribing_a_new_address_creates_a_pending_subscriber_and_asks_for_a_confirm
             &email("ann@example.org"),
             Some(&name("Ann")),
             Source::Form,
+            &form(),
             now(),
         )
         .unwrap();
@@ -53,7 +102,8 @@ fn subscribing_a_new_address_creates_a_pending_subscriber_and_asks_for_a_confirm
 }
 
 #[test]
-fn subscribing_again_while_pending_refreshes_the_name_and_resends_only_after_ten_minutes() {
+fn subscribing_again_while_pending_keeps_the_name_until_the_new_link_is_followed_and_resends_only_after_ten_minutes()
+ {
     let mut store = Store::open_in_memory().unwrap();
     let first = subscribe(&mut store, "ann@example.org", now());
 
@@ -62,6 +112,7 @@ fn subscribing_again_while_pending_refreshes_the_name_and_resends_only_after_ten
             &email("ann@example.org"),
             Some(&name("Ann B")),
             Source::Form,
+            &form(),
             now() + Duration::minutes(9),
         )
         .unwrap();
@@ -69,20 +120,41 @@ fn subscribing_again_while_pending_refreshes_the_name_and_resends_only_after_ten
     assert_eq!(soon.kind, SubscribeKind::StillPending);
     assert!(!soon.should_send_confirmation);
     let ann = store.subscriber(first.subscriber_id).unwrap().unwrap();
-    assert_eq!(ann.name.as_deref(), Some("Ann B"));
+    assert_eq!(
+        ann.name, None,
+        "a request that sent no mail changes nothing"
+    );
 
-    let later = subscribe(&mut store, "ann@example.org", now() + Duration::minutes(10));
+    let later = store
+        .subscribe(
+            &email("ann@example.org"),
+            Some(&name("Ann B")),
+            Source::Form,
+            &form(),
+            now() + Duration::minutes(10),
+        )
+        .unwrap();
     assert!(later.should_send_confirmation);
+    let ann = store.subscriber(first.subscriber_id).unwrap().unwrap();
+    assert_eq!(ann.name, None, "the name waits for the mailbox owner");
     let right_after = subscribe(&mut store, "ann@example.org", now() + Duration::minutes(11));
     assert!(
         !right_after.should_send_confirmation,
         "the window restarts at the last mail"
     );
+    assert_eq!(
+        confirm(
+            &mut store,
+            first.subscriber_id,
+            now() + Duration::minutes(12)
+        ),
+        ConfirmOutcome::Confirmed
+    );
     let ann = store.subscriber(first.subscriber_id).unwrap().unwrap();
     assert_eq!(
         ann.name.as_deref(),
         Some("Ann B"),
-        "no name given keeps the old one"
+        "the name mailed with the newest link"
     );
 }
 
@@ -90,7 +162,7 @@ fn subscribing_again_while_pending_refreshes_the_name_and_resends_only_after_ten
 fn subscribing_a_confirmed_address_changes_nothing_and_sends_nothing() {
     let mut store = Store::open_in_memory().unwrap();
     let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
-    store.confirm(id, now()).unwrap();
+    confirm(&mut store, id, now());
     let before = store.subscriber(id).unwrap().unwrap();
 
     let outcome = store
@@ -98,6 +170,7 @@ fn subscribing_a_confirmed_address_changes_nothing_and_sends_nothing() {
             &email("ann@example.org"),
             Some(&name("Other")),
             Source::Form,
+            &form(),
             now() + Duration::days(1),
         )
         .unwrap();
@@ -107,25 +180,80 @@ fn subscribing_a_confirmed_address_changes_nothing_and_sends_nothing() {
 }
 
 #[test]
-fn subscribing_after_unsubscribing_or_bouncing_needs_a_new_confirmation() {
+fn an_unsubscribed_or_bounced_reader_stays_so_until_a_new_confirmation_link_is_followed() {
     let mut store = Store::open_in_memory().unwrap();
     let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
-    store.confirm(id, now()).unwrap();
-    store.unsubscribe(id, now() + Duration::days(1)).unwrap();
+    let first_link = newest_link(&store, id, now());
+    confirm(&mut store, id, now());
+    let left = now() + Duration::days(1);
+    unsubscribe(&mut store, id, left);
 
     let back = subscribe(&mut store, "ann@example.org", now() + Duration::days(2));
     assert_eq!(back.kind, SubscribeKind::Resubscribed);
     assert!(back.should_send_confirmation);
     let ann = store.subscriber(id).unwrap().unwrap();
-    assert_eq!(ann.status, Status::Pending);
-    assert_eq!(ann.confirmed_at, None);
-    assert_eq!(ann.unsubscribed_at, None);
+    assert_eq!(ann.status, Status::Unsubscribed);
+    assert_eq!(ann.unsubscribed_at, Some(left));
+    assert_eq!(ann.status_changed_at, left);
+    let origin = Origin::new(Channel::Link);
+    assert_eq!(
+        store
+            .confirm(&first_link, &origin, now() + Duration::days(2))
+            .unwrap(),
+        ConfirmOutcome::NotPending(Status::Unsubscribed),
+        "a link from before the opt-out"
+    );
 
-    store.confirm(id, now() + Duration::days(2)).unwrap();
+    assert_eq!(
+        confirm(&mut store, id, now() + Duration::days(2)),
+        ConfirmOutcome::Confirmed
+    );
+    let ann = store.subscriber(id).unwrap().unwrap();
+    assert_eq!((ann.status, ann.unsubscribed_at), (Status::Confirmed, None));
     assert!(store.mark_bounced(id, now() + Duration::days(3)).unwrap());
     let again = subscribe(&mut store, "ann@example.org", now() + Duration::days(4));
     assert_eq!(again.kind, SubscribeKind::Resubscribed);
-    assert_eq!(status_of(&store, id), Status::Pending);
+    assert_eq!(status_of(&store, id), Status::Bounced);
+}
+
+#[test]
+fn every_change_enters_the_consent_history_with_its_channel_and_client_and_removal_keeps_it() {
+    let mut store = Store::open_in_memory().unwrap();
+    let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
+    confirm(&mut store, id, now());
+    unsubscribe(&mut store, id, now());
+    assert!(store.remove(&email("ANN@example.org"), now()).unwrap());
+    assert_eq!(
+        store.find_by_email(&email("ann@example.org")).unwrap(),
+        None
+    );
+    let history = store.consent_history(&email("Ann@Example.org")).unwrap();
+    let summary: Vec<(&str, &str, Option<&str>)> = history
+        .iter()
+        .map(|r| (r.event.as_str(), r.channel.as_str(), r.client.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("opt-in", "form", Some("192.0.2.7")),
+            ("confirm", "link", None),
+            ("opt-out", "one-click", None),
+            ("remove", "cli", None),
+        ]
+    );
+    assert!(history.iter().all(|r| r.subscriber_id == id));
+    // The address itself is gone from the store; the history names it by hash.
+    let stored: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM consent_events WHERE email_hash LIKE '%ann%'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+    let again = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
+    assert!(again > id, "a removed reader's id is never given out again");
 }
 
 #[test]
@@ -156,109 +284,6 @@ fn adding_from_the_cli_sets_the_status_and_refuses_an_existing_address() {
     assert_eq!(
         err.to_string(),
         "ANN@example.org is already on the list (as ann@example.org, status confirmed); remove it first to add it again"
-    );
-}
-
-#[test]
-fn confirming_reports_each_outcome_and_changes_only_pending_subscribers() {
-    let mut store = Store::open_in_memory().unwrap();
-    let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
-    let later = now() + Duration::hours(1);
-    assert_eq!(store.confirm(id, later).unwrap(), ConfirmOutcome::Confirmed);
-    let ann = store.subscriber(id).unwrap().unwrap();
-    assert_eq!(
-        (ann.status, ann.confirmed_at, ann.status_changed_at),
-        (Status::Confirmed, Some(later), later)
-    );
-    assert_eq!(
-        store.confirm(id, later).unwrap(),
-        ConfirmOutcome::AlreadyConfirmed
-    );
-
-    store.unsubscribe(id, later).unwrap();
-    assert_eq!(
-        store.confirm(id, later).unwrap(),
-        ConfirmOutcome::NotPending(Status::Unsubscribed)
-    );
-    assert_eq!(status_of(&store, id), Status::Unsubscribed);
-    assert_eq!(
-        store.confirm(id + 1, later).unwrap(),
-        ConfirmOutcome::NotFound
-    );
-    assert_eq!(
-        store.confirm(u64::MAX, later).unwrap(),
-        ConfirmOutcome::NotFound
-    );
-}
-
-#[test]
-fn a_bounced_subscriber_cannot_confirm_an_old_link() {
-    let mut store = Store::open_in_memory().unwrap();
-    let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
-    store.mark_bounced(id, now()).unwrap();
-    assert_eq!(
-        store.confirm(id, now()).unwrap(),
-        ConfirmOutcome::NotPending(Status::Bounced)
-    );
-}
-
-#[test]
-fn unsubscribing_works_from_any_status_and_repeating_it_changes_nothing() {
-    let mut store = Store::open_in_memory().unwrap();
-    let pending = subscribe(&mut store, "pending@example.org", now()).subscriber_id;
-    let bounced = subscribe(&mut store, "bounced@example.org", now()).subscriber_id;
-    store.mark_bounced(bounced, now()).unwrap();
-    let later = now() + Duration::days(1);
-    for id in [pending, bounced] {
-        assert_eq!(
-            store.unsubscribe(id, later).unwrap(),
-            UnsubscribeOutcome::Unsubscribed
-        );
-        assert_eq!(
-            store.subscriber(id).unwrap().unwrap().unsubscribed_at,
-            Some(later)
-        );
-    }
-    let much_later = now() + Duration::days(30);
-    assert_eq!(
-        store.unsubscribe(pending, much_later).unwrap(),
-        UnsubscribeOutcome::AlreadyUnsubscribed
-    );
-    let unchanged = store.subscriber(pending).unwrap().unwrap();
-    assert_eq!(
-        (unchanged.unsubscribed_at, unchanged.status_changed_at),
-        (Some(later), later)
-    );
-    assert_eq!(
-        store.unsubscribe(999, later).unwrap(),
-        UnsubscribeOutcome::NotFound
-    );
-}
-
-#[test]
-fn unsubscribing_by_address_ignores_case_and_reports_unknown_addresses() {
-    let mut store = Store::open_in_memory().unwrap();
-    let id = store
-        .add(
-            &email("ann@example.org"),
-            None,
-            Status::Confirmed,
-            Source::Cli,
-            now(),
-        )
-        .unwrap();
-    assert_eq!(
-        store
-            .unsubscribe_email(&email("ANN@Example.org"), now())
-            .unwrap(),
-        UnsubscribeOutcome::Unsubscribed
-    );
-    assert_eq!(status_of(&store, id), Status::Unsubscribed);
-    assert_eq!(
-        store
-            .unsubscribe_email(&email("nobody@example.org"), now())
-            .unwrap(),
-        UnsubscribeOutcome::NotFound
     );
 }
 
@@ -296,7 +321,7 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
             .unwrap();
     }
 
-    assert!(store.remove(&email("Ann@example.org")).unwrap());
+    assert!(store.remove(&email("Ann@example.org"), now()).unwrap());
     assert_eq!(store.find_by_email(&ann).unwrap(), None);
     let left: Vec<i64> = store
         .conn
@@ -307,7 +332,7 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(left, [other as i64]);
-    assert!(!store.remove(&ann).unwrap());
+    assert!(!store.remove(&ann, now()).unwrap());
 }
 
 #[test]
@@ -322,7 +347,7 @@ fn a_bounce_does_not_override_an_unsubscribe() {
             now(),
         )
         .unwrap();
-    store.unsubscribe(id, now()).unwrap();
+    unsubscribe(&mut store, id, now());
     assert!(!store.mark_bounced(id, now()).unwrap());
     assert_eq!(status_of(&store, id), Status::Unsubscribed);
     assert!(!store.mark_bounced(12345, now()).unwrap());

@@ -178,3 +178,49 @@ async fn logs_written_to_a_file_carry_no_colour_codes() {
         "no ANSI escapes in a piped log: {stderr:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_with_nobody_confirmed_creates_nothing_and_the_first_issue_keeps_the_weeks_comparisons()
+ {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+
+    let empty = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+
+    let out = String::from_utf8_lossy(&empty.stdout);
+    assert_eq!(empty.status.code(), Some(0), "{out}");
+    assert!(out.contains("nobody is confirmed yet"), "{out}");
+    assert!(fixture.store().issue_by_key(KEY).unwrap().is_none());
+    let added = verdicts(&fixture, &server.url())
+        .args(["subscribers", "add", "first@example.org", "--confirmed"])
+        .output()
+        .unwrap();
+    assert_eq!(added.status.code(), Some(0));
+
+    // The next send is a week later: its window still starts where the empty one's would have.
+    let next = verdicts(&fixture, &server.url())
+        .args(["send", "--as-of", "2026-11-29"])
+        .output()
+        .unwrap();
+
+    assert_eq!(
+        next.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&next.stdout)
+    );
+    let issue = fixture.store().issue_by_key("2026-W48").unwrap().unwrap();
+    let slugs: Vec<&str> = issue
+        .issue
+        .comparisons
+        .iter()
+        .map(|c| c.slug.as_str())
+        .collect();
+    // W47's three comparisons (16, 18, 20 November) and W48's three.
+    assert_eq!(slugs.len(), 6, "{slugs:?}");
+    assert!(slugs.iter().any(|s| s.contains("smollm3")), "{slugs:?}");
+    assert_eq!(server.messages().len(), 1);
+}

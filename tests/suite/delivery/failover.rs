@@ -124,7 +124,7 @@ fn courier(fixture: &Fixture, clock: &Clock) -> Courier {
     let mut shared = Shared::new(
         edition,
         mailer,
-        RetryPolicy::new(config.max_attempts),
+        RetryPolicy::from_config(config),
         StopSignal::never(),
     );
     shared.clock = clock.clone();

@@ -154,7 +154,7 @@ async fn without_a_relay_each_subscriber_gets_one_eml_file_in_the_outbox() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscriber_who_leaves_after_the_issue_is_created_is_not_sent_it() {
+async fn a_subscriber_who_leaves_after_the_issue_is_created_is_skipped_and_status_shows_it() {
     let server = SmtpServer::start(Script::accept_all()).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(4);
@@ -174,7 +174,11 @@ async fn a_subscriber_who_leaves_after_the_issue_is_created_is_not_sent_it() {
     let leaver = weekly_verdicts::email_address::SubscriberEmail::parse(&address(2)).unwrap();
     fixture
         .store()
-        .unsubscribe_email(&leaver, super::as_of())
+        .unsubscribe_email(
+            &leaver,
+            &weekly_verdicts::store::Origin::new(weekly_verdicts::store::Channel::Cli),
+            super::as_of(),
+        )
         .unwrap();
     let report = fixture.send(fixture.options()).await;
 
@@ -189,7 +193,22 @@ async fn a_subscriber_who_leaves_after_the_issue_is_created_is_not_sent_it() {
         .collect();
     assert!(!recipients.contains(&address(2)), "{recipients:?}");
     let row = fixture.row(&address(2));
-    assert_eq!(row.state, "failed");
+    assert_eq!(row.state, "skipped");
     assert_eq!(row.attempts, 0);
     assert!(row.last_error.unwrap().contains("unsubscribed"));
+    assert_eq!((summary.ledger.skipped, summary.ledger.failed), (1, 0));
+
+    let status = super::verdicts(&fixture, &server.url())
+        .arg("status")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.lines().next().unwrap().contains("skipped"), "{table}");
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(super::KEY))
+        .expect(&table);
+    let numbers: Vec<&str> = line.split_whitespace().collect();
+    // sent, deferred, failed, skipped, pending
+    assert_eq!(&numbers[3..8], ["3", "0", "0", "1", "0"], "{table}");
 }

@@ -2,13 +2,16 @@
 //! rules and faults, the real binary for crashes, signals and the command line. Every test gets a fresh store
 //! in a temporary folder and sends the sample content's week (`--as-of 2026-11-22`).
 
+mod breaker;
 mod cli;
 mod crash;
-pub mod dkim;
+mod dkim;
 mod failover;
 mod faults;
 mod happy;
 mod one_path;
+mod restore;
+mod retry;
 mod socket;
 mod tls;
 
@@ -185,13 +188,13 @@ pub struct LedgerRow {
     pub sent_at: Option<String>,
 }
 
-/// Every one of `n` recipients is in the ledger once, in a final state (sent or failed).
+/// Every one of `n` recipients is in the ledger once, in a final state (sent, failed or skipped).
 pub fn assert_all_final(fixture: &Fixture, n: usize) -> Vec<LedgerRow> {
     let rows = fixture.ledger();
     assert_eq!(rows.len(), n, "ledger rows");
     for row in &rows {
         assert!(
-            row.state == "sent" || row.state == "failed",
+            ["sent", "failed", "skipped"].contains(&row.state.as_str()),
             "{} is {}",
             row.email,
             row.state

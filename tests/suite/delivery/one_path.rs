@@ -4,8 +4,8 @@
 
 use std::process::Output;
 
-use super::dkim::{dkimpy_verifies, test_key};
 use super::{AS_OF, Fixture, verdicts};
+use crate::support::dkim::{TestKey, dkimpy, rsa_key};
 use crate::support::smtp::{Received, Script, SmtpServer};
 
 fn stderr(output: &Output) -> String {
@@ -13,10 +13,16 @@ fn stderr(output: &Output) -> String {
 }
 
 /// The message as dkimpy reads it from a file (with its final CRLF).
-fn verifies(message: &Received, public_key: &str) -> bool {
+fn verifies(message: &Received, key: &TestKey) -> bool {
     let mut raw = message.data.clone();
     raw.extend_from_slice(b"\r\n");
-    dkimpy_verifies(&raw, public_key)
+    dkimpy(&raw, &[("test", &key.record)]) == [true]
+}
+
+/// A fresh RSA key: (its PEM for `VERDICTS_DKIM_KEY`, the key for [`verifies`]).
+fn test_key() -> (String, TestKey) {
+    let key = rsa_key(false);
+    (key.pem.clone(), key)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,24 +10,25 @@ use weekly_verdicts::delivery::{self, RetryPolicy};
 use weekly_verdicts::store::Status;
 
 use super::{per_recipient, said, send};
-use crate::delivery::dkim::test_key;
 use crate::delivery::{Fixture, address, as_of, assert_all_final, send_job};
+use crate::support::dkim::rsa_key;
 use crate::support::postfix::{Delivered, IDLE_TIMEOUT, Postfix};
 
-/// dkimpy's verdict on every message, with the key served for `test._domainkey.verdicts.example.org`.
-fn dkimpy_verdicts(messages: &[Delivered], public_key: &str) -> Vec<String> {
+/// dkimpy's verdict on every message (one process for all), with `record` served for
+/// `test._domainkey.verdicts.example.org`.
+fn dkimpy_verdicts(messages: &[Delivered], record: &str) -> Vec<String> {
     let script = r#"
 import sys, dkim
-key = sys.argv[1].encode()
+record = sys.argv[1].encode()
 def dns(name, timeout=5):
     assert name == b"test._domainkey.verdicts.example.org.", name
-    return b"v=DKIM1; k=rsa; p=" + key
+    return record
 for path in sys.stdin.read().split():
     with open(path, "rb") as f:
         print(path, dkim.verify(f.read(), dnsfunc=dns))
 "#;
     let mut python = Command::new("python3")
-        .args(["-c", script, public_key])
+        .args(["-c", script, record])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -58,7 +59,7 @@ fn two_hundred_recipients_each_get_one_copy_through_postfix_and_dkimpy_verifies_
     let Some(postfix) = Postfix::start(&[]) else {
         return;
     };
-    let (private_pem, public_key) = test_key();
+    let key = rsa_key(true);
     let fixture = Fixture::new(None, &[]);
     fixture.seed(200);
 
@@ -67,7 +68,7 @@ fn two_hundred_recipients_each_get_one_copy_through_postfix_and_dkimpy_verifies_
         &postfix.url(postfix.plain),
         &[
             ("VERDICTS_DKIM_SELECTOR", "test"),
-            ("VERDICTS_DKIM_KEY", &private_pem),
+            ("VERDICTS_DKIM_KEY", &key.pem),
         ],
     );
 
@@ -85,7 +86,7 @@ fn two_hundred_recipients_each_get_one_copy_through_postfix_and_dkimpy_verifies_
         "Postfix added its headers: {}",
         messages[0].received()
     );
-    let verdicts = dkimpy_verdicts(&messages, &public_key);
+    let verdicts = dkimpy_verdicts(&messages, &key.record);
     assert_eq!(verdicts.len(), 200);
     let failed: Vec<&String> = verdicts.iter().filter(|v| !v.ends_with(" True")).collect();
     assert!(failed.is_empty(), "dkimpy rejects: {failed:?}");
@@ -184,12 +185,11 @@ async fn a_450_deferral_is_retried_after_postfix_closed_the_idle_connection_with
 }
 
 #[test]
-#[ignore = "needs issue 13 fix: Reply-To in the DKIM h= list (waits for the DKIM rewrite in src/mail/dkim.rs)"]
 fn with_reply_to_set_the_dkim_signature_covers_reply_to_and_verifies_after_postfix() {
     let Some(postfix) = Postfix::start(&[]) else {
         return;
     };
-    let (private_pem, public_key) = test_key();
+    let key = rsa_key(true);
     let fixture = Fixture::new(None, &[]);
     fixture.seed(2);
 
@@ -198,7 +198,7 @@ fn with_reply_to_set_the_dkim_signature_covers_reply_to_and_verifies_after_postf
         &postfix.url(postfix.plain),
         &[
             ("VERDICTS_DKIM_SELECTOR", "test"),
-            ("VERDICTS_DKIM_KEY", &private_pem),
+            ("VERDICTS_DKIM_KEY", &key.pem),
             (
                 "VERDICTS_REPLY_TO",
                 "Editors <editors@verdicts.example.org>",
@@ -225,7 +225,7 @@ fn with_reply_to_set_the_dkim_signature_covers_reply_to_and_verifies_after_postf
             "Reply-To is not signed: h={signed}"
         );
     }
-    let verdicts = dkimpy_verdicts(&messages, &public_key);
+    let verdicts = dkimpy_verdicts(&messages, &key.record);
     assert!(
         verdicts.iter().all(|v| v.ends_with(" True")),
         "{verdicts:?}"

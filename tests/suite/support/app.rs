@@ -69,10 +69,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     };
     let clock = Clock::manual(start_time());
     let state = AppState::from_config(config.clone(), &secrets, clock.clone()).unwrap();
+    let options = web::ServeOptions::from_config(&config);
     let server = tokio::spawn(async move {
-        web::serve(listener, web::router(state), std::future::pending())
-            .await
-            .unwrap();
+        web::serve_with(
+            listener,
+            web::router(state),
+            options,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
     });
     TestApp {
         address,
@@ -157,6 +163,22 @@ impl TestApp {
             messages.len()
         );
         messages
+    }
+
+    /// Follows a confirm link as a reader does: the GET shows a page with one button, whose form POSTs back to the
+    /// same path; the POST's answer is returned.
+    pub async fn confirm(&self, path: &str) -> reqwest::Response {
+        let page = self.get(path).await;
+        if page.status() == 200 {
+            let html = page.text().await.unwrap();
+            assert!(
+                html.contains(&format!("action=\"{path}\"")) && html.contains("<button"),
+                "the confirm page has a button posting to {path}:\n{html}"
+            );
+            self.post_form(path, &[]).await
+        } else {
+            page
+        }
     }
 
     /// The confirm link in a confirmation mail, as a path on this server.

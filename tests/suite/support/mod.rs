@@ -2,10 +2,12 @@
 
 pub mod app;
 pub mod chromium;
+pub mod dkim;
 pub mod http;
 pub mod mime;
 pub mod newsletter;
 pub mod postfix;
 pub mod preview;
+pub mod serve_process;
 pub mod smtp;
 pub mod tools;

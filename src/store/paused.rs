@@ -1,0 +1,32 @@
+//! Why a run paused an issue: kept with the issue so that `verdicts status` can show the relay's words after
+//! the run that heard them has exited. A run that resumes the issue clears it.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use crate::store::{Store, ts};
+
+impl Store {
+    /// Records that a run paused the issue, and why.
+    pub fn pause_issue(&mut self, issue_id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.write_transaction()?;
+        tx.execute(
+            "UPDATE issues SET paused_at = ?2, paused_reason = ?3 WHERE id = ?1",
+            params![issue_id, ts(now), reason],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A run takes the issue up again: it is no longer paused.
+    pub fn resume_issue(&mut self, issue_id: i64) -> Result<()> {
+        let tx = self.write_transaction()?;
+        tx.execute(
+            "UPDATE issues SET paused_at = NULL, paused_reason = NULL WHERE id = ?1",
+            [issue_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
