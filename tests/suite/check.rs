@@ -278,6 +278,36 @@ fn file_that_is_not_utf8_is_refused_with_its_line() {
 }
 
 #[test]
+fn a_tls_ca_file_without_a_certificate_is_refused_naming_the_setting_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(NAME), VALID).unwrap();
+    let not_pem = dir.path().join("relay-ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    for smtp_url in [None, Some("smtp://127.0.0.1:2525")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
+        command
+            .arg("check")
+            .current_dir(dir.path())
+            .env("VERDICTS_CONTENT_DIR", dir.path())
+            .env("VERDICTS_TLS_CA_FILE", &not_pem)
+            .env_remove("VERDICTS_CONFIG")
+            .env_remove("VERDICTS_SMTP_URL");
+        if let Some(url) = smtp_url {
+            command.env("VERDICTS_SMTP_URL", url);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{smtp_url:?}: {stderr}");
+        assert!(
+            stderr.contains("tls_ca_file")
+                && stderr.contains("relay-ca.pem")
+                && stderr.contains("no PEM"),
+            "{smtp_url:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_retry_cap_below_the_first_retry_is_refused_naming_both_keys() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(NAME), VALID).unwrap();
