@@ -23,6 +23,7 @@ pub mod exit;
 pub mod issue;
 pub mod lease;
 pub mod logging;
+pub mod look;
 pub mod mail;
 pub mod private_files;
 pub mod schedule;
