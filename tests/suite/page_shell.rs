@@ -2,9 +2,10 @@
 //! archive index and its 404) is rendered inside the one page shell, and the emails (the confirmation mail and the
 //! issue as the archive shows it) use no colour outside the shared palette.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
+use serde_json::json;
 use weekly_verdicts::content;
 use weekly_verdicts::digest::{self, Digest, History, RenderedIssue};
 use weekly_verdicts::look::palette;
@@ -13,8 +14,15 @@ use weekly_verdicts::store::{IssueComparison, IssueCreated, NewIssue};
 use weekly_verdicts::tokens::Purpose;
 
 use crate::support::app::{TestApp, decoded, spawn_app, spawn_app_with};
+use crate::support::chromium::Browser;
 
 const VIEWPORT: &str = "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+
+fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("screenshots")
+        .join(name)
+}
 
 /// Every `#rrggbb` in `html` that is not a palette colour.
 fn stray_colours(html: &str) -> Vec<String> {
@@ -235,4 +243,33 @@ async fn the_confirmation_mail_and_the_archived_issue_use_only_the_palettes_colo
         assert!(issue.contains(colour), "{colour} in the archived issue");
     }
     assert_eq!(stray_colours(&issue), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_index_is_styled_by_the_shell_in_chromium_under_the_shells_policy() {
+    let app = spawn_app().await;
+    app.subscribe("ann@example.org", "").await;
+    let mail = app.mails(1).await.remove(0);
+    app.confirm(&app.confirm_path(&mail)).await;
+    store_fixture_issue(&app);
+    let mut browser = Browser::launch().await;
+    browser.emulate_phone(375, 812).await;
+    browser.emulate_color_scheme("dark").await;
+    browser.navigate(&app.url("/archive")).await;
+    browser
+        .screenshot(&screenshot_path("archive-375-dark.png"))
+        .await;
+    browser.emulate_color_scheme("light").await;
+    browser.navigate(&app.url("/archive")).await;
+    browser
+        .screenshot(&screenshot_path("archive-375.png"))
+        .await;
+
+    // Only applied if the policy's hash lets the stylesheet in.
+    let brand = browser
+        .eval("getComputedStyle(document.querySelector('.brand')).color")
+        .await;
+    assert_eq!(brand, json!("rgb(29, 78, 216)"), "the palette's accent");
+    let page_width = browser.eval("document.documentElement.scrollWidth").await;
+    assert!(page_width.as_u64().unwrap() <= 375, "{page_width} px wide");
 }
