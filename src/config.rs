@@ -53,6 +53,12 @@ pub struct Config {
     /// separated by commas in priority order (the later ones are the failover). Empty: deliver into
     /// `outbox_dir`. Passwords come from `VERDICTS_SMTP_PASSWORD` and `VERDICTS_SMTP_PASSWORD_<N>`.
     pub smtp_url: Option<String>,
+    /// Name this host gives in EHLO on every SMTP connection (digest, confirmations, test copies). Empty: the
+    /// sender's domain. A `/name` path in `smtp_url` still wins, for compatibility.
+    pub helo_name: Option<String>,
+    /// PEM file with one or more CA certificates trusted for the relay's TLS certificate, besides the system
+    /// store (and `SSL_CERT_FILE`, which replaces the system store's file). For a relay with a private CA.
+    pub tls_ca_file: Option<PathBuf>,
     /// Seconds a relay of `smtp_url` that is down (refused, 421 at the greeting, TLS or AUTH failure) is skipped
     /// before it is tried again.
     pub relay_cooldown_seconds: u64,
@@ -122,6 +128,8 @@ impl Default for Config {
             database: "subscribers/verdicts.db".into(),
             outbox_dir: "outbox".into(),
             smtp_url: None,
+            helo_name: None,
+            tls_ca_file: None,
             relay_cooldown_seconds: 60,
             listen: "127.0.0.1:8080".into(),
             schedule: "0 9 * * MON".into(),
@@ -144,6 +152,17 @@ impl Default for Config {
             shutdown_drain_seconds: 10,
         }
     }
+}
+
+/// The scheme of a `scheme://…` value (RFC 3986 letters, digits, `+`, `-`, `.`), if it is one; the rest is not
+/// returned, as it may hold a password.
+fn url_scheme(database: &Path) -> Option<&str> {
+    let text = database.to_str()?;
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let starts_with_letter = chars.next()?.is_ascii_alphabetic();
+    (starts_with_letter && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .then_some(scheme)
 }
 
 impl Config {
@@ -234,13 +253,36 @@ impl Config {
                 }
             }
         }
+        if let Some(scheme) = url_scheme(&self.database) {
+            // A URL taken as a path would silently make an empty SQLite store in a folder named after the scheme.
+            bail!(
+                "database = \"{scheme}://…\": this build knows no {scheme}:// store; database must be the path of a \
+                 SQLite file (e.g. subscribers/verdicts.db)"
+            );
+        }
         if self.relay_cooldown_seconds > 86_400 {
             bail!(
                 "relay_cooldown_seconds = {} must be at most 86400 (a day)",
                 self.relay_cooldown_seconds
             );
         }
+        if let Some(name) = &self.helo_name
+            && !is_helo_name(name)
+        {
+            bail!(
+                "helo_name = {name:?} must be a host name (letters, digits, '-' and '.') or an address literal \
+                 like [192.0.2.1]"
+            );
+        }
         Ok(())
+    }
+
+    /// The name given in EHLO: `helo_name`, else the sender's domain.
+    pub fn helo_name(&self) -> &str {
+        match self.helo_name.as_deref() {
+            Some(name) if !name.is_empty() => name,
+            _ => self.sender_domain(),
+        }
     }
 
     /// The domain of the sender address, used for Message-IDs and the List-Id.
@@ -260,6 +302,26 @@ impl Config {
     pub fn list_id(&self) -> String {
         format!("{} <{}>", self.site_name, self.sender_domain())
     }
+}
+
+/// A domain name (RFC 5321 `Domain`) or an address literal in brackets; empty means "the default".
+fn is_helo_name(name: &str) -> bool {
+    if name.is_empty() {
+        return true;
+    }
+    if let Some(literal) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return !literal.is_empty()
+            && literal
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || ".:".contains(c) || c.is_ascii_alphanumeric());
+    }
+    name.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
 }
 
 /// Secrets, read from the environment only.

@@ -17,6 +17,9 @@ pub enum ExitStatus {
     RelayDown,
     /// 6: another sender holds the lease; this run did nothing.
     LeaseHeld,
+    /// 7: the relay's TLS certificate is not trusted (unknown issuer, a CA certificate used as a server's, the
+    /// wrong name, expired): running again cannot help until a setting or the certificate changes.
+    TlsUntrusted,
     /// 130: interrupted (SIGINT/SIGTERM) after recording messages in flight; run again to resume.
     Interrupted,
 }
@@ -31,6 +34,7 @@ impl ExitStatus {
             ExitStatus::Deferred => 4,
             ExitStatus::RelayDown => 5,
             ExitStatus::LeaseHeld => 6,
+            ExitStatus::TlsUntrusted => 7,
             ExitStatus::Interrupted => 130,
         }
     }

@@ -36,6 +36,19 @@ pub fn create_private_file(file: &Path) -> Result<()> {
     }
 }
 
+/// Writes `bytes` to `file`, created (or truncated) with mode 0600 when new.
+pub fn write_private(file: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(file)
+        .and_then(|mut f| f.write_all(bytes))
+        .with_context(|| format!("writing {}", file.display()))
+}
+
 /// A file or folder that users other than its owner can get into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loose {
@@ -57,8 +70,8 @@ impl std::fmt::Display for Loose {
     }
 }
 
-/// The store file with its `-wal` and `-shm` companions, and the outbox folder (whose mails are created with
-/// the process's umask, so the folder is what keeps them private), where they exist and give group or others any
+/// The store file with its `-wal` and `-shm` companions, and the outbox folder (its mails are created 0600, but
+/// ones written by earlier versions kept the process's umask, so the folder is what keeps them private), where they exist and give group or others any
 /// access. The store's folder is not reported: its files guard themselves.
 pub fn loose(database: &Path, outbox: &Path) -> Vec<Loose> {
     [

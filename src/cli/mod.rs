@@ -39,7 +39,8 @@ pub enum Command {
     #[command(
         after_help = "Exit codes: 0 delivered or nothing to do; 1 error; 3 invalid content or \
 configuration; 4 some recipients deferred (a later run retries them); 5 the relay kept failing, paused \
-(run again to resume); 6 another sender holds the lease; 130 interrupted (run again to resume)."
+(run again to resume); 6 another sender holds the lease; 7 the relay's TLS certificate is not trusted \
+(set tls_ca_file, or fix the certificate; running again cannot help); 130 interrupted (run again to resume)."
     )]
     Send(commands::send::SendArgs),
     /// List issues with their delivery counts by state.

@@ -17,7 +17,7 @@ pub struct ArchiveArgs {
 }
 
 pub fn run(config: &Config, args: ArchiveArgs) -> Result<ExitStatus> {
-    let store = Store::open(&config.database)?;
+    let store = Store::open_existing(&config.database)?;
     let issues = store.archived_issues()?;
     let summary = archive::export(&issues, config, &args.out, crate::clock::now())?;
     println!("{}", summary.line());

@@ -1,4 +1,5 @@
-//! `verdicts check`: the configuration, the DKIM keys and every content file, all problems at once.
+//! `verdicts check`: the configuration, the DKIM keys, the CA file `tls_ca_file` names and every content file, all
+//! problems at once.
 
 use anyhow::Result;
 
@@ -12,14 +13,30 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
         eprintln!("warning: {loose}");
     }
     let key_problems = dkim_keys(config);
-    // The rest of the mail settings as `send` and `serve` will use them: `smtp_url` with its passwords. (With a bad
-    // key this would only repeat the key's problem.)
+    // The rest of the mail settings as `send` and `serve` will use them: `smtp_url` with its passwords and
+    // `tls_ca_file`. (With a bad key this would only repeat the key's problem.)
     if key_problems == 0
         && let Err(error) = Mailer::from_config(config, &Secrets::from_env())
     {
         eprintln!("error: {error:#}");
         eprintln!("1 problem found in the mail settings; nothing was changed");
         return Ok(ExitStatus::Invalid);
+    }
+    // Also read without smtp_url, so a CA file is known good before the relay is switched on.
+    if let Some(path) = &config.tls_ca_file {
+        match crate::mail::tls_trust::load_ca_file(path) {
+            Ok(certificates) => println!(
+                "ok: tls_ca_file {} holds {} CA certificate{}",
+                path.display(),
+                certificates.len(),
+                if certificates.len() == 1 { "" } else { "s" }
+            ),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                eprintln!("1 problem found in the mail settings; nothing was changed");
+                return Ok(ExitStatus::Invalid);
+            }
+        }
     }
     match super::load_content(config) {
         Ok(comparisons) if key_problems == 0 => {

@@ -6,6 +6,7 @@ use super::as_of::parse_as_of;
 use crate::config::{Config, Secrets};
 use crate::delivery::{self, DryRun, Exclusive, Progress, SendOptions, SendReport, StopSignal};
 use crate::exit::ExitStatus;
+use crate::mail::ConnectError;
 
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
@@ -48,7 +49,7 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             ..SendOptions::new(config)
         };
         if let Some(to) = &args.to {
-            let reply = delivery::send_test_copy(
+            let sent = delivery::send_test_copy(
                 config,
                 &secrets,
                 &comparisons,
@@ -56,7 +57,15 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
                 to,
                 options.timeouts,
             )
-            .await?;
+            .await;
+            let reply = match sent {
+                Ok(reply) => reply,
+                Err(e) if is_untrusted(&e) => {
+                    eprintln!("error: {e:#}");
+                    return Ok(ExitStatus::TlsUntrusted);
+                }
+                Err(e) => return Err(e),
+            };
             println!("test copy sent to {to} (no ledger touched): {reply}");
             return Ok(ExitStatus::Success);
         }
@@ -87,6 +96,14 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
         }
         Ok(report.exit_status())
     })
+}
+
+/// The relay's certificate is not trusted: exit code 7, not 1.
+fn is_untrusted(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<ConnectError>(),
+        Some(ConnectError::Untrusted(_))
+    )
 }
 
 fn dry_run(outcome: DryRun) -> Result<ExitStatus> {

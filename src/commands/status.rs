@@ -8,7 +8,7 @@ use crate::lease::SEND_LEASE;
 use crate::store::Store;
 
 pub fn run(config: &Config) -> Result<ExitStatus> {
-    let store = Store::open(&config.database)?;
+    let store = Store::open_existing(&config.database)?;
     if let Some((owner, until)) = store.lease_holder(SEND_LEASE, crate::clock::now())? {
         println!(
             "a send is running: {owner} holds the send lease (renewed until {})",

@@ -73,7 +73,16 @@ pub struct AddArgs {
 
 pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
     let now = crate::clock::now();
-    let mut store = Store::open(&config.database)?;
+    // Only the commands that add subscribers make a store; the others, in a folder without one, say so.
+    let creates = matches!(
+        command,
+        SubscribersCommand::Add(_) | SubscribersCommand::Import { .. }
+    );
+    let mut store = if creates {
+        Store::open(&config.database)?
+    } else {
+        Store::open_existing(&config.database)?
+    };
     match command {
         SubscribersCommand::Add(args) => add(config, &mut store, &args, now),
         SubscribersCommand::Remove { email } => {

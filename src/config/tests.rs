@@ -133,6 +133,25 @@ fn base_url_loses_its_trailing_slash() {
 }
 
 #[test]
+fn helo_name_defaults_to_the_sender_domain_and_must_be_a_host_name() {
+    let config = Config::parse("", &[]).unwrap();
+    assert_eq!(config.helo_name(), "verdicts.example.org");
+    let config = Config::parse("helo_name = \"mta.example.org\"", &[]).unwrap();
+    assert_eq!(config.helo_name(), "mta.example.org");
+    let config = Config::parse("", &env(&[("VERDICTS_HELO_NAME", "[192.0.2.1]")])).unwrap();
+    assert_eq!(config.helo_name(), "[192.0.2.1]");
+    for bad in [
+        "mta example.org",
+        "mta..example.org",
+        "-mta.example.org",
+        "mta\r\nRSET",
+    ] {
+        let err = Config::parse("", &env(&[("VERDICTS_HELO_NAME", bad)])).unwrap_err();
+        assert!(err.to_string().contains("helo_name"), "{bad:?}: {err}");
+    }
+}
+
+#[test]
 fn a_relay_list_names_the_relay_with_a_bad_scheme_and_relay_passwords_are_not_settings() {
     let err = Config::parse(
         "smtp_url = \"smtp://a, http://me:secret@b\"",
@@ -164,6 +183,8 @@ fn the_example_configuration_parses_and_shows_every_key() {
         "dkim_selector",
         "unsubscribe_mailbox",
         "thank_you_url",
+        "helo_name",
+        "tls_ca_file",
     ];
     let defaults = toml::Table::try_from(Config::default()).unwrap();
     for key in defaults.keys().map(String::as_str).chain(optional) {
@@ -172,4 +193,25 @@ fn the_example_configuration_parses_and_shows_every_key() {
             "verdicts.example.toml does not show {key}"
         );
     }
+}
+
+#[test]
+fn a_database_url_is_refused_naming_its_scheme_without_the_rest() {
+    for url in [
+        "postgres://verdicts:hunter2@db.example.org/verdicts",
+        "sqlite:///srv/verdicts.db",
+    ] {
+        let err = format!(
+            "{:#}",
+            Config::parse("", &env(&[("VERDICTS_DATABASE", url)])).unwrap_err()
+        );
+        let scheme = url.split_once("://").unwrap().0;
+        assert!(err.contains(&format!("{scheme}://")), "{err}");
+        assert!(
+            !err.contains("hunter2"),
+            "no password in the message: {err}"
+        );
+    }
+    let config = Config::parse("", &env(&[("VERDICTS_DATABASE", "data/my:store.db")])).unwrap();
+    assert_eq!(config.database, std::path::Path::new("data/my:store.db"));
 }

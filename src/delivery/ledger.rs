@@ -3,8 +3,9 @@
 //! each outcome on its own). A crash loses at most what was not committed yet (see [`MAX_UNCOMMITTED`]); those
 //! recipients are sent again on resume, with the same Message-ID.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
@@ -28,22 +29,29 @@ pub const MAX_UNCOMMITTED: usize = 2 * MAX_BATCH;
 #[derive(Debug, Default)]
 pub struct Tally {
     pub sent: AtomicU64,
-    pub deferred: AtomicU64,
     pub failed: AtomicU64,
     pub skipped: AtomicU64,
+    /// Deferral events: a recipient retried twice within the run counts twice here.
+    pub deferrals: AtomicU64,
+    /// Recipients whose latest outcome in this run is a deferral (a later send or failure takes them out).
+    deferred: Mutex<HashSet<u64>>,
 }
 
 /// A snapshot of a [`Tally`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunCounts {
     pub sent: u64,
+    /// Recipients this run left deferred (each once, however often it was retried).
     pub deferred: u64,
     pub failed: u64,
     /// Not attempted: unsubscribed (or bounced elsewhere) after the issue was created.
     pub skipped: u64,
+    /// Deferral events, retries within the run included.
+    pub deferrals: u64,
 }
 
 impl RunCounts {
+    /// Recipients this run recorded a final or deferred outcome for.
     pub fn total(&self) -> u64 {
         self.sent + self.deferred + self.failed + self.skipped
     }
@@ -53,20 +61,27 @@ impl Tally {
     pub fn counts(&self) -> RunCounts {
         RunCounts {
             sent: self.sent.load(Ordering::Relaxed),
-            deferred: self.deferred.load(Ordering::Relaxed),
+            deferred: self.deferred.lock().map_or(0, |set| set.len() as u64),
             failed: self.failed.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
+            deferrals: self.deferrals.load(Ordering::Relaxed),
         }
     }
 
     fn add(&self, outcomes: &[Outcome]) {
+        let mut deferred = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
         for outcome in outcomes {
             let counter = match outcome.result {
                 DeliveryResult::Sent { .. } => &self.sent,
-                DeliveryResult::Deferred { .. } => &self.deferred,
+                DeliveryResult::Deferred { .. } => {
+                    deferred.insert(outcome.subscriber_id);
+                    self.deferrals.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 DeliveryResult::Failed { .. } => &self.failed,
                 DeliveryResult::Skipped { .. } => &self.skipped,
             };
+            deferred.remove(&outcome.subscriber_id);
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -169,4 +184,52 @@ fn write_loop(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::Tally;
+    use crate::store::{DeliveryResult, Outcome};
+
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
+    fn outcome(subscriber_id: u64, result: DeliveryResult) -> Outcome {
+        Outcome {
+            issue_id: 1,
+            subscriber_id,
+            at: noon(),
+            result,
+        }
+    }
+
+    fn deferred() -> DeliveryResult {
+        DeliveryResult::Deferred {
+            error: "450 4.2.1 try again later".into(),
+            next_attempt_at: noon(),
+        }
+    }
+
+    #[test]
+    fn a_recipient_deferred_three_times_counts_as_one_deferred_recipient_and_three_deferrals() {
+        let tally = Tally::default();
+        tally.add(&[outcome(7, deferred()), outcome(8, deferred())]);
+        tally.add(&[outcome(7, deferred())]);
+        tally.add(&[
+            outcome(7, deferred()),
+            outcome(
+                8,
+                DeliveryResult::Sent {
+                    reply: "250".into(),
+                },
+            ),
+        ]);
+
+        let counts = tally.counts();
+        assert_eq!((counts.sent, counts.deferred, counts.deferrals), (1, 1, 4));
+        assert_eq!(counts.total(), 2, "two recipients");
+    }
 }

@@ -102,6 +102,7 @@ impl SendReport {
                 RunEnd::Deferred { .. } => ExitStatus::Deferred,
                 RunEnd::Interrupted => ExitStatus::Interrupted,
                 RunEnd::Halted { .. } => ExitStatus::RelayDown,
+                RunEnd::Untrusted { .. } => ExitStatus::TlsUntrusted,
             },
         }
     }
@@ -132,6 +133,9 @@ pub enum RunEnd {
     Interrupted,
     /// Paused by the run itself: relay down, relay refusing our login or sender, outbox unwritable.
     Halted { reason: String },
+    /// Stopped at once: the relay's TLS certificate is not trusted. Running again cannot help until a setting
+    /// (`tls_ca_file`) or the certificate changes.
+    Untrusted { reason: String },
 }
 
 /// Creates or resumes the issue at `as_of` and delivers it to its ledger's due recipients.

@@ -137,11 +137,15 @@ impl fmt::Display for RunSummary {
         }
         write!(
             f,
-            "this run: {} sent, {} deferred, {} failed",
+            "this run, by recipient: {} sent, {} deferred, {} failed",
             c.sent, c.deferred, c.failed
         )?;
         if c.skipped > 0 {
             write!(f, ", {} skipped (left the list)", c.skipped)?;
+        }
+        if c.deferrals > c.deferred {
+            // A recipient retried within the run is one deferred recipient, however many 4xx replies it got.
+            write!(f, "; {} deferral replies counting retries", c.deferrals)?;
         }
         writeln!(f, " in {seconds:.1} s ({rate:.0} messages/s)")?;
         let l = &self.ledger;
@@ -159,7 +163,7 @@ impl fmt::Display for RunSummary {
             RunEnd::Complete => write!(f, "issue {} is delivered", self.key),
             RunEnd::Deferred { next_retry } => write!(
                 f,
-                "{} recipient(s) deferred; the next attempt is due at {}: run `verdicts send` again then",
+                "{} deferred; the next attempt is due at {}: run `verdicts send` again then",
                 l.deferred,
                 next_retry.map_or("?".to_string(), |t| t
                     .format("%Y-%m-%d %H:%M:%S UTC")
@@ -169,11 +173,21 @@ impl fmt::Display for RunSummary {
                 f,
                 "interrupted: messages in flight were recorded; run `verdicts send` again to resume"
             ),
+            RunEnd::Untrusted { reason } => write!(
+                f,
+                "stopped: {reason}. {} still to go once that is fixed",
+                recipients(l.pending + l.deferred)
+            ),
             RunEnd::Halted { reason } => write!(
                 f,
-                "paused: {reason}. {} recipient(s) still to go; run `verdicts send` again to resume",
-                l.pending + l.deferred
+                "paused: {reason}. {} still to go; run `verdicts send` again to resume",
+                recipients(l.pending + l.deferred)
             ),
         }
     }
+}
+
+/// "1 recipient", "3 recipients".
+fn recipients(n: u64) -> String {
+    format!("{n} recipient{}", if n == 1 { "" } else { "s" })
 }

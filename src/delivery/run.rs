@@ -126,7 +126,11 @@ pub async fn deliver(
     recorded?;
 
     let end = if let Some(reason) = shared.halted() {
-        RunEnd::Halted { reason }
+        if shared.untrusted() {
+            RunEnd::Untrusted { reason }
+        } else {
+            RunEnd::Halted { reason }
+        }
     } else if stop.is_stopped() {
         RunEnd::Interrupted
     } else if store.complete_issue(issue.id, clock.now())? {
@@ -148,7 +152,19 @@ async fn work(
     in_flight: Arc<watch::Sender<usize>>,
 ) {
     loop {
-        let job = jobs.lock().await.recv().await;
+        let next = async { jobs.lock().await.recv().await };
+        // While no message comes, an open connection is closed once idle (before a retry wait, at the end of a
+        // pass) rather than left for the relay to time out.
+        let job = match courier.idle_deadline() {
+            Some(deadline) => match tokio::time::timeout_at(deadline, next).await {
+                Ok(job) => job,
+                Err(_) => {
+                    courier.close_idle().await;
+                    continue;
+                }
+            },
+            None => next.await,
+        };
         let Some(job) = job else { break };
         let shared = courier.shared();
         if shared.stop.is_stopped() || shared.halted().is_some() {

@@ -3,7 +3,7 @@
 //! together with the run's halt reason, and the circuit breaker.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::backoff::RetryPolicy;
@@ -39,6 +39,8 @@ pub struct Shared {
     /// Messages handed back by workers that retired; the run reads the ledger again for them.
     requeued: AtomicUsize,
     halt: Mutex<Option<String>>,
+    /// The halt is the relay's certificate, which no retry can fix.
+    untrusted: AtomicBool,
 }
 
 impl Shared {
@@ -59,6 +61,7 @@ impl Shared {
             workers: AtomicUsize::new(0),
             requeued: AtomicUsize::new(0),
             halt: Mutex::new(None),
+            untrusted: AtomicBool::new(false),
         }
     }
 
@@ -71,9 +74,26 @@ impl Shared {
     pub fn halt(&self, reason: String) {
         let mut halt = self.halt.lock().unwrap_or_else(|p| p.into_inner());
         if halt.is_none() {
-            tracing::error!("pausing the send: {reason}");
+            if self.untrusted() {
+                tracing::error!("stopping the send: {reason}");
+            } else {
+                tracing::error!("pausing the send: {reason}");
+            }
             *halt = Some(reason);
         }
+    }
+
+    /// Stops the run because the relay's TLS certificate is not trusted: a setting must change first.
+    pub fn halt_untrusted(&self, reason: String) {
+        if self.halted().is_none() {
+            self.untrusted.store(true, Ordering::SeqCst);
+        }
+        self.halt(reason);
+    }
+
+    /// Whether the halt is an untrusted certificate ([`Shared::halt_untrusted`]).
+    pub fn untrusted(&self) -> bool {
+        self.untrusted.load(Ordering::SeqCst)
     }
 
     /// Counts a connection failure; true when the relay is now considered down (the run halts).

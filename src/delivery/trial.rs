@@ -43,7 +43,7 @@ pub fn dry_run(
     comparisons: &[Comparison],
     as_of: DateTime<Utc>,
 ) -> Result<DryRun> {
-    let store = Store::open(&config.database)?;
+    let store = Store::open_existing(&config.database)?;
     let mailer = Mailer::from_config(config, secrets)?;
     let (issue, stored, recipients, composed_at, count) =
         match plan::plan(&store, comparisons, config, as_of)? {

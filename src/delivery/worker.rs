@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+mod idle;
+
 use super::backoff::reconnect_delay;
 use super::breaker::Refusal;
 use super::shared::Shared;
@@ -169,6 +171,8 @@ impl Courier {
             if shared.halted().is_some() {
                 return Step::Abandoned;
             }
+            shared.pace.wait().await;
+            self.check_idle().await;
             if self.connection.is_some() && relays.choose(shared.clock.now()).0 < self.relay {
                 // A relay higher in the list is out of its cool-down: go back to it. (A worker never leaves a
                 // working connection for a lower relay.)
@@ -190,13 +194,14 @@ impl Courier {
                             self.relay = index;
                             self.connection.insert(connection)
                         }
+                        Err(ConnectError::Untrusted(reason)) => {
+                            // Not a relay being down: no retry and no other relay makes the certificate trusted.
+                            shared.halt_untrusted(reason);
+                            return Step::Abandoned;
+                        }
                         Err(error) => {
-                            // Every kind of failure to connect counts as the relay being down (issue 13's
-                            // untrusted certificate must not: it stops the run instead).
-                            let refused = match &error {
-                                ConnectError::Unavailable(_) => false,
-                                ConnectError::Refused(_) => true,
-                            };
+                            // Every other failure to connect counts as the relay being down.
+                            let refused = matches!(error, ConnectError::Refused(_));
                             let reason = error.to_string();
                             if relays.down(index, shared.clock.now()).is_some() {
                                 // Another relay of the list is not cooling down: try it at once.
@@ -224,13 +229,19 @@ impl Courier {
                     }
                 }
             };
-            shared.pace.wait().await;
             let attempt = connection.send(sender, &built.to, &built.raw).await;
             if attempt.closes_connection() {
                 self.disconnect();
             }
             match attempt {
-                Attempt::Lost { error } => {
+                // A 421 ("closing the channel", e.g. an idle timeout) and a broken connection are about the
+                // connection, not the recipient: reconnect and send again without charging an attempt.
+                Attempt::Lost { error }
+                | Attempt::Refused {
+                    code: 421,
+                    reply: error,
+                    ..
+                } => {
                     losses += 1;
                     if self.failed(&error).await {
                         return Step::Abandoned;

@@ -37,22 +37,27 @@ pub struct Mailer {
 
 impl Mailer {
     /// `smtp_url` parsed once (each relay's password from `VERDICTS_SMTP_PASSWORD_<N>` or
-    /// `VERDICTS_SMTP_PASSWORD`, the EHLO name the sender's domain unless the URL names one), else the outbox
-    /// folder; the DKIM key when configured; the From address as the envelope sender. An error names the
-    /// setting that is wrong.
+    /// `VERDICTS_SMTP_PASSWORD`, the EHLO name `helo_name` (default: the sender's domain) unless the URL names
+    /// one, the CAs of `tls_ca_file`), else the outbox folder; the DKIM key when configured; the From address as
+    /// the envelope sender. An error names the setting that is wrong.
     pub fn from_config(config: &Config, secrets: &Secrets) -> Result<Mailer> {
+        let roots = match &config.tls_ca_file {
+            Some(path) => super::tls_trust::load_ca_file(path)?,
+            None => Vec::new(),
+        };
         let route = match &config.smtp_url {
             Some(url) => Route::Smtp {
                 relays: Relays::parse(
                     url,
                     &ListSettings {
-                        hello: config.sender_domain(),
+                        hello: config.helo_name(),
                         password: secrets.smtp_password.as_deref(),
                         passwords: &secrets.smtp_passwords,
                         // At most a day: the configuration checks it.
                         cooldown: chrono::Duration::seconds(
                             i64::try_from(config.relay_cooldown_seconds).unwrap_or(86_400),
                         ),
+                        roots: &roots,
                     },
                 )?,
                 timeouts: Timeouts::default(),

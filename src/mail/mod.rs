@@ -2,7 +2,7 @@
 //! configuration. It owns the relay settings (`smtp_url`, parsed once in [`relay`]; a list of relays in priority
 //! order with their failover cool-downs in [`relays`]), the SMTP client ([`smtp`]:
 //! our own tuned connection over lettre's protocol code, with implicit TLS in `tls_stream` and DATA framing in
-//! `wire`), DKIM signing ([`dkim`]) and the outbox folder ([`outbox`]) used when no relay is configured.
+//! `wire`; which certificates it trusts and how it says so in `tls_trust`), DKIM signing ([`dkim`]) and the outbox folder ([`outbox`]) used when no relay is configured.
 
 pub mod dkim;
 mod mailer;
@@ -11,6 +11,7 @@ pub mod relay;
 pub mod relays;
 pub mod smtp;
 mod tls_stream;
+pub mod tls_trust;
 mod wire;
 
 pub use dkim::{DkimSigner, OVER_SIGNED, SIGNED_HEADERS};

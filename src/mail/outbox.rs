@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::private_files::{create_private_dir, write_private};
+
 /// A folder of `.eml` files, one per message, named after the Message-ID, written atomically
 /// (temporary file, then rename): a message sent twice is one file, never a torn one.
 #[derive(Debug, Clone)]
@@ -25,12 +27,13 @@ impl Outbox {
 
     /// Writes one message; returns the file's path.
     pub fn deliver(&self, message_id: &str, raw: &[u8]) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir)
+        // Every mail carries its reader's address and personal links: the owner's eyes only.
+        create_private_dir(&self.dir)
             .with_context(|| format!("creating the outbox {}", self.dir.display()))?;
         let name = file_name(message_id);
         let path = self.dir.join(format!("{name}.eml"));
         let tmp = self.dir.join(format!(".{name}.eml.tmp"));
-        std::fs::write(&tmp, raw).with_context(|| format!("writing {}", tmp.display()))?;
+        write_private(&tmp, raw)?;
         std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     }
@@ -54,6 +57,24 @@ fn file_name(message_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Outbox, file_name};
+
+    #[cfg(unix)]
+    #[test]
+    fn outbox_folder_and_mails_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(&dir.path().join("new").join("outbox"));
+        let path = outbox
+            .deliver("<a@x.org>", b"Subject: hi\r\n\r\nbody\r\n")
+            .unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(outbox.dir()), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"Subject: hi\r\n\r\nbody\r\n"
+        );
+    }
 
     #[test]
     fn outbox_names_files_after_the_message_id_and_overwrites_on_resend() {

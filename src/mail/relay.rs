@@ -1,13 +1,15 @@
 //! Where bulk mail goes: `smtp_url` parsed into host, port, TLS mode and credentials. As `verdicts.example.toml`
 //! documents: `smtp://` uses STARTTLS when the relay offers it (`?tls=required` insists, `?tls=none` never
 //! tries), `smtps://` is implicit TLS; default ports as lettre's (25, 587 with a `tls=` parameter, 465); a path
-//! names the EHLO host. The password comes from the environment (see `relays.rs`), or the URL if it has one.
-//! One URL of a list is parsed here; the list itself is `relays.rs`.
+//! names the EHLO host (else `helo_name`). The password comes from the environment (see `relays.rs`), or the URL if
+//! it has one. One URL of a list is parsed here; the list itself is `relays.rs`. The CAs of `tls_ca_file` are added
+//! by [`crate::mail::Mailer::from_config`].
 
 use std::fmt;
 
 use anyhow::{Result, bail};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Certificate;
 use lettre::transport::smtp::extension::ClientId;
 
 /// How the connection is protected.
@@ -32,6 +34,8 @@ pub struct Relay {
     pub credentials: Option<Credentials>,
     /// The URL without any password, for messages.
     pub display: String,
+    /// CAs trusted for the relay's certificate besides the system store (`tls_ca_file`).
+    pub roots: Vec<Certificate>,
 }
 
 impl fmt::Debug for Relay {
@@ -40,6 +44,7 @@ impl fmt::Debug for Relay {
             .field("url", &self.display)
             .field("security", &self.security)
             .field("credentials", &self.credentials.is_some())
+            .field("extra_roots", &self.roots.len())
             .finish()
     }
 }
@@ -131,6 +136,7 @@ impl Relay {
             hello,
             credentials,
             display,
+            roots: Vec::new(),
         })
     }
 }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
 use chrono::{DateTime, Duration, Utc};
+use lettre::transport::smtp::client::Certificate;
 
 use super::relay::{Relay, redact, smtp_user};
 
@@ -28,6 +29,8 @@ pub struct ListSettings<'a> {
     pub passwords: &'a BTreeMap<usize, String>,
     /// How long a relay that is down is skipped.
     pub cooldown: Duration,
+    /// CAs trusted for every relay's certificate besides the system store (`tls_ca_file`).
+    pub roots: &'a [Certificate],
 }
 
 /// The relays of `smtp_url`, in priority order, with their shared cool-downs. Clones share the cool-downs.
@@ -69,7 +72,9 @@ impl Relays {
             } else {
                 format!("{label},")
             };
-            list.push(Relay::parse_as(&prefix, url, password, settings.hello)?);
+            let mut relay = Relay::parse_as(&prefix, url, password, settings.hello)?;
+            relay.roots = settings.roots.to_vec();
+            list.push(relay);
         }
         if let Some(position) = settings.passwords.keys().find(|&&p| p == 0 || p > total) {
             bail!(
@@ -196,6 +201,7 @@ mod tests {
             password: Some("shared"),
             passwords,
             cooldown: Duration::seconds(60),
+            roots: &[],
         }
     }
 

@@ -8,25 +8,24 @@
 //! are read back in order: two round trips per message instead of four.
 
 mod blame;
+mod handshake;
 mod reply;
 
 use std::fmt;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lettre::Address;
 use lettre::transport::smtp::authentication::Mechanism;
-#[allow(deprecated)]
-use lettre::transport::smtp::client::AsyncNetworkStream;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 use tokio::net::TcpStream;
 
 use super::relay::{Relay, Security};
-use super::tls_stream::ImplicitTls;
 use super::wire::{data_block, reply_text};
 pub use blame::{Blame, Enhanced, blame, sameness_key};
+use handshake::{PlainStart, Primed, StartError, Tap, encrypt};
 pub use reply::{Attempt, Stage};
 use reply::{Failure, absorb, settle, within};
 
@@ -54,6 +53,10 @@ pub enum ConnectError {
     /// Unreachable, refused, timed out, or a negative greeting: worth retrying later.
     #[error("{0}")]
     Unavailable(String),
+    /// The relay's TLS certificate is not trusted: the sentence says which relay, what is wrong, and the fix.
+    /// Retrying cannot help.
+    #[error("{0}")]
+    Untrusted(String),
     /// The relay refused our credentials or TLS requirements: retrying cannot help.
     #[error("{0}")]
     Refused(String),
@@ -68,10 +71,12 @@ pub struct SmtpConnection {
     timeouts: Timeouts,
     /// The last message's data block, kept for its capacity.
     block: String,
+    /// When the connection last carried a command.
+    last_used: Instant,
 }
 
 impl SmtpConnection {
-    /// Connects, says EHLO, upgrades to TLS as configured, and authenticates.
+    /// Connects, says EHLO (once; again after STARTTLS), upgrades to TLS as configured, and authenticates.
     pub async fn open(relay: &Relay, timeouts: Timeouts) -> Result<SmtpConnection, ConnectError> {
         let unavailable = |what: &str, e: &dyn fmt::Display| {
             ConnectError::Unavailable(format!("{what} {relay}: {e}"))
@@ -82,19 +87,47 @@ impl SmtpConnection {
         )
         .await
         .map_err(|e| unavailable("connecting to", &e))?;
-        let (tcp, probe) = tune(tcp).map_err(|e| unavailable("configuring the socket to", &e))?;
+        let (mut tcp, probe) =
+            tune(tcp).map_err(|e| unavailable("configuring the socket to", &e))?;
 
+        let tap = Tap::on();
         let stream: Box<dyn AsyncTokioStream> = match relay.security {
             Security::Tls => {
-                let params = tls_parameters(relay)?;
-                #[allow(deprecated)]
-                let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
-                within(timeouts.connect, tls.upgrade_tls(params))
-                    .await
-                    .map_err(|e| unavailable("TLS handshake with", &e))?;
-                Box::new(ImplicitTls(tls))
+                let tls = encrypt(relay, tcp, timeouts, "TLS handshake with").await?;
+                Box::new(Primed::new(tls, Vec::new(), false, tap.clone()))
             }
-            _ => Box::new(tcp),
+            Security::Plain => Box::new(Primed::new(tcp, Vec::new(), false, tap.clone())),
+            Security::StartTls { required } => {
+                let start = tokio::time::timeout(
+                    timeouts.connect,
+                    handshake::starttls(&mut tcp, &relay.hello),
+                )
+                .await
+                .map_err(|_| {
+                    unavailable(
+                        "greeting from",
+                        &format!("no reply within {:?}", timeouts.connect),
+                    )
+                })?;
+                match start {
+                    Ok(PlainStart::Upgrade { greeting }) => {
+                        let tls = encrypt(relay, tcp, timeouts, "STARTTLS with").await?;
+                        Box::new(Primed::new(tls, greeting, false, tap.clone()))
+                    }
+                    Ok(PlainStart::NotOffered { .. }) if required => {
+                        return Err(ConnectError::Refused(format!(
+                            "{relay} does not offer STARTTLS, and the URL says tls=required"
+                        )));
+                    }
+                    Ok(PlainStart::NotOffered { replies }) => {
+                        Box::new(Primed::new(tcp, replies, true, tap.clone()))
+                    }
+                    Err(StartError::Io(e)) => return Err(unavailable("greeting from", &e)),
+                    Err(StartError::Reply { what, reply }) => {
+                        return Err(unavailable(&format!("{what} to"), &reply));
+                    }
+                }
+            }
         };
         let mut conn = within(
             timeouts.connect,
@@ -102,29 +135,7 @@ impl SmtpConnection {
         )
         .await
         .map_err(|e| unavailable("greeting from", &e))?;
-
-        if let Security::StartTls { required } = relay.security {
-            if conn.can_starttls() {
-                let params = tls_parameters(relay)?;
-                within(timeouts.connect, conn.starttls(params, &relay.hello))
-                    .await
-                    .map_err(|e| unavailable("STARTTLS with", &e))?;
-            } else if required {
-                return Err(ConnectError::Refused(format!(
-                    "{relay} does not offer STARTTLS, and the URL says tls=required"
-                )));
-            }
-        }
-        // lettre keeps only the extensions it uses; ask again to learn whether the relay pipelines.
-        let ehlo = within(
-            timeouts.connect,
-            conn.command(Ehlo::new(relay.hello.clone())),
-        )
-        .await
-        .map_err(|e| unavailable("EHLO to", &e))?;
-        let pipelining = ehlo
-            .message()
-            .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+        let pipelining = handshake::offers_pipelining(&tap.take());
         if let Some(credentials) = &relay.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
             match within(timeouts.connect, conn.auth(&mechanisms, credentials)).await {
@@ -143,7 +154,22 @@ impl SmtpConnection {
             pipelining,
             timeouts,
             block: String::new(),
+            last_used: Instant::now(),
         })
+    }
+
+    /// How long the connection has carried nothing.
+    pub fn idle_for(&self) -> Duration {
+        self.last_used.elapsed()
+    }
+
+    /// Checks with RSET that a connection which sat idle still works (the relay may have closed it meanwhile).
+    pub async fn still_open(&mut self) -> bool {
+        let alive = within(self.timeouts.command, self.conn.command(Rset))
+            .await
+            .is_ok();
+        self.last_used = Instant::now();
+        alive
     }
 
     /// TCP_NODELAY as the kernel reports it for this connection's socket.
@@ -159,6 +185,12 @@ impl SmtpConnection {
     /// One transaction: MAIL FROM `from`, RCPT TO `to`, DATA `message` (the formatted message; dot-stuffing is
     /// lettre's). A refused transaction is reset so the connection can carry the next message.
     pub async fn send(&mut self, from: &Address, to: &Address, message: &[u8]) -> Attempt {
+        let attempt = self.transaction(from, to, message).await;
+        self.last_used = Instant::now();
+        attempt
+    }
+
+    async fn transaction(&mut self, from: &Address, to: &Address, message: &[u8]) -> Attempt {
         let mut parameters = Vec::new();
         let (to_text, from_text): (&str, &str) = (to.as_ref(), from.as_ref());
         if !to_text.is_ascii() || !from_text.is_ascii() {
@@ -257,9 +289,4 @@ fn tune(tcp: TcpStream) -> io::Result<(TcpStream, std::net::TcpStream)> {
     let std = tcp.into_std()?;
     let probe = std.try_clone()?;
     Ok((TcpStream::from_std(std)?, probe))
-}
-
-fn tls_parameters(relay: &Relay) -> Result<TlsParameters, ConnectError> {
-    TlsParameters::new(relay.host.clone())
-        .map_err(|e| ConnectError::Refused(format!("TLS settings for {relay}: {e}")))
 }

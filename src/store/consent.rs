@@ -32,6 +32,8 @@ pub enum ConsentEvent {
     Add,
     /// Removed by the operator (`subscribers remove`): the address and name were deleted.
     Remove,
+    /// A bounce undone by the operator (`subscribers restore`): the bounce was the relay's fault.
+    Restore,
 }
 
 /// Where it came from.
@@ -63,6 +65,7 @@ impl ConsentEvent {
             ConsentEvent::Import => "import",
             ConsentEvent::Add => "add",
             ConsentEvent::Remove => "remove",
+            ConsentEvent::Restore => "restore",
         }
     }
 }

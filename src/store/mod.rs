@@ -69,6 +69,19 @@ impl Store {
             .with_context(|| format!("preparing the store {}", path.display()))
     }
 
+    /// Opens the database at `path` only if it exists: for read-only commands, which in a folder without a store
+    /// should say so rather than create an empty one there.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            anyhow::bail!(
+                "there is no store at {}: run this in the folder that holds your verdicts.toml, or point \
+                 `database` (VERDICTS_DATABASE) at the store; nothing was created",
+                path.display()
+            );
+        }
+        Store::open(path)
+    }
+
     /// A fresh store that lives in memory, for tests.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory().context("opening an in-memory store")?;

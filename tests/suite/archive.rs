@@ -261,6 +261,8 @@ fn the_web_bodies_serve_the_same_archive_from_the_store() {
 fn archive_of_an_empty_store_writes_an_index_that_says_so_and_an_empty_feed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
+    // An empty store, not a missing one: in a folder without a store, `archive` says so and writes nothing.
+    weekly_verdicts::store::Store::open(&dir.path().join("verdicts.db")).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
         .args(["archive", "--out"])
         .arg(&out)

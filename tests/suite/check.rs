@@ -278,6 +278,36 @@ fn file_that_is_not_utf8_is_refused_with_its_line() {
 }
 
 #[test]
+fn a_tls_ca_file_without_a_certificate_is_refused_naming_the_setting_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(NAME), VALID).unwrap();
+    let not_pem = dir.path().join("relay-ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    for smtp_url in [None, Some("smtp://127.0.0.1:2525")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
+        command
+            .arg("check")
+            .current_dir(dir.path())
+            .env("VERDICTS_CONTENT_DIR", dir.path())
+            .env("VERDICTS_TLS_CA_FILE", &not_pem)
+            .env_remove("VERDICTS_CONFIG")
+            .env_remove("VERDICTS_SMTP_URL");
+        if let Some(url) = smtp_url {
+            command.env("VERDICTS_SMTP_URL", url);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{smtp_url:?}: {stderr}");
+        assert!(
+            stderr.contains("tls_ca_file")
+                && stderr.contains("relay-ca.pem")
+                && stderr.contains("no PEM"),
+            "{smtp_url:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_retry_cap_below_the_first_retry_is_refused_naming_both_keys() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(NAME), VALID).unwrap();
@@ -296,4 +326,32 @@ fn a_retry_cap_below_the_first_retry_is_refused_naming_both_keys() {
         stderr.contains("retry_max_seconds = 300 must be at least retry_base_seconds = 600"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_database_url_of_an_unknown_scheme_is_refused_everywhere_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["check"][..],
+        &["subscribers", "count"],
+        &["subscribers", "add", "a@example.org", "--confirmed"],
+        &["status"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("VERDICTS_CONFIG")
+            .env(
+                "VERDICTS_DATABASE",
+                "postgres://verdicts:hunter2@db.example.org/verdicts",
+            )
+            .output()
+            .expect("verdicts runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("postgres://"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing created: {left:?}");
 }

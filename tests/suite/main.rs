@@ -9,6 +9,7 @@ mod email_quality;
 mod hostile_content;
 mod operate;
 mod page_shell;
+mod postfix;
 mod preview;
 mod private_store;
 mod scheduler;

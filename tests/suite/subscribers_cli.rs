@@ -21,6 +21,10 @@ fn verdicts(dir: &Path, args: &[&str]) -> Run {
         .env_remove("VERDICTS_SMTP_URL")
         .env("VERDICTS_DATABASE", dir.join("verdicts.db"))
         .env("VERDICTS_OUTBOX_DIR", dir.join("outbox"))
+        .env(
+            "VERDICTS_CONTENT_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/content"),
+        )
         .output()
         .expect("verdicts runs");
     Run {
@@ -250,4 +254,36 @@ fn an_export_goes_to_stdout_or_a_private_file_and_imports_back() {
         (ann.email.as_str(), ann.name.as_deref(), ann.status),
         ("ann@example.org", Some("Ann, \"A\""), Status::Confirmed)
     );
+}
+
+#[test]
+fn read_only_commands_in_a_folder_without_a_store_say_so_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("site").display().to_string();
+    for args in [
+        &["status"][..],
+        &["archive", "--out", &out],
+        &["subscribers", "list"],
+        &["subscribers", "count"],
+        &["subscribers", "export"],
+        &["subscribers", "remove", "ann@example.org"],
+        &["send", "--dry-run"],
+    ] {
+        let run = verdicts(d, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("there is no store at")
+                && run.stderr.contains("verdicts.db")
+                && run.stderr.contains("VERDICTS_DATABASE"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert_eq!(
+            std::fs::read_dir(d).unwrap().count(),
+            0,
+            "{args:?} created something"
+        );
+    }
 }

@@ -44,6 +44,22 @@ async fn restoring_an_address_confirms_it_again_and_says_so() {
     assert!(err.contains("confirmed, not bounced"), "{err}");
     assert_eq!(fixture.subscriber_status(&address(1)), Status::Confirmed);
     assert_eq!(fixture.subscriber_status(&address(3)), Status::Bounced);
+
+    let history = verdicts(&fixture, &server.url())
+        .args(["subscribers", "history", &address(1)])
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&history.stdout);
+    let bounce = history
+        .find("bounce")
+        .expect("the bounce is in the history");
+    let restore = history
+        .find("restore")
+        .expect("the restore is in the history");
+    assert!(
+        bounce < restore,
+        "the restore follows the bounce:\n{history}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
