@@ -6,6 +6,7 @@ pub mod assemble;
 pub mod html;
 mod markdown;
 pub mod message;
+#[rustfmt::skip]
 mod style;
 pub mod text;
 

@@ -1,6 +1,7 @@
 //! The double opt-in email: one link that confirms the address. A transactional message to one person who just
 //! asked for it, so no List-Unsubscribe; `Auto-Submitted` keeps auto-responders quiet. Text part first, then
-//! HTML (RFC 2046), both carrying the link.
+//! HTML (RFC 2046), both carrying the link. The HTML keeps an email's own skeleton (tables, inline styles) but
+//! takes every colour and the type from the shared palette ([`crate::look::palette`]).
 
 use std::time::SystemTime;
 
@@ -14,19 +15,25 @@ use maud::{DOCTYPE, Markup, html};
 use crate::config::Config;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 
-const FONT: &str =
-    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;";
-const BODY: &str = "margin:0;padding:0;background-color:#f3f4f6;";
-const CARD: &str = "width:100%;max-width:560px;background-color:#ffffff;border-radius:8px;";
-const CELL: &str = "padding:28px;";
-const BRAND: &str = "font-size:13px;line-height:18px;font-weight:700;letter-spacing:1px;text-transform:uppercase;color:#1d4ed8;";
-const HEADING: &str =
-    "margin:8px 0 12px 0;font-size:22px;line-height:28px;font-weight:700;color:#111827;";
-const PARAGRAPH: &str = "margin:0 0 16px 0;font-size:15px;line-height:22px;color:#374151;";
-const BUTTON_CELL: &str = "background-color:#1d4ed8;border-radius:6px;";
-const BUTTON_LINK: &str = "display:inline-block;padding:12px 20px;font-size:15px;line-height:18px;font-weight:700;color:#ffffff;text-decoration:none;";
-const SMALL: &str = "margin:16px 0 0 0;font-size:12px;line-height:18px;color:#6b7280;";
-const URL: &str = "color:#1d4ed8;word-break:break-all;";
+/// The email's inline styles. Not run through rustfmt, which would put every piece of every `concat!` on a line
+/// of its own.
+#[rustfmt::skip]
+mod style {
+    use crate::look::palette::colour;
+
+    pub const FONT: &str = concat!("font-family:", colour!(FONT_STACK), ";");
+    pub const BODY: &str = concat!("margin:0;padding:0;background-color:", colour!(PAGE_BG), ";");
+    pub const OUTER_CELL: &str = "padding:24px 12px;";
+    pub const CARD: &str = concat!("width:100%;max-width:560px;background-color:", colour!(SURFACE), ";border-radius:8px;");
+    pub const CELL: &str = "padding:28px;";
+    pub const BRAND: &str = concat!("font-size:13px;line-height:18px;font-weight:700;letter-spacing:1px;text-transform:uppercase;color:", colour!(ACCENT), ";");
+    pub const HEADING: &str = concat!("margin:8px 0 12px 0;font-size:22px;line-height:28px;font-weight:700;color:", colour!(TEXT), ";");
+    pub const PARAGRAPH: &str = concat!("margin:0 0 16px 0;font-size:15px;line-height:22px;color:", colour!(TEXT_BODY), ";");
+    pub const BUTTON_CELL: &str = concat!("background-color:", colour!(ACCENT), ";border-radius:6px;");
+    pub const BUTTON_LINK: &str = concat!("display:inline-block;padding:12px 20px;font-size:15px;line-height:18px;font-weight:700;color:", colour!(ON_ACCENT), ";text-decoration:none;");
+    pub const SMALL: &str = concat!("margin:16px 0 0 0;font-size:12px;line-height:18px;color:", colour!(TEXT_FAINT), ";");
+    pub const URL: &str = concat!("color:", colour!(ACCENT), ";word-break:break-all;");
+}
 
 /// Who the confirmation goes to, and the signed token for their link.
 #[derive(Debug, Clone, Copy)]
@@ -120,31 +127,31 @@ fn html(config: &Config, url: &str) -> Markup {
                 meta name="color-scheme" content="light dark";
                 title { "Confirm your subscription" }
             }
-            body style=(BODY) {
-                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(BODY) {
-                    tr { td align="center" style="padding:24px 12px;" {
-                        table role="presentation" cellpadding="0" cellspacing="0" border="0" style=(CARD) {
-                            tr { td style={ (CELL) (FONT) } {
-                                div style=(BRAND) { (site) }
-                                h1 style=(HEADING) { "Confirm your subscription" }
-                                p style=(PARAGRAPH) {
+            body style=(style::BODY) {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style=(style::BODY) {
+                    tr { td align="center" style=(style::OUTER_CELL) {
+                        table role="presentation" cellpadding="0" cellspacing="0" border="0" style=(style::CARD) {
+                            tr { td style={ (style::CELL) (style::FONT) } {
+                                div style=(style::BRAND) { (site) }
+                                h1 style=(style::HEADING) { "Confirm your subscription" }
+                                p style=(style::PARAGRAPH) {
                                     "Someone, hopefully you, asked to receive " (site)
                                     " at this address. Press the button within 7 days to confirm."
                                 }
                                 table role="presentation" cellpadding="0" cellspacing="0" border="0" {
-                                    tr { td style=(BUTTON_CELL) {
-                                        a href=(url) style=(BUTTON_LINK) { "Confirm my subscription" }
+                                    tr { td style=(style::BUTTON_CELL) {
+                                        a href=(url) style=(style::BUTTON_LINK) { "Confirm my subscription" }
                                     } }
                                 }
-                                p style=(SMALL) {
+                                p style=(style::SMALL) {
                                     "Or paste this link into your browser: "
-                                    a href=(url) style=(URL) { (url) }
+                                    a href=(url) style=(style::URL) { (url) }
                                 }
-                                p style=(SMALL) {
+                                p style=(style::SMALL) {
                                     "If you did not ask for it, ignore this email: without confirmation you will "
                                     "receive nothing more."
                                 }
-                                p style=(SMALL) { (config.postal_address) }
+                                p style=(style::SMALL) { (config.postal_address) }
                             } }
                         }
                     } }

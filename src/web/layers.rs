@@ -16,13 +16,14 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::look::shell;
 use crate::tokens::Purpose;
 use crate::web::client_addr::{self, ClientIp};
 use crate::web::rate_limit::Decision;
 use crate::web::{AppState, BODY_LIMIT, UNSUBSCRIBE_ROUTE, pages};
 
 pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
-    let csp = HeaderValue::from_str(&pages::content_security_policy())
+    let csp = HeaderValue::from_str(&shell::content_security_policy())
         .expect("the policy is a valid header value");
     let fixed = |value: &'static str| HeaderValue::from_static(value);
     routes

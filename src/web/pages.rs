@@ -1,62 +1,14 @@
-//! The pages `verdicts serve` shows, as maud functions. No JavaScript anywhere: every page works as plain HTML
-//! forms and links, and the one stylesheet ([`PAGE_CSS`]) is inline and allowed by its hash in the
-//! Content-Security-Policy. Everything interpolated is escaped by maud.
+//! The pages `verdicts serve` shows, as maud functions: each is its own content inside the one page shell
+//! ([`shell::page`]), which brings the head, the stylesheet, the site's name and the footer.
 
 use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
-use sha2::{Digest, Sha256};
+use maud::{Markup, html};
 
 use crate::config::Config;
+use crate::look::shell::{self, Shell};
 
 /// Name of the hidden field that people never see and bots fill in.
 pub const HONEYPOT_FIELD: &str = "website";
-
-/// The whole stylesheet: one column that fits a phone, larger type and targets on wider screens, dark mode.
-pub const PAGE_CSS: &str = "\
-:root{color-scheme:light dark;--bg:#f3f4f6;--card:#fff;--text:#111827;--muted:#4b5563;--line:#d1d5db;\
---accent:#1d4ed8;--accent-text:#fff;--error-bg:#fef2f2;--error:#991b1b;--ok-bg:#f0fdf4;--ok:#166534}\
-@media (prefers-color-scheme:dark){:root{--bg:#111827;--card:#1f2937;--text:#f9fafb;--muted:#d1d5db;\
---line:#4b5563;--accent:#93c5fd;--accent-text:#111827;--error-bg:#450a0a;--error:#fecaca;--ok-bg:#052e16;\
---ok:#bbf7d0}}\
-*{box-sizing:border-box}\
-body{margin:0;background:var(--bg);color:var(--text);\
-font:17px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif}\
-main{max-width:34rem;margin:0 auto;padding:24px 16px 8px}\
-.card{background:var(--card);border-radius:12px;padding:24px 20px;box-shadow:0 1px 3px rgba(0,0,0,.12)}\
-.brand{margin:0 0 4px;font-size:13px;font-weight:700;letter-spacing:.08em;text-transform:uppercase;\
-color:var(--accent)}\
-h1{margin:0 0 12px;font-size:26px;line-height:1.2}\
-p{margin:0 0 14px}\
-.lead{color:var(--muted)}\
-label{display:block;margin:16px 0 6px;font-weight:600}\
-.optional{font-weight:400;color:var(--muted)}\
-input[type=email],input[type=text]{width:100%;padding:12px;font:inherit;font-size:17px;color:var(--text);\
-background:var(--card);border:1px solid var(--line);border-radius:8px}\
-input:focus,button:focus{outline:3px solid var(--accent);outline-offset:2px}\
-button{display:block;width:100%;margin:20px 0 0;padding:14px;font:inherit;font-weight:700;\
-color:var(--accent-text);background:var(--accent);border:0;border-radius:8px;cursor:pointer}\
-.trap{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}\
-.notice{padding:12px 14px;border-radius:8px;margin:0 0 16px}\
-.error{background:var(--error-bg);color:var(--error)}\
-.ok{background:var(--ok-bg);color:var(--ok)}\
-.small{font-size:14px;color:var(--muted)}\
-form+.small{margin-top:16px}\
-.card>:last-child{margin-bottom:0}\
-a{color:var(--accent)}\
-footer{max-width:34rem;margin:0 auto;padding:8px 16px 32px;font-size:13px;color:var(--muted)}\
-@media (min-width:600px){main{padding-top:56px}.card{padding:36px 40px}h1{font-size:32px}}";
-
-/// The policy for these pages: nothing may run or load except the inline stylesheet above, forms post only here,
-/// and no other site may frame the pages.
-pub fn content_security_policy() -> String {
-    let hash = STANDARD.encode(Sha256::digest(PAGE_CSS.as_bytes()));
-    format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'"
-    )
-}
 
 /// What the subscribe form shows again after a mistake.
 #[derive(Debug, Default, Clone)]
@@ -66,40 +18,13 @@ pub struct FormValues<'a> {
     pub error: Option<&'a str>,
 }
 
-fn layout(site_name: &str, title: &str, body: Markup, footer: Option<&str>) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="color-scheme" content="light dark";
-                meta name="referrer" content="no-referrer";
-                title {
-                    (title)
-                    @if !site_name.is_empty() { " · " (site_name) }
-                }
-                style { (PreEscaped(PAGE_CSS)) }
-            }
-            body {
-                main {
-                    div.card {
-                        @if !site_name.is_empty() {
-                            p.brand { (site_name) }
-                        }
-                        (body)
-                    }
-                }
-                @if let Some(footer) = footer {
-                    footer { (footer) }
-                }
-            }
-        }
-    }
-}
-
 fn page(config: &Config, title: &str, body: Markup) -> Markup {
-    layout(&config.site_name, title, body, Some(&config.postal_address))
+    let shell = Shell {
+        site_name: &config.site_name,
+        footer: Some(&config.postal_address),
+        feed: None,
+    };
+    shell::page(shell, title, body)
 }
 
 /// The form itself, shared by the subscribe page and the pages that offer to subscribe again.
@@ -321,16 +246,27 @@ pub fn not_found(config: &Config) -> Markup {
     )
 }
 
+/// `GET /archive/{key}` for a key no issue has.
+pub fn no_such_issue(config: &Config) -> Markup {
+    page(
+        config,
+        "Not found",
+        html! {
+            h1 { "No issue by that name" }
+            p { a href="/archive" { "Past issues" } }
+        },
+    )
+}
+
 /// A bare error page for answers given outside a handler (rate limit, extractor failures).
 pub fn problem(status: StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");
-    layout(
-        "",
+    shell::page(
+        Shell::default(),
         title,
         html! {
             h1 { (title) }
             p { (message) }
         },
-        None,
     )
 }

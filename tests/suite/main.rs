@@ -8,6 +8,7 @@ mod delivery;
 mod email_quality;
 mod hostile_content;
 mod operate;
+mod page_shell;
 mod postfix;
 mod preview;
 mod private_store;
