@@ -2,16 +2,21 @@
 //! environment overrides, parsed once into typed values. Secrets never live here:
 //! they are read from the environment by the code that needs them (see [`Secrets`]).
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
+mod base_url;
+mod secrets;
 mod trusted_proxies;
+mod validate;
+
+pub use base_url::BaseUrl;
+pub use secrets::Secrets;
+use secrets::relay_password_position;
 pub use trusted_proxies::TrustedProxies;
 
 /// Environment variables that carry secrets or select the file: never settings keys.
@@ -154,17 +159,6 @@ impl Default for Config {
     }
 }
 
-/// The scheme of a `scheme://…` value (RFC 3986 letters, digits, `+`, `-`, `.`), if it is one; the rest is not
-/// returned, as it may hold a password.
-fn url_scheme(database: &Path) -> Option<&str> {
-    let text = database.to_str()?;
-    let (scheme, _) = text.split_once("://")?;
-    let mut chars = scheme.chars();
-    let starts_with_letter = chars.next()?.is_ascii_alphabetic();
-    (starts_with_letter && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
-        .then_some(scheme)
-}
-
 impl Config {
     /// Loads the file named by `--config`/`VERDICTS_CONFIG`, else `./verdicts.toml` if present,
     /// else the defaults; then applies the environment.
@@ -201,82 +195,6 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> Result<()> {
-        if self.concurrency == 0 || self.concurrency > 256 {
-            bail!(
-                "concurrency = {} must be between 1 and 256",
-                self.concurrency
-            );
-        }
-        if self.header_read_timeout_seconds == 0 || self.idle_timeout_seconds == 0 {
-            bail!("header_read_timeout_seconds and idle_timeout_seconds must be at least 1");
-        }
-        if self.max_attempts == 0 {
-            bail!("max_attempts must be at least 1");
-        }
-        if self.retry_base_seconds == 0 {
-            bail!("retry_base_seconds must be at least 1");
-        }
-        if self.retry_max_seconds < self.retry_base_seconds {
-            bail!(
-                "retry_max_seconds = {} must be at least retry_base_seconds = {}",
-                self.retry_max_seconds,
-                self.retry_base_seconds
-            );
-        }
-        if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
-            bail!(
-                "rate_limit_per_second = {} must be 0 or more",
-                self.rate_limit_per_second
-            );
-        }
-        crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
-        if self.postal_address.trim().is_empty() {
-            bail!("postal_address must not be empty: the footer of every email needs it");
-        }
-        if let Some(list) = &self.smtp_url {
-            let urls: Vec<&str> = list.split(',').map(str::trim).collect();
-            for (i, url) in urls.iter().enumerate() {
-                let which = if urls.len() == 1 {
-                    String::new()
-                } else {
-                    format!(" relay {} of {}", i + 1, urls.len())
-                };
-                if url.is_empty() {
-                    bail!("smtp_url{which} is empty: separate the relay URLs with single commas");
-                }
-                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                    bail!(
-                        "smtp_url{which} = {:?} must start with smtp:// or smtps://",
-                        crate::mail::redact(url)
-                    );
-                }
-            }
-        }
-        if let Some(scheme) = url_scheme(&self.database) {
-            // A URL taken as a path would silently make an empty SQLite store in a folder named after the scheme.
-            bail!(
-                "database = \"{scheme}://…\": this build knows no {scheme}:// store; database must be the path of a \
-                 SQLite file (e.g. subscribers/verdicts.db)"
-            );
-        }
-        if self.relay_cooldown_seconds > 86_400 {
-            bail!(
-                "relay_cooldown_seconds = {} must be at most 86400 (a day)",
-                self.relay_cooldown_seconds
-            );
-        }
-        if let Some(name) = &self.helo_name
-            && !is_helo_name(name)
-        {
-            bail!(
-                "helo_name = {name:?} must be a host name (letters, digits, '-' and '.') or an address literal \
-                 like [192.0.2.1]"
-            );
-        }
-        Ok(())
-    }
-
     /// The name given in EHLO: `helo_name`, else the sender's domain.
     pub fn helo_name(&self) -> &str {
         match self.helo_name.as_deref() {
@@ -301,119 +219,6 @@ impl Config {
     /// `List-Id` value (RFC 2919).
     pub fn list_id(&self) -> String {
         format!("{} <{}>", self.site_name, self.sender_domain())
-    }
-}
-
-/// A domain name (RFC 5321 `Domain`) or an address literal in brackets; empty means "the default".
-fn is_helo_name(name: &str) -> bool {
-    if name.is_empty() {
-        return true;
-    }
-    if let Some(literal) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
-        return !literal.is_empty()
-            && literal
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || ".:".contains(c) || c.is_ascii_alphanumeric());
-    }
-    name.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    })
-}
-
-/// Secrets, read from the environment only.
-#[derive(Clone, Default)]
-pub struct Secrets {
-    /// `VERDICTS_SECRET`: the token signing key (else one is generated and kept in the store).
-    pub token_key: Option<String>,
-    /// `VERDICTS_SECRET_RETIRED`: comma-separated earlier keys, still accepted.
-    pub retired_token_keys: Vec<String>,
-    /// `VERDICTS_SMTP_PASSWORD`: the password of every relay in `smtp_url` that names a user.
-    pub smtp_password: Option<String>,
-    /// `VERDICTS_SMTP_PASSWORD_<N>`: the password of the relay at position N (from 1) of `smtp_url`.
-    pub smtp_passwords: BTreeMap<usize, String>,
-    /// `VERDICTS_DKIM_KEY`: the RSA key, PKCS#8 or PKCS#1 PEM, or a path to a file holding it.
-    pub dkim_key: Option<String>,
-    /// `VERDICTS_DKIM_ED25519_KEY`: the Ed25519 key, PKCS#8 PEM, or a path to a file holding it.
-    pub dkim_ed25519_key: Option<String>,
-}
-
-impl Secrets {
-    pub fn from_env() -> Secrets {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Secrets {
-            token_key: var("VERDICTS_SECRET"),
-            retired_token_keys: var("VERDICTS_SECRET_RETIRED")
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
-                .unwrap_or_default(),
-            smtp_password: var("VERDICTS_SMTP_PASSWORD"),
-            smtp_passwords: std::env::vars()
-                .filter(|(_, value)| !value.is_empty())
-                .filter_map(|(name, value)| Some((relay_password_position(&name)?, value)))
-                .collect(),
-            dkim_key: var("VERDICTS_DKIM_KEY"),
-            dkim_ed25519_key: var("VERDICTS_DKIM_ED25519_KEY"),
-        }
-    }
-}
-
-impl fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set = |v: bool| if v { "set" } else { "unset" };
-        f.debug_struct("Secrets")
-            .field("token_key", &set(self.token_key.is_some()))
-            .field("smtp_password", &set(self.smtp_password.is_some()))
-            .field(
-                "smtp_passwords",
-                &self.smtp_passwords.keys().collect::<Vec<_>>(),
-            )
-            .field("dkim_key", &set(self.dkim_key.is_some()))
-            .field("dkim_ed25519_key", &set(self.dkim_ed25519_key.is_some()))
-            .finish()
-    }
-}
-
-/// An absolute http(s) URL without a trailing slash, so `format!("{base}/path")` is right.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct BaseUrl(String);
-
-impl BaseUrl {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for BaseUrl {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        let trimmed = value.trim().trim_end_matches('/');
-        let rest = trimmed
-            .strip_prefix("https://")
-            .or_else(|| trimmed.strip_prefix("http://"));
-        match rest {
-            Some(host) if !host.is_empty() && !trimmed.contains(char::is_whitespace) => {
-                Ok(BaseUrl(trimmed.to_string()))
-            }
-            _ => Err(format!(
-                "base_url = {value:?} must be an absolute http:// or https:// URL"
-            )),
-        }
-    }
-}
-
-impl From<BaseUrl> for String {
-    fn from(url: BaseUrl) -> String {
-        url.0
-    }
-}
-
-impl fmt::Display for BaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -454,11 +259,6 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// N of `VERDICTS_SMTP_PASSWORD_<N>`, a secret and not a setting.
-fn relay_password_position(name: &str) -> Option<usize> {
-    name.strip_prefix("VERDICTS_SMTP_PASSWORD_")?.parse().ok()
 }
 
 /// A TOML error as `line N: message`.
