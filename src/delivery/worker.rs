@@ -11,59 +11,20 @@ mod idle;
 use super::backoff::reconnect_delay;
 use super::breaker::Refusal;
 use super::shared::Shared;
-use crate::issue::{Addressee, Built};
+use crate::issue::Built;
 use crate::mail::smtp::{blame, sameness_key};
 use crate::mail::{
     Attempt, Blame, ConnectError, Relays, Route, SmtpConnection, Stage, Timeouts, accepted_by,
 };
-use crate::store::{DeliveryResult, DueDelivery, Outcome};
+use crate::store::{DeliveryResult, Outcome};
 
 mod decide;
+mod job;
+
+pub use job::Job;
 
 /// Losing the connection this often while sending one message defers it (it may be what breaks the relay).
 const LOSSES_PER_MESSAGE: u32 = 3;
-
-/// One recipient to deliver to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub subscriber_id: u64,
-    pub email: String,
-    pub name: Option<String>,
-    /// Attempts made before this one.
-    pub attempts: u32,
-}
-
-impl Job {
-    /// A test copy goes to subscriber id 0, which no subscriber has: its unsubscribe link changes nothing.
-    pub fn sample(email: &str) -> Job {
-        Job {
-            subscriber_id: 0,
-            email: email.to_string(),
-            name: None,
-            attempts: 0,
-        }
-    }
-
-    pub fn addressee(&self) -> Addressee<'_> {
-        Addressee {
-            subscriber_id: self.subscriber_id,
-            email: &self.email,
-            name: self.name.as_deref(),
-        }
-    }
-}
-
-/// A ledger row that is due becomes a job (the run checks the subscriber is still confirmed first).
-impl From<DueDelivery> for Job {
-    fn from(due: DueDelivery) -> Job {
-        Job {
-            subscriber_id: due.subscriber_id,
-            email: due.email,
-            name: due.name,
-            attempts: due.attempts,
-        }
-    }
-}
 
 /// What a step came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
