@@ -2,7 +2,7 @@
 //! input (an address, a CSV row) exits with [`ExitStatus::Invalid`] and changes nothing.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -12,12 +12,15 @@ use crate::config::{Config, Secrets};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mail::Mailer;
-use crate::store::{Channel, ConsentRecord, Origin, Source, Status, Store, Subscriber};
+use crate::store::{Channel, Origin, Source, Status, Store};
 use crate::subscribers_csv::{self, OnInvalid};
 use crate::tokens::Tokens;
 use crate::web::confirmation_queue;
 
+mod output;
 mod restore;
+
+use output::{print_history, print_table, write_private_file};
 
 #[derive(Debug, Subcommand)]
 pub enum SubscribersCommand {
@@ -245,91 +248,4 @@ fn import(
         parsed.skipped.len()
     );
     Ok(ExitStatus::Success)
-}
-
-/// One line per entry: time (UTC), event, channel, client address, subscriber id, detail.
-fn print_history(records: &[ConsentRecord]) -> Result<()> {
-    let mut out = BufWriter::new(io::stdout().lock());
-    writeln!(
-        out,
-        "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  detail",
-        "at (UTC)", "event", "channel", "client", "id"
-    )?;
-    for r in records {
-        writeln!(
-            out,
-            "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  {}",
-            r.at.format("%Y-%m-%d %H:%M:%S"),
-            r.event,
-            r.channel,
-            r.client.as_deref().unwrap_or("-"),
-            r.subscriber_id,
-            r.detail.as_deref().unwrap_or("")
-        )?;
-    }
-    out.flush()?;
-    if records.is_empty() {
-        eprintln!("(no history for this address)");
-    }
-    Ok(())
-}
-
-/// Aligned columns: id, email, name, status, source, created (UTC).
-fn print_table(subscribers: &[Subscriber]) -> Result<()> {
-    let mut out = BufWriter::new(io::stdout().lock());
-    let width = subscribers
-        .iter()
-        .map(|s| s.email.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(5);
-    let name_width = subscribers
-        .iter()
-        .map(|s| s.name.as_deref().unwrap_or("-").chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 30);
-    writeln!(
-        out,
-        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  created",
-        "id", "email", "name", "status", "source"
-    )?;
-    for s in subscribers {
-        let name: String = s.name.as_deref().unwrap_or("-").chars().take(30).collect();
-        writeln!(
-            out,
-            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {}",
-            s.id,
-            s.email,
-            name,
-            s.status.as_str(),
-            s.source.as_str(),
-            s.created_at.format("%Y-%m-%d %H:%M")
-        )?;
-    }
-    out.flush()?;
-    if subscribers.is_empty() {
-        eprintln!("(no subscribers)");
-    }
-    Ok(())
-}
-
-/// Writes through a temporary file renamed into place, readable by its owner only.
-fn write_private_file(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
-    write(&mut file)?;
-    file.sync_all()
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
