@@ -18,6 +18,8 @@ mod import;
 mod issues;
 mod keys;
 mod lease;
+#[cfg(test)]
+mod lifecycle_test_support;
 mod migrations;
 mod paused;
 mod restore;

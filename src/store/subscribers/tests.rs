@@ -1,81 +1,16 @@
 //! Every outcome of the subscriber lifecycle, against real SQLite.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use rusqlite::params;
 
-use crate::email_address::{SubscriberEmail, SubscriberName};
-use crate::store::{
-    Channel, ConfirmOutcome, Origin, Source, Status, Store, SubscribeKind, SubscribeOutcome,
-    UnsubscribeOutcome,
+use crate::email_address::SubscriberName;
+use crate::store::lifecycle_test_support::{
+    confirm, email, form, newest_link, now, status_of, subscribe, unsubscribe,
 };
-use crate::tokens::Link;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
-}
-
-fn email(s: &str) -> SubscriberEmail {
-    SubscriberEmail::parse(s).unwrap()
-}
+use crate::store::{Channel, ConfirmOutcome, Origin, Source, Status, Store, SubscribeKind};
 
 fn name(s: &str) -> SubscriberName {
     SubscriberName::parse(s).unwrap()
-}
-
-fn form() -> Origin {
-    Origin::from_client(Channel::Form, "192.0.2.7")
-}
-
-fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> SubscribeOutcome {
-    store
-        .subscribe(&email(address), None, Source::Form, &form(), at)
-        .unwrap()
-}
-
-/// The subscription's current link nonce, as a mailed confirm link carries it.
-fn nonce_of(store: &Store, id: u64) -> u64 {
-    store
-        .conn
-        .query_row(
-            "SELECT link_nonce FROM subscribers WHERE id = ?1",
-            [id as i64],
-            |row| row.get::<_, i64>(0),
-        )
-        .unwrap() as u64
-}
-
-/// The link in the newest confirmation mail.
-fn newest_link(store: &Store, id: u64, at: DateTime<Utc>) -> Link {
-    Link {
-        subscriber_id: id,
-        nonce: Some(nonce_of(store, id)),
-        issued_at: at,
-    }
-}
-
-fn confirm(store: &mut Store, id: u64, at: DateTime<Utc>) -> ConfirmOutcome {
-    let link = newest_link(store, id, at);
-    store
-        .confirm(&link, &Origin::new(Channel::Link), at)
-        .unwrap()
-}
-
-fn id_only(id: u64, at: DateTime<Utc>) -> Link {
-    Link {
-        subscriber_id: id,
-        nonce: None,
-        issued_at: at,
-    }
-}
-
-fn unsubscribe(store: &mut Store, id: u64, at: DateTime<Utc>) -> UnsubscribeOutcome {
-    store
-        .unsubscribe(&id_only(id, at), &Origin::new(Channel::OneClick), at)
-        .unwrap()
-}
-
-fn status_of(store: &Store, id: u64) -> Status {
-    store.subscriber(id).unwrap().unwrap().status
 }
 
 #[test]
