@@ -6,6 +6,7 @@ pub mod dkim;
 pub mod http;
 pub mod mime;
 pub mod newsletter;
+pub mod pki;
 pub mod postfix;
 pub mod preview;
 pub mod serve_process;

@@ -4,84 +4,21 @@
 //! certificate, the mistake that gave "CaUsedAsEndEntity"). P-256 keys: quick to make.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::support::pki::{self, Leaf, openssl};
 
 const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
 
 /// Writes the CA, the leaf and the rogue certificate into `dir`.
 pub fn make(dir: &Path) {
-    let ca = [
-        &["req", "-x509", "-nodes"][..],
-        &EC,
-        &[
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=verdicts test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ],
-    ]
-    .concat();
-    openssl(dir, &ca);
-    let request = [
-        &["req", "-nodes"][..],
-        &EC,
-        &[
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    ]
-    .concat();
-    openssl(dir, &request);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
+    pki::ca(dir, &EC);
+    pki::leaf(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
+        &Leaf {
+            new_key: &EC,
+            subject: "/CN=127.0.0.1",
+            extensions: "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        },
     );
     let rogue = [
         &["req", "-x509", "-nodes"][..],
