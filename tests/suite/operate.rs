@@ -2,14 +2,14 @@
 //! lease, and `verdicts serve` sends the issue itself at the scheduled second, once, then shows
 //! it in the archive (in Chromium) and in a feed an XML parser accepts as Atom.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, SecondsFormat, Timelike, Utc};
 
 use crate::delivery::{AS_OF, Fixture, address};
 use crate::support::chromium::Browser;
+use crate::support::served::Served;
 use crate::support::smtp::{Received, Rule, Script, SmtpServer, Stage};
 
 /// How many messages went to each recipient.
@@ -68,18 +68,6 @@ async fn two_senders_at_once_deliver_one_copy_each_and_one_reports_the_lease_hel
 }
 
 /// `verdicts serve` as a real process; killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A schedule firing once, 10 s from now (seconds-first form with a year), and a content folder
 /// with one comparison published an hour ago, so that fire has something to send.
 fn fire_soon_with_fresh_content() -> (DateTime<Utc>, String, tempfile::TempDir) {
@@ -104,7 +92,8 @@ fn start_serve(
     content: &std::path::Path,
     schedule: &str,
 ) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
+    command
         .arg("serve")
         .current_dir(fixture.dir.path())
         .env_remove("VERDICTS_CONFIG")
@@ -113,25 +102,8 @@ fn start_serve(
         .env("VERDICTS_CONTENT_DIR", content)
         .env("VERDICTS_LISTEN", "127.0.0.1:0")
         .env("VERDICTS_SCHEDULE", schedule)
-        .env("VERDICTS_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("serve logs its address").unwrap();
-        if let Some(rest) = line.split("serving the subscribe page on ").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Served { child, base }
+        .env("VERDICTS_LOG", "info");
+    Served::start(&mut command)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

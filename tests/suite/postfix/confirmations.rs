@@ -1,29 +1,18 @@
 //! Confirmation mails through Postfix, from the web form (`verdicts serve`) and from `verdicts subscribers add`:
 //! over STARTTLS because Postfix offers it, introducing themselves with the sender domain as the digest does.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use super::said;
 use crate::delivery::Fixture;
 use crate::support::app::form_body;
 use crate::support::postfix::{Delivered, Postfix};
+use crate::support::served::Served;
 
-/// `verdicts serve --no-schedule` as a real process; killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// Starts `verdicts serve --no-schedule` as a real process that sends through `postfix`.
 fn serve(fixture: &Fixture, postfix: &Postfix) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verdicts"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_verdicts"));
+    command
         .args(["serve", "--no-schedule"])
         .current_dir(fixture.dir.path())
         .env_remove("VERDICTS_CONFIG")
@@ -31,25 +20,8 @@ fn serve(fixture: &Fixture, postfix: &Postfix) -> Served {
         .env("VERDICTS_SMTP_URL", postfix.url(postfix.tls))
         .env("VERDICTS_TLS_CA_FILE", postfix.ca_file())
         .env("VERDICTS_LISTEN", "127.0.0.1:0")
-        .env("VERDICTS_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("serve logs its address").unwrap();
-        if let Some(rest) = line.split("serving the subscribe page on ").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Served { child, base }
+        .env("VERDICTS_LOG", "info");
+    Served::start(&mut command)
 }
 
 /// One confirmation mail to `to`, encrypted, from the sender domain.

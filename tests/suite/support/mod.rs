@@ -10,5 +10,6 @@ pub mod pki;
 pub mod postfix;
 pub mod preview;
 pub mod serve_process;
+pub mod served;
 pub mod smtp;
 pub mod tools;
