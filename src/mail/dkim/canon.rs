@@ -4,8 +4,8 @@
 //! Works on bytes as the stamp or lettre produced them (CRLF line ends, a blank line before the body), so a
 //! stamped message is signed without being parsed back into a `lettre::Message`.
 
+use aws_lc_rs::digest::{Context, Digest, SHA256};
 use memchr::memmem;
-use ring::digest::{Context, Digest, SHA256};
 
 /// One header field: its name and its whole text (continuation lines included, final CRLF excluded).
 #[derive(Debug, Clone, Copy)]
@@ -181,7 +181,7 @@ fn relaxed_body_line(line: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use ring::digest::{SHA256, digest};
+    use aws_lc_rs::digest::{SHA256, digest};
 
     use super::{Message, body_hash, relaxed_header};
 

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ring::signature::{Ed25519KeyPair, RsaKeyPair};
+use aws_lc_rs::signature::{Ed25519KeyPair, RsaKeyPair};
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::{self, PemObject};
 
@@ -60,7 +60,7 @@ fn private_key(source: &Source) -> Result<PrivateKeyDer<'static>, String> {
 pub fn rsa(value: &str) -> Result<RsaKeyPair, String> {
     let source = read(RSA_VAR, value)?;
     let origin = &source.origin;
-    let refused = |e: ring::error::KeyRejected| {
+    let refused = |e: aws_lc_rs::error::KeyRejected| {
         format!(
             "{origin}: not a usable RSA private key ({e}); DKIM signing takes RSA keys of 2048 to 4096 bits"
         )

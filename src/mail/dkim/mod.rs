@@ -3,8 +3,9 @@
 //!
 //! Hand-written over the raw bytes rather than lettre's `dkim` feature: lettre signs only a `lettre::Message`
 //! (the stamped fast path never builds one) and uses the `rsa` crate, about 7× slower than OpenSSL and open to
-//! the Marvin timing attack (RUSTSEC-2023-0071). `ring` signs in constant time, at about 2.5 times OpenSSL's CPU
-//! per RSA signature on the AVX-512 benchmark machine (branch `dkim-aws-lc` uses `aws-lc-rs`, at OpenSSL's cost).
+//! the Marvin timing attack (RUSTSEC-2023-0071). `aws-lc-rs` (AWS-LC, which keeps OpenSSL's RSA code paths,
+//! AVX-512 IFMA included) signs in constant time at about OpenSSL's CPU cost per signature; `ring`, which rustls
+//! still uses for TLS, took about 2.5 times that per RSA signature on the AVX-512 benchmark machine.
 //!
 //! relaxed/relaxed over every header a receiver judges (RFC 8058 section 4 wants List-Unsubscribe and
 //! List-Unsubscribe-Post signed for one-click), with the headers a forger would add named once more than they
@@ -17,11 +18,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ring::digest::{SHA256, digest};
-use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use tokio::sync::Semaphore;
 
 use crate::config::{Config, Secrets};
@@ -191,7 +192,7 @@ impl DkimSigner {
         Ok(out)
     }
 
-    /// `sign` on a blocking thread, at most one per core at a time. RSA costs a quarter of a millisecond of CPU:
+    /// `sign` on a blocking thread, at most one per core at a time. RSA-2048 costs about 0.4 ms of CPU per signature:
     /// on the async thread it would hold up every connection's replies; the permits keep 16 workers from
     /// starting 16 threads on 2 cores. The message is still signed before it goes to the relay, and the ledger
     /// still records it after the relay answers, so a crash loses no more than before.
@@ -229,7 +230,7 @@ impl Algorithm {
     fn sign(&self, data: &[u8], random: &SystemRandom) -> Result<Vec<u8>> {
         match self {
             Algorithm::Rsa(key) => {
-                let mut signature = vec![0; key.public().modulus_len()];
+                let mut signature = vec![0; key.public_modulus_len()];
                 key.sign(&RSA_PKCS1_SHA256, random, data, &mut signature)
                     .map_err(|_| anyhow!("RSA signing failed"))?;
                 Ok(signature)
