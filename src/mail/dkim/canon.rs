@@ -123,7 +123,9 @@ pub fn body_hash(body: &[u8]) -> Digest {
     let mut hash = Context::new(&SHA256);
     let mut blank_lines = 0usize;
     let mut scratch = Vec::with_capacity(128);
+    // Built once per body: `memmem::find` builds its searcher anew on every call, once per line.
     let line_end = memmem::Finder::new(b"\r\n");
+    let double_space = memmem::Finder::new(b"  ");
     let mut rest = body;
     loop {
         let (line, next) = match line_end.find(rest) {
@@ -131,7 +133,7 @@ pub fn body_hash(body: &[u8]) -> Digest {
             None if rest.is_empty() => break,
             None => (rest, None),
         };
-        let line = if already_relaxed(line) {
+        let line = if already_relaxed(line, &double_space) {
             line
         } else {
             scratch.clear();
@@ -158,10 +160,10 @@ pub fn body_hash(body: &[u8]) -> Digest {
 
 /// Most lines need no change: no tab, no run of spaces, no space at the end (vectorised searches, not a loop
 /// over every byte of a 40 KB body).
-fn already_relaxed(line: &[u8]) -> bool {
+fn already_relaxed(line: &[u8], double_space: &memmem::Finder<'_>) -> bool {
     !line.ends_with(b" ")
         && memchr::memchr(b'\t', line).is_none()
-        && memmem::find(line, b"  ").is_none()
+        && double_space.find(line).is_none()
 }
 
 fn relaxed_body_line(line: &[u8], out: &mut Vec<u8>) {
