@@ -9,6 +9,8 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
+use crate::store::Database;
+
 mod base_url;
 mod secrets;
 mod trusted_proxies;
@@ -25,6 +27,7 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_SECRET",
     "VERDICTS_SECRET_RETIRED",
     "VERDICTS_SMTP_PASSWORD",
+    "VERDICTS_DATABASE_PASSWORD",
     "VERDICTS_DKIM_KEY",
     "VERDICTS_DKIM_ED25519_KEY",
     "VERDICTS_LOG",
@@ -50,8 +53,10 @@ pub struct Config {
     pub timezone: Tz,
     /// Folder of comparison files.
     pub content_dir: PathBuf,
-    /// SQLite database file of subscribers, issues and the delivery ledger.
-    pub database: PathBuf,
+    /// Where subscribers, issues and the delivery ledger are kept: the path of a SQLite file, or a
+    /// `postgres://user@host:5432/dbname` URL (password in the URL or in `VERDICTS_DATABASE_PASSWORD`) for
+    /// several web instances and senders sharing one database.
+    pub database: Database,
     /// Folder that receives `.eml` files when `smtp_url` is not set.
     pub outbox_dir: PathBuf,
     /// SMTP relay, e.g. `smtps://user@smtp.example.org:465` or `smtp://relay:587?tls=required`, or several
@@ -130,7 +135,7 @@ impl Default for Config {
                 "Weekly AI Tool Verdicts, 100 Example Street, Springfield, IL 62701, USA".into(),
             timezone: Tz::UTC,
             content_dir: "content".into(),
-            database: "subscribers/verdicts.db".into(),
+            database: Database::Sqlite("subscribers/verdicts.db".into()),
             outbox_dir: "outbox".into(),
             smtp_url: None,
             helo_name: None,
@@ -187,12 +192,22 @@ impl Config {
         let config: Config = toml::from_str(&merged).map_err(|e| {
             let line = e.span().map(|s| merged[..s.start].matches('\n').count());
             match line.and_then(|n| merged.lines().nth(n)) {
-                Some(setting) => anyhow::anyhow!("{}: {}", setting.trim(), e.message().trim()),
-                None => anyhow::anyhow!("{}", e.message().trim()),
+                // The database URL may hold a password: its own message names what is wrong.
+                Some(setting) if !setting.trim_start().starts_with("database") => {
+                    anyhow::anyhow!("{}: {}", setting.trim(), e.message().trim())
+                }
+                _ => anyhow::anyhow!("{}", e.message().trim()),
             }
         })?;
         config.validate()?;
-        Ok(config)
+        let password = env
+            .iter()
+            .find(|(name, value)| name == "VERDICTS_DATABASE_PASSWORD" && !value.is_empty())
+            .map(|(_, value)| value.as_str());
+        Ok(Config {
+            database: config.database.with_password(password),
+            ..config
+        })
     }
 
     /// The name given in EHLO: `helo_name`, else the sender's domain.

@@ -5,7 +5,7 @@
 //! # fn send() -> anyhow::Result<weekly_verdicts::exit::ExitStatus> {
 //! use weekly_verdicts::exit::ExitStatus;
 //! use weekly_verdicts::lease::{Acquire, LeaseGuard, SEND_LEASE, SEND_LEASE_TTL};
-//! let guard = match LeaseGuard::acquire("subscribers/verdicts.db".as_ref(), SEND_LEASE, SEND_LEASE_TTL)? {
+//! let guard = match LeaseGuard::acquire(&"subscribers/verdicts.db".parse()?, SEND_LEASE, SEND_LEASE_TTL)? {
 //!     Acquire::Acquired(guard) => guard,
 //!     Acquire::HeldBy { owner, expires_at } => {
 //!         eprintln!("another send is running ({owner}, lease until {expires_at}); nothing to do");
@@ -17,7 +17,6 @@
 //! # Ok(ExitStatus::Success) }
 //! ```
 
-use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -26,7 +25,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::store::{LeaseOutcome, Store};
+use crate::store::{Database, LeaseOutcome, Store};
 
 /// The lease `verdicts send` holds while it delivers.
 pub const SEND_LEASE: &str = "send";
@@ -55,12 +54,17 @@ pub struct LeaseGuard {
 
 impl LeaseGuard {
     /// Tries to take lease `name` in the store at `database` for this process ([`owner_id`]).
-    pub fn acquire(database: &Path, name: &str, ttl: Duration) -> Result<Acquire> {
+    pub fn acquire(database: &Database, name: &str, ttl: Duration) -> Result<Acquire> {
         LeaseGuard::acquire_as(database, name, &owner_id(), ttl)
     }
 
     /// Like [`LeaseGuard::acquire`] with a chosen owner string.
-    pub fn acquire_as(database: &Path, name: &str, owner: &str, ttl: Duration) -> Result<Acquire> {
+    pub fn acquire_as(
+        database: &Database,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Acquire> {
         let chrono_ttl = chrono::Duration::from_std(ttl).context("lease time to live")?;
         let mut store = Store::open(database)?;
         let now = crate::clock::now();

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::store::Database;
+
 /// Creates `dir` and any missing parents with mode 0700; folders that exist keep their mode.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
@@ -73,16 +75,20 @@ impl std::fmt::Display for Loose {
 /// The store file with its `-wal` and `-shm` companions, and the outbox folder (its mails are created 0600, but
 /// ones written by earlier versions kept the process's umask, so the folder is what keeps them private), where they exist and give group or others any
 /// access. The store's folder is not reported: its files guard themselves.
-pub fn loose(database: &Path, outbox: &Path) -> Vec<Loose> {
-    [
-        database.to_path_buf(),
-        companion(database, "-wal"),
-        companion(database, "-shm"),
-        outbox.to_path_buf(),
-    ]
-    .into_iter()
-    .filter_map(loose_one)
-    .collect()
+pub fn loose(database: &Database, outbox: &Path) -> Vec<Loose> {
+    let store_files = match database.sqlite_path() {
+        Some(file) => vec![
+            file.to_path_buf(),
+            companion(file, "-wal"),
+            companion(file, "-shm"),
+        ],
+        None => Vec::new(),
+    };
+    store_files
+        .into_iter()
+        .chain([outbox.to_path_buf()])
+        .filter_map(loose_one)
+        .collect()
 }
 
 /// `verdicts.db` → `verdicts.db-wal`.
@@ -106,6 +112,7 @@ fn loose_one(_path: PathBuf) -> Option<Loose> {
 
 #[cfg(all(test, unix))]
 mod tests {
+    use crate::store::Database;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
@@ -138,11 +145,11 @@ mod tests {
         create_private_dir(db.parent().unwrap()).unwrap();
         create_private_file(&db).unwrap();
         create_private_dir(&outbox).unwrap();
-        assert_eq!(loose(&db, &outbox), vec![]);
+        assert_eq!(loose(&Database::Sqlite(db.clone()), &outbox), vec![]);
         fs::write(dir.path().join("store").join("verdicts.db-wal"), b"").unwrap();
         let wal = dir.path().join("store").join("verdicts.db-wal");
         fs::set_permissions(&wal, fs::Permissions::from_mode(0o644)).unwrap();
-        let found = loose(&db, &outbox);
+        let found = loose(&Database::Sqlite(db.clone()), &outbox);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, wal);
         assert!(found[0].to_string().contains("mode 644"), "{}", found[0]);

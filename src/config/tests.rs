@@ -196,9 +196,9 @@ fn the_example_configuration_parses_and_shows_every_key() {
 }
 
 #[test]
-fn a_database_url_is_refused_naming_its_scheme_without_the_rest() {
+fn an_unknown_database_scheme_is_refused_naming_it_without_the_rest() {
     for url in [
-        "postgres://verdicts:hunter2@db.example.org/verdicts",
+        "mysql://verdicts:hunter2@db.example.org/verdicts",
         "sqlite:///srv/verdicts.db",
     ] {
         let err = format!(
@@ -213,5 +213,24 @@ fn a_database_url_is_refused_naming_its_scheme_without_the_rest() {
         );
     }
     let config = Config::parse("", &env(&[("VERDICTS_DATABASE", "data/my:store.db")])).unwrap();
-    assert_eq!(config.database, std::path::Path::new("data/my:store.db"));
+    assert_eq!(
+        config.database.sqlite_path(),
+        Some(std::path::Path::new("data/my:store.db"))
+    );
+}
+
+#[test]
+fn a_postgres_database_takes_its_password_from_the_environment_and_never_shows_it() {
+    let config = Config::parse(
+        "database = \"postgres://verdicts@db.example.org/verdicts\"",
+        &env(&[("VERDICTS_DATABASE_PASSWORD", "hunter2")]),
+    )
+    .unwrap();
+    let weekly_verdicts_db = &config.database;
+    assert_eq!(weekly_verdicts_db.sqlite_path(), None);
+    let crate::store::Database::Postgres(url) = weekly_verdicts_db else {
+        panic!("not postgres: {weekly_verdicts_db}")
+    };
+    assert_eq!(url.config().get_password(), Some(&b"hunter2"[..]));
+    assert!(!format!("{config:?}").contains("hunter2"));
 }

@@ -1,8 +1,6 @@
 //! Checks on a parsed [`Config`] that serde's types cannot express: ranges, the schedule, relay URLs,
 //! the database path and the EHLO name. A failed check names the setting and its value.
 
-use std::path::Path;
-
 use anyhow::{Result, bail};
 
 use super::Config;
@@ -60,13 +58,6 @@ impl Config {
                 }
             }
         }
-        if let Some(scheme) = url_scheme(&self.database) {
-            // A URL taken as a path would silently make an empty SQLite store in a folder named after the scheme.
-            bail!(
-                "database = \"{scheme}://…\": this build knows no {scheme}:// store; database must be the path of a \
-                 SQLite file (e.g. subscribers/verdicts.db)"
-            );
-        }
         if self.relay_cooldown_seconds > 86_400 {
             bail!(
                 "relay_cooldown_seconds = {} must be at most 86400 (a day)",
@@ -83,17 +74,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// The scheme of a `scheme://…` value (RFC 3986 letters, digits, `+`, `-`, `.`), if it is one; the rest is not
-/// returned, as it may hold a password.
-fn url_scheme(database: &Path) -> Option<&str> {
-    let text = database.to_str()?;
-    let (scheme, _) = text.split_once("://")?;
-    let mut chars = scheme.chars();
-    let starts_with_letter = chars.next()?.is_ascii_alphabetic();
-    (starts_with_letter && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
-        .then_some(scheme)
 }
 
 /// A domain name (RFC 5321 `Domain`) or an address literal in brackets; empty means "the default".

@@ -53,7 +53,11 @@ pub fn as_send_would(
     comparisons: &[Comparison],
     as_of: DateTime<Utc>,
 ) -> Result<PreviewOutcome> {
-    if !config.database.exists() {
+    if config
+        .database
+        .sqlite_path()
+        .is_some_and(|file| !file.exists())
+    {
         return build(config, comparisons, &History::default(), as_of);
     }
     let store = crate::store::Store::open(&config.database)?;

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use super::{Acquire, LeaseGuard, owner_id};
-use crate::store::{LeaseOutcome, Store};
+use crate::store::{Database, LeaseOutcome, Store};
 
 fn acquire(path: &std::path::Path, owner: &str, ttl: Duration) -> Acquire {
-    LeaseGuard::acquire_as(path, "send", owner, ttl).unwrap()
+    LeaseGuard::acquire_as(&Database::Sqlite(path.to_path_buf()), "send", owner, ttl).unwrap()
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn release_gives_the_lease_up_at_once() {
         panic!("a free lease is acquired");
     };
     guard.release().unwrap();
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_sqlite(&path).unwrap();
     assert_eq!(
         store.lease_holder("send", crate::clock::now()).unwrap(),
         None
@@ -52,7 +52,7 @@ fn a_guard_whose_lease_was_taken_over_says_it_is_lost() {
         panic!("a free lease is acquired");
     };
     // As if "a" had stalled past its expiry and "b" had taken over.
-    let mut other = Store::open(&path).unwrap();
+    let mut other = Store::open_sqlite(&path).unwrap();
     let later = crate::clock::now() + chrono::Duration::seconds(10);
     assert!(other.release_lease("send", "a").unwrap());
     assert_eq!(
@@ -96,7 +96,7 @@ fn a_lease_left_by_a_process_that_died_on_this_host_is_taken_over_at_once() {
     let path = dir.path().join("verdicts.db");
     let ttl = Duration::from_secs(600);
     let here = super::hostname();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open_sqlite(&path).unwrap();
     let now = crate::clock::now();
     let dead = format!("{here}:4294967:dead");
     assert_eq!(
@@ -105,7 +105,9 @@ fn a_lease_left_by_a_process_that_died_on_this_host_is_taken_over_at_once() {
             .unwrap(),
         LeaseOutcome::Acquired
     );
-    let Acquire::Acquired(guard) = LeaseGuard::acquire(&path, "send", ttl).unwrap() else {
+    let Acquire::Acquired(guard) =
+        LeaseGuard::acquire(&Database::Sqlite(path.clone()), "send", ttl).unwrap()
+    else {
         panic!("the dead holder's lease is taken over");
     };
     drop(guard);
@@ -117,7 +119,7 @@ fn a_lease_left_by_a_process_that_died_on_this_host_is_taken_over_at_once() {
         store
             .try_acquire_lease("send", &alive, chrono::Duration::minutes(10), now)
             .unwrap();
-        match LeaseGuard::acquire(&path, "send", ttl).unwrap() {
+        match LeaseGuard::acquire(&Database::Sqlite(path.clone()), "send", ttl).unwrap() {
             Acquire::HeldBy { owner, .. } => assert_eq!(owner, alive),
             Acquire::Acquired(_) => panic!("{alive} may still be running: its lease is kept"),
         }

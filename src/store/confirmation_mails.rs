@@ -3,12 +3,6 @@
 //! goes out after the restart; one whose subscription moved on (a newer request, a confirmation, an opt-out) is
 //! dropped instead, because its link would do nothing.
 
-use anyhow::Result;
-use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
-
-use crate::store::{Store, parse_ts, ts};
-
 /// Attempts before a confirmation mail is given up (the reader can ask again).
 pub const CONFIRMATION_MAIL_ATTEMPTS: u32 = 5;
 
@@ -23,100 +17,4 @@ pub struct QueuedConfirmation {
     pub nonce: u64,
     /// Attempts already made.
     pub attempts: u32,
-}
-
-impl Store {
-    /// Up to `limit` mails due at `now`, oldest first. Mails whose subscription has a newer nonce are dropped.
-    pub fn due_confirmation_mails(
-        &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<QueuedConfirmation>> {
-        let tx = self.write_transaction()?;
-        tx.execute(
-            "DELETE FROM confirmation_mails WHERE NOT EXISTS
-               (SELECT 1 FROM subscribers s WHERE s.id = confirmation_mails.subscriber_id
-                  AND s.link_nonce = confirmation_mails.nonce)",
-            [],
-        )?;
-        let due = tx
-            .prepare(
-                "SELECT q.subscriber_id, s.email, q.name, q.nonce, q.attempts
-                 FROM confirmation_mails q JOIN subscribers s ON s.id = q.subscriber_id
-                 WHERE q.next_attempt_at <= ?1 ORDER BY q.queued_at LIMIT ?2",
-            )?
-            .query_map(
-                params![ts(now), i64::try_from(limit).unwrap_or(i64::MAX)],
-                |row| {
-                    Ok(QueuedConfirmation {
-                        subscriber_id: row.get::<_, i64>(0)? as u64,
-                        email: row.get(1)?,
-                        name: row.get(2)?,
-                        nonce: row.get::<_, i64>(3)? as u64,
-                        attempts: row.get(4)?,
-                    })
-                },
-            )?
-            .collect::<rusqlite::Result<_>>()?;
-        tx.commit()?;
-        Ok(due)
-    }
-
-    /// When the next queued mail is due, if any is queued.
-    pub fn next_confirmation_mail_at(&self) -> Result<Option<DateTime<Utc>>> {
-        let next: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT min(next_attempt_at) FROM confirmation_mails",
-                [],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
-        next.map(|t| parse_ts(&t)).transpose()
-    }
-
-    /// The mail went out: off the queue (unless a newer request replaced it meanwhile).
-    pub fn confirmation_mail_sent(&mut self, mail: &QueuedConfirmation) -> Result<()> {
-        let tx = self.write_transaction()?;
-        tx.execute(
-            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1 AND nonce = ?2",
-            params![mail.subscriber_id as i64, mail.nonce as i64],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The mail failed: retried after a backoff, or dropped after [`CONFIRMATION_MAIL_ATTEMPTS`]. True if dropped.
-    pub fn confirmation_mail_failed(
-        &mut self,
-        mail: &QueuedConfirmation,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let attempts = mail.attempts + 1;
-        let give_up = attempts >= CONFIRMATION_MAIL_ATTEMPTS;
-        let tx = self.write_transaction()?;
-        if give_up {
-            tx.execute(
-                "DELETE FROM confirmation_mails WHERE subscriber_id = ?1 AND nonce = ?2",
-                params![mail.subscriber_id as i64, mail.nonce as i64],
-            )?;
-        } else {
-            let retry_at = now + Duration::seconds(30 * (1 << attempts));
-            tx.execute(
-                "UPDATE confirmation_mails SET attempts = ?3, next_attempt_at = ?4, last_error = ?5
-                 WHERE subscriber_id = ?1 AND nonce = ?2",
-                params![
-                    mail.subscriber_id as i64,
-                    mail.nonce as i64,
-                    attempts,
-                    ts(retry_at),
-                    error
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok(give_up)
-    }
 }

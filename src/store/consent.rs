@@ -7,13 +7,8 @@
 
 use std::fmt;
 
-use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
-
-use crate::email_address::SubscriberEmail;
-use crate::store::{Store, ts, ts_column};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,43 +141,4 @@ pub(crate) struct Entry<'a> {
     pub origin: &'a Origin,
     pub detail: Option<&'a str>,
     pub at: DateTime<Utc>,
-}
-
-/// Appends an entry; call it inside the transaction that makes the change it records.
-pub(crate) fn record(conn: &Connection, entry: &Entry<'_>) -> Result<()> {
-    conn.execute(
-        "INSERT INTO consent_events (subscriber_id, email_hash, at, event, channel, client, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            entry.subscriber_id,
-            email_hash(entry.email_key),
-            ts(entry.at),
-            entry.event.as_str(),
-            entry.origin.channel.as_str(),
-            entry.origin.client,
-            entry.detail,
-        ],
-    )?;
-    Ok(())
-}
-
-impl Store {
-    /// Every entry for this address, oldest first, including those of earlier subscriptions that were removed.
-    pub fn consent_history(&self, email: &SubscriberEmail) -> Result<Vec<ConsentRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT subscriber_id, at, event, channel, client, detail FROM consent_events
-             WHERE email_hash = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([email_hash(&email.key())], |row| {
-            Ok(ConsentRecord {
-                subscriber_id: row.get::<_, i64>(0)? as u64,
-                at: ts_column(row, 1)?,
-                event: row.get(2)?,
-                channel: row.get(3)?,
-                client: row.get(4)?,
-                detail: row.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }

@@ -1,12 +1,9 @@
 //! Bulk import of a parsed subscriber list: all rows in one transaction, addresses already present left alone.
 
-use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
-use crate::store::consent::{self, Channel, ConsentEvent, Entry, Origin};
-use crate::store::subscribers::{NewSubscriber, insert_new};
-use crate::store::{Source, Status, Store};
+use crate::store::Status;
 
 /// One subscriber to import, already validated (see `subscribers_csv::parse_import`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,59 +26,13 @@ pub struct ImportSummary {
     pub skipped_existing: u64,
 }
 
-impl Store {
-    /// Adds the rows' new addresses with source `import`, all or nothing. An address already on the list is left
-    /// exactly as it is, so an import never re-subscribes someone who unsubscribed. Importing an unsubscribed or
-    /// bounced row for a new address records it as such, which keeps later imports from adding it as confirmed.
-    pub fn import(&mut self, rows: &[ImportRow], now: DateTime<Utc>) -> Result<ImportSummary> {
-        let tx = self.write_transaction()?;
-        let mut summary = ImportSummary::default();
-        for row in rows {
-            let new = NewSubscriber {
-                email: &row.email,
-                name: row.name.as_ref(),
-                status: row.status,
-                source: Source::Import,
-                created_at: row.created_at.unwrap_or(now),
-                confirmed_at: match row.status {
-                    Status::Confirmed => Some(row.confirmed_at.unwrap_or(now)),
-                    _ => row.confirmed_at,
-                },
-                now,
-            };
-            let inserted = insert_new(&tx, &new)
-                .with_context(|| format!("importing {}; nothing was imported", row.email))?;
-            match inserted {
-                Some(id) => {
-                    summary.added += 1;
-                    let detail = format!("imported as {}", row.status);
-                    consent::record(
-                        &tx,
-                        &Entry {
-                            subscriber_id: id,
-                            email_key: &row.email.key(),
-                            event: ConsentEvent::Import,
-                            origin: &Origin::new(Channel::Import),
-                            detail: Some(&detail),
-                            at: now,
-                        },
-                    )?;
-                }
-                None => summary.skipped_existing += 1,
-            }
-        }
-        tx.commit()
-            .context("committing the import; nothing was imported")?;
-        Ok(summary)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::store::Store;
     use chrono::{DateTime, TimeZone, Utc};
 
     use crate::email_address::{SubscriberEmail, SubscriberName};
-    use crate::store::{Channel, ImportRow, ImportSummary, Origin, Source, Status, Store};
+    use crate::store::{Channel, ImportRow, ImportSummary, Origin, Source, Status};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap()
@@ -158,6 +109,7 @@ mod tests {
             .unwrap();
         // Make the third insert fail inside the database, after two rows went in.
         store
+            .sqlite()
             .conn
             .execute_batch(
                 "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON subscribers

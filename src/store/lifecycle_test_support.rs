@@ -30,6 +30,7 @@ pub(super) fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> 
 /// The subscription's current link nonce, as a mailed confirm link carries it.
 pub(super) fn nonce_of(store: &Store, id: u64) -> u64 {
     store
+        .sqlite()
         .conn
         .query_row(
             "SELECT link_nonce FROM subscribers WHERE id = ?1",

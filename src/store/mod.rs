@@ -1,29 +1,27 @@
-//! The SQLite store: opening the database file with the settings every connection needs, the one text format for
-//! timestamps, and the `Store` type whose methods (in the sibling files) say what the domain needs.
+//! The store of subscribers, issues and the delivery ledger, behind one interface with two backends: SQLite in a
+//! file (the embedded default, one machine) and PostgreSQL (several web instances and senders on one database).
+//! [`Store`] is the interface (its domain operations are in `api.rs`); `sqlite/` and `postgres/` each implement
+//! every operation once, with fixed SQL. The types the operations take and return live in the files named after
+//! their part of the domain.
 
-use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
+use anyhow::Result;
 
-use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
-
+mod api;
 mod archive;
 mod confirmation_mails;
 pub mod consent;
 mod deliveries;
-mod health;
 mod import;
 mod issues;
 mod keys;
 mod lease;
 #[cfg(test)]
 mod lifecycle_test_support;
-mod migrations;
-mod paused;
+mod location;
+mod postgres;
 mod restore;
 mod scheduler_state;
+mod sqlite;
 mod status;
 mod subscriber_links;
 mod subscriber_queries;
@@ -36,214 +34,79 @@ pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Out
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
+pub use location::{Database, PostgresUrl};
 pub use restore::Restore;
 pub use status::{Source, Status, UnknownValue};
 pub use subscriber_links::{ConfirmOutcome, UnsubscribeOutcome};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutcome};
 
-/// How long a connection waits for another writer before giving up with "database is locked".
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) use postgres::PgStore;
+pub(crate) use sqlite::SqliteStore;
 
-/// Timestamps are stored as TEXT in this format: fixed width, UTC, so string order is time order and SQL can
-/// compare them directly.
-const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
-
-/// The subscriber, issue and delivery store. One `Store` wraps one connection; open one per thread or task.
+/// The subscriber, issue and delivery store. One `Store` holds one connection: open one per thread or task (the
+/// web side pools them, see `web/store_pool.rs`).
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 impl Store {
-    /// Opens (creating on first use) the database at `path`, including its parent directory, and brings its
-    /// schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
-        // Private from the start: the store holds every address and, without VERDICTS_SECRET, the link-signing
-        // key. SQLite gives the -wal and -shm files the database file's mode.
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            crate::private_files::create_private_dir(parent)
-                .context("creating the store directory")?;
-        }
-        crate::private_files::create_private_file(path).context("creating the store")?;
-        let conn = Connection::open(path)
-            .with_context(|| format!("opening the store {}", path.display()))?;
-        Store::from_connection(conn, true)
-            .with_context(|| format!("preparing the store {}", path.display()))
+    /// Opens the store, creating a SQLite file (and its folder) on first use, and brings its schema up to date.
+    pub fn open(database: &Database) -> Result<Store> {
+        let backend = match database {
+            Database::Sqlite(path) => Backend::Sqlite(SqliteStore::open(path)?),
+            Database::Postgres(url) => Backend::Postgres(PgStore::connect(url)?),
+        };
+        Ok(Store { backend })
     }
 
-    /// Opens the database at `path` only if it exists: for read-only commands, which in a folder without a store
-    /// should say so rather than create an empty one there.
-    pub fn open_existing(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            anyhow::bail!(
-                "there is no store at {}: run this in the folder that holds your verdicts.toml, or point \
-                 `database` (VERDICTS_DATABASE) at the store; nothing was created",
-                path.display()
-            );
-        }
-        Store::open(path)
+    /// Opens the store only if it exists: for read-only commands, which in a folder without a SQLite store should
+    /// say so rather than create an empty one there. A PostgreSQL database always exists once it is reachable.
+    pub fn open_existing(database: &Database) -> Result<Store> {
+        let backend = match database {
+            Database::Sqlite(path) => Backend::Sqlite(SqliteStore::open_existing(path)?),
+            Database::Postgres(url) => Backend::Postgres(PgStore::connect(url)?),
+        };
+        Ok(Store { backend })
     }
 
-    /// A fresh store that lives in memory, for tests.
+    /// Opens (creating on first use) the SQLite file at `path`: [`Store::open`] for a path at hand.
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Store> {
+        Store::open(&Database::Sqlite(path.to_path_buf()))
+    }
+
+    /// A fresh SQLite store that lives in memory, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory().context("opening an in-memory store")?;
-        Store::from_connection(conn, false)
-    }
-
-    fn from_connection(mut conn: Connection, on_disk: bool) -> Result<Store> {
-        // The busy timeout goes first: switching to WAL and migrating both wait on other connections.
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        if on_disk {
-            use_wal(&conn).context("switching to write-ahead logging")?;
-            // FULL: a commit is on disk before it returns, so an unsubscribe that answered 200 survives a power
-            // cut or an OS crash (NORMAL could lose the last commits in WAL mode).
-            conn.pragma_update(None, "synchronous", "FULL")?;
-        }
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::apply(&mut conn).context("migrating")?;
-        Ok(Store { conn })
-    }
-
-    /// Starts a transaction that holds the write lock from its first statement. Use it for every write: a
-    /// deferred transaction that reads first and writes later fails at once with "database is locked" when another
-    /// connection wrote in between (WAL mode), whereas this one waits up to the busy timeout for its turn.
-    pub(crate) fn write_transaction(&mut self) -> Result<Transaction<'_>> {
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .context("waiting for the store's write lock")
-    }
-}
-
-/// Puts the database file in WAL mode (a persistent property of the file, so usually already done).
-///
-/// SQLite answers "database is locked" to the switch without calling the busy handler when another connection is
-/// opening the file at the same moment, so this retries for as long as the busy timeout would have waited.
-fn use_wal(conn: &Connection) -> Result<()> {
-    let deadline = Instant::now() + BUSY_TIMEOUT;
-    loop {
-        let attempt = conn
-            .query_row("PRAGMA journal_mode", [], |row| row.get::<_, String>(0))
-            .and_then(|mode| {
-                if mode.eq_ignore_ascii_case("wal") {
-                    Ok(mode)
-                } else {
-                    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-                }
-            });
-        match attempt {
-            Ok(mode) => {
-                anyhow::ensure!(
-                    mode.eq_ignore_ascii_case("wal"),
-                    "SQLite kept journal_mode {mode:?}; is the file on a network share?"
-                );
-                return Ok(());
-            }
-            Err(e)
-                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
-                    && Instant::now() < deadline =>
-            {
-                thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Formats a time for storage (see [`TS_FORMAT`]).
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.format(TS_FORMAT).to_string()
-}
-
-/// Parses a time written by [`ts`].
-pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ")
-        .map(|naive| naive.and_utc())
-        .with_context(|| format!("{s:?} is not a stored timestamp (expected {TS_FORMAT})"))
-}
-
-/// Reads a timestamp column inside a rusqlite row mapper.
-pub(crate) fn ts_column(row: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let text: String = row.get(idx)?;
-    parse_ts(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into())
-    })
-}
-
-/// Reads a nullable timestamp column inside a rusqlite row mapper.
-pub(crate) fn opt_ts_column(
-    row: &rusqlite::Row<'_>,
-    idx: usize,
-) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let text: Option<String> = row.get(idx)?;
-    text.map(|text| {
-        parse_ts(&text).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into())
+        Ok(Store {
+            backend: Backend::Sqlite(SqliteStore::open_in_memory()?),
         })
-    })
-    .transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-
-    use super::{Store, parse_ts, ts};
-
-    #[test]
-    fn timestamps_round_trip_with_microseconds_and_sort_as_text() {
-        let early =
-            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::microseconds(7);
-        let late = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-        assert_eq!(ts(early), "2026-01-02T03:04:05.000007Z");
-        assert_eq!(parse_ts(&ts(early)).unwrap(), early);
-        assert_eq!(parse_ts(&ts(late)).unwrap(), late);
-        assert!(ts(early) < ts(late));
     }
 
-    #[test]
-    fn a_malformed_stored_timestamp_is_an_error_naming_it() {
-        let err = parse_ts("yesterday").unwrap_err();
-        assert!(err.to_string().contains("\"yesterday\""), "{err}");
+    /// Which backend this is, for messages: "SQLite" or "PostgreSQL".
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
     }
 
-    #[test]
-    fn opening_creates_the_directory_and_file_and_opening_again_reuses_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join("verdicts.db");
-        Store::open(&path).unwrap();
-        assert!(path.exists());
-        let store = Store::open(&path).unwrap();
-        let mode: String = store
-            .conn
-            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        let foreign_keys: i64 = store
-            .conn
-            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(foreign_keys, 1);
-        let synchronous: i64 = store
-            .conn
-            .query_row("PRAGMA synchronous", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(synchronous, 2, "FULL");
-        // Private, and so are the WAL files SQLite made next to it.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode =
-                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode(&path), 0o600);
-            assert_eq!(mode(path.parent().unwrap()), 0o700);
-            assert_eq!(
-                mode(&dir.path().join("nested").join("verdicts.db-wal")),
-                0o600
-            );
-            assert_eq!(
-                mode(&dir.path().join("nested").join("verdicts.db-shm")),
-                0o600
-            );
+    /// True when several senders may share one issue's ledger, each claiming rows (PostgreSQL); false when one
+    /// sender at a time holds the send lease (SQLite).
+    pub fn shares_senders(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The SQLite backend, for tests that look beneath the interface.
+    #[cfg(test)]
+    pub(crate) fn sqlite(&self) -> &SqliteStore {
+        match &self.backend {
+            Backend::Sqlite(store) => store,
+            Backend::Postgres(_) => panic!("not a SQLite store"),
         }
     }
 }

@@ -8,14 +8,10 @@
 //! the change takes effect when that mail's link is followed. Every state change and every confirmation mail
 //! replaces the subscription's link nonce, so older confirm links do nothing.
 
-use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
-use crate::store::consent::{self, ConsentEvent, Entry, Origin};
-use crate::store::subscriber_queries::{enum_column, find_by_key};
-use crate::store::{Source, Status, Store, parse_ts, ts};
+use crate::store::{Source, Status};
 
 /// At most one confirmation mail per address in this interval, however often the form is posted.
 pub const CONFIRMATION_RESEND_INTERVAL: Duration = Duration::minutes(10);
@@ -44,7 +40,7 @@ pub enum SubscribeKind {
 }
 
 /// A row to insert; the import path supplies its own creation and confirmation times.
-pub(super) struct NewSubscriber<'a> {
+pub(crate) struct NewSubscriber<'a> {
     pub email: &'a SubscriberEmail,
     pub name: Option<&'a SubscriberName>,
     pub status: Status,
@@ -55,253 +51,8 @@ pub(super) struct NewSubscriber<'a> {
 }
 
 /// A fresh link nonce.
-pub(super) fn nonce() -> i64 {
+pub(crate) fn nonce() -> i64 {
     rand::random()
-}
-
-impl Store {
-    /// A request to subscribe (the form, the JSON API, `subscribers add` without `--confirmed`): a new address
-    /// becomes pending; see [`SubscribeKind`] for the others. When a confirmation mail is due it is queued in this
-    /// transaction with a fresh link nonce, and `name` waits in the row until that mail's link is followed.
-    pub fn subscribe(
-        &mut self,
-        email: &SubscriberEmail,
-        name: Option<&SubscriberName>,
-        source: Source,
-        origin: &Origin,
-        now: DateTime<Utc>,
-    ) -> Result<SubscribeOutcome> {
-        let tx = self.write_transaction()?;
-        let existing = tx
-            .query_row(
-                "SELECT id, status, confirmation_sent_at FROM subscribers WHERE email_key = ?1",
-                [email.key()],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        enum_column::<Status>(row, 1)?,
-                        row.get::<_, Option<String>>(2)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let (id, kind, last_sent) = match existing {
-            None => {
-                let new = NewSubscriber {
-                    email,
-                    name,
-                    status: Status::Pending,
-                    source,
-                    created_at: now,
-                    confirmed_at: None,
-                    now,
-                };
-                let id = insert_new(&tx, &new)?.context("the address appeared mid-transaction")?;
-                (id, SubscribeKind::Created, None)
-            }
-            Some((id, Status::Confirmed, _)) => (id, SubscribeKind::AlreadyConfirmed, None),
-            Some((id, Status::Pending, last_sent)) => (id, SubscribeKind::StillPending, last_sent),
-            Some((id, Status::Unsubscribed | Status::Bounced, last_sent)) => {
-                (id, SubscribeKind::Resubscribed, last_sent)
-            }
-        };
-        let should_send_confirmation = kind != SubscribeKind::AlreadyConfirmed
-            && match last_sent {
-                None => true,
-                Some(last) => now - parse_ts(&last)? >= CONFIRMATION_RESEND_INTERVAL,
-            };
-        if should_send_confirmation {
-            let nonce = nonce();
-            tx.execute(
-                "UPDATE subscribers SET confirmation_sent_at = ?2, link_nonce = ?3, pending_name = ?4 WHERE id = ?1",
-                params![id, ts(now), nonce, name.map(SubscriberName::as_str)],
-            )?;
-            tx.execute(
-                "INSERT INTO confirmation_mails (subscriber_id, nonce, name, queued_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4)
-                 ON CONFLICT (subscriber_id) DO UPDATE SET nonce = excluded.nonce, name = excluded.name,
-                   queued_at = excluded.queued_at, attempts = 0, next_attempt_at = excluded.next_attempt_at,
-                   last_error = NULL",
-                params![id, nonce, name.map(SubscriberName::as_str), ts(now)],
-            )?;
-        }
-        let detail = match (kind, should_send_confirmation) {
-            (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
-            (SubscribeKind::Created, _) => "new address: confirmation mail queued",
-            (_, true) => "confirmation mail queued; nothing changes until its link is followed",
-            (_, false) => {
-                "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
-            }
-        };
-        consent::record(
-            &tx,
-            &Entry {
-                subscriber_id: id,
-                email_key: &email.key(),
-                event: ConsentEvent::OptIn,
-                origin,
-                detail: Some(detail),
-                at: now,
-            },
-        )?;
-        tx.commit()?;
-        Ok(SubscribeOutcome {
-            subscriber_id: id as u64,
-            kind,
-            should_send_confirmation,
-        })
-    }
-
-    /// `verdicts subscribers add`: a new subscriber with the given status; an error if the address is on the list.
-    pub fn add(
-        &mut self,
-        email: &SubscriberEmail,
-        name: Option<&SubscriberName>,
-        status: Status,
-        source: Source,
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
-        let tx = self.write_transaction()?;
-        let new = NewSubscriber {
-            email,
-            name,
-            status,
-            source,
-            created_at: now,
-            confirmed_at: (status == Status::Confirmed).then_some(now),
-            now,
-        };
-        let Some(id) = insert_new(&tx, &new)? else {
-            let existing = find_by_key(&tx, &email.key())?.context("the address vanished")?;
-            anyhow::bail!(
-                "{} is already on the list (as {}, status {}); remove it first to add it again",
-                email,
-                existing.email,
-                existing.status
-            );
-        };
-        let detail = format!("added as {status}");
-        consent::record(
-            &tx,
-            &Entry {
-                subscriber_id: id,
-                email_key: &email.key(),
-                event: ConsentEvent::Add,
-                origin: &Origin::new(consent::Channel::Cli),
-                detail: Some(&detail),
-                at: now,
-            },
-        )?;
-        tx.commit()?;
-        Ok(id as u64)
-    }
-
-    /// Deletes the subscriber's address, name and delivery history (a request to be forgotten). The consent
-    /// history stays, naming the address only by its hash, with a `remove` entry; the id is never given out again.
-    /// False if not on the list.
-    pub fn remove(&mut self, email: &SubscriberEmail, now: DateTime<Utc>) -> Result<bool> {
-        let tx = self.write_transaction()?;
-        let Some(found) = find_by_key(&tx, &email.key())? else {
-            return Ok(false);
-        };
-        let id = found.id as i64;
-        let detail = format!(
-            "was {}; address, name and delivery history deleted",
-            found.status
-        );
-        consent::record(
-            &tx,
-            &Entry {
-                subscriber_id: id,
-                email_key: &email.key(),
-                event: ConsentEvent::Remove,
-                origin: &Origin::new(consent::Channel::Cli),
-                detail: Some(&detail),
-                at: now,
-            },
-        )?;
-        tx.execute("DELETE FROM deliveries WHERE subscriber_id = ?1", [id])?;
-        tx.execute(
-            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
-            [id],
-        )?;
-        tx.execute("DELETE FROM subscribers WHERE id = ?1", [id])?;
-        tx.commit()?;
-        Ok(true)
-    }
-
-    /// After a permanent delivery failure. True if the status changed; an unsubscribed reader stays unsubscribed.
-    pub fn mark_bounced(&mut self, id: u64, now: DateTime<Utc>) -> Result<bool> {
-        let Ok(id) = i64::try_from(id) else {
-            return Ok(false);
-        };
-        let tx = self.write_transaction()?;
-        let changed = bounce_row(&tx, id, None, now)?;
-        tx.commit()?;
-        Ok(changed)
-    }
-}
-
-/// Marks a pending or confirmed subscriber bounced, inside the caller's transaction (the send ledger records its
-/// bounces with it). True if the status changed.
-pub(super) fn bounce_row(
-    conn: &Connection,
-    id: i64,
-    error: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let changed = conn.execute(
-        "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL
-         WHERE id = ?1 AND status IN ('pending', 'confirmed')",
-        params![id, ts(now), nonce()],
-    )?;
-    if changed == 1 {
-        let state = crate::store::subscriber_links::link_state(conn, id)?
-            .context("the subscriber vanished")?;
-        conn.execute(
-            "DELETE FROM confirmation_mails WHERE subscriber_id = ?1",
-            [id],
-        )?;
-        consent::record(
-            conn,
-            &Entry {
-                subscriber_id: id,
-                email_key: &state.email_key,
-                event: ConsentEvent::Bounce,
-                origin: &Origin::new(consent::Channel::Relay),
-                detail: error,
-                at: now,
-            },
-        )?;
-    }
-    Ok(changed == 1)
-}
-
-/// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
-/// entry.
-pub(super) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<Option<i64>> {
-    let unsubscribed_at = (new.status == Status::Unsubscribed).then_some(new.now);
-    let name = new.name.map(SubscriberName::as_str);
-    let inserted = conn.execute(
-        "INSERT INTO subscribers
-            (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
-             link_nonce, links_from, pending_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7, ?3)
-         ON CONFLICT (email_key) DO NOTHING",
-        params![
-            new.email.as_str(),
-            new.email.key(),
-            name,
-            new.status.as_str(),
-            new.source.as_str(),
-            ts(new.created_at),
-            ts(new.now),
-            new.confirmed_at.map(ts),
-            unsubscribed_at.map(ts),
-            nonce(),
-        ],
-    )?;
-    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
 #[cfg(test)]

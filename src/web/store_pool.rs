@@ -1,14 +1,13 @@
-//! SQLite connections for handlers. A `Store` wraps a connection that must not be shared between threads, so
+//! Store connections for handlers. A `Store` wraps a connection that must not be shared between threads, so
 //! handlers borrow one from this pool for the length of a blocking task; at most [`MAX_CONNECTIONS`] are open at
 //! once, and idle ones are kept for the next request (opening one runs the schema check).
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use tokio::sync::Semaphore;
 
-use crate::store::Store;
+use crate::store::{Database, Store};
 
 /// Connections open at once. SQLite takes one writer at a time anyway; a few readers may overlap.
 pub const MAX_CONNECTIONS: usize = 8;
@@ -20,25 +19,25 @@ pub struct StorePool {
 }
 
 struct PoolInner {
-    path: PathBuf,
+    database: Database,
     idle: Mutex<Vec<Store>>,
     permits: Semaphore,
 }
 
 impl StorePool {
     /// A pool over the database at `path`; connections are opened on first need.
-    pub fn new(path: &Path) -> StorePool {
+    pub fn new(database: &Database) -> StorePool {
         StorePool {
             inner: Arc::new(PoolInner {
-                path: path.to_path_buf(),
+                database: database.clone(),
                 idle: Mutex::new(Vec::new()),
                 permits: Semaphore::new(MAX_CONNECTIONS),
             }),
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    pub fn database(&self) -> &Database {
+        &self.inner.database
     }
 
     /// Runs `work` on a pooled connection in a blocking task.
@@ -57,7 +56,7 @@ impl StorePool {
         tokio::task::spawn_blocking(move || {
             let mut store = match pool.take_idle() {
                 Some(store) => store,
-                None => Store::open(&pool.inner.path)?,
+                None => Store::open(&pool.inner.database)?,
             };
             let result = work(&mut store);
             pool.put_back(store);

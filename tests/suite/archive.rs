@@ -37,7 +37,7 @@ struct IssueRow<'a> {
 }
 
 fn insert_issue(db: &Path, row: &IssueRow) {
-    Store::open(db).unwrap();
+    Store::open_sqlite(db).unwrap();
     let conn = Connection::open(db).unwrap();
     let ts = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     conn.execute(
@@ -149,7 +149,7 @@ fn archive_command_writes_index_issue_pages_and_a_feed_an_xml_parser_accepts() {
         .arg(&out)
         .current_dir(dir.path())
         .env_remove("VERDICTS_CONFIG")
-        .env("VERDICTS_DATABASE", &config.database)
+        .env("VERDICTS_DATABASE", config.database.to_string())
         .env("VERDICTS_BASE_URL", BASE_URL)
         .env("VERDICTS_TIMEZONE", "Europe/Berlin")
         .output()
@@ -262,7 +262,7 @@ fn archive_of_an_empty_store_writes_an_index_that_says_so_and_an_empty_feed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
     // An empty store, not a missing one: in a folder without a store, `archive` says so and writes nothing.
-    weekly_verdicts::store::Store::open(&dir.path().join("verdicts.db")).unwrap();
+    weekly_verdicts::store::Store::open_sqlite(&dir.path().join("verdicts.db")).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
         .args(["archive", "--out"])
         .arg(&out)

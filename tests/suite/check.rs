@@ -343,13 +343,13 @@ fn a_database_url_of_an_unknown_scheme_is_refused_everywhere_and_creates_nothing
             .env_remove("VERDICTS_CONFIG")
             .env(
                 "VERDICTS_DATABASE",
-                "postgres://verdicts:hunter2@db.example.org/verdicts",
+                "mysql://verdicts:hunter2@db.example.org/verdicts",
             )
             .output()
             .expect("verdicts runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(3), "{args:?}: {stderr}");
-        assert!(stderr.contains("postgres://"), "{args:?}: {stderr}");
+        assert!(stderr.contains("mysql://"), "{args:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
     }
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

@@ -14,6 +14,7 @@ mod preview;
 mod private_store;
 mod scheduler;
 mod smtp_server;
+mod store;
 mod subscribers_cli;
 mod support;
 mod web_browser;

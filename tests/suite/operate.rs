@@ -192,7 +192,10 @@ async fn subscribing_while_a_digest_is_being_sent_neither_blocks_nor_breaks_the_
     let fixture = Fixture::new(Some(&relay.url()), &[]);
     fixture.seed(N);
     let db = fixture.db();
-    let app = crate::support::app::spawn_app_with(|config| config.database = db).await;
+    let app = crate::support::app::spawn_app_with(|config| {
+        config.database = weekly_verdicts::store::Database::Sqlite(db)
+    })
+    .await;
 
     let mut send = crate::delivery::verdicts(&fixture, &relay.url())
         .args(["send", "--as-of", AS_OF])

@@ -65,7 +65,7 @@ fn check_warns_when_others_can_read_the_store_and_is_quiet_once_it_is_private() 
     let dir = tempfile::tempdir().unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
     let db = dir.path().join("verdicts.db");
-    drop(Store::open(&db).unwrap());
+    drop(Store::open_sqlite(&db).unwrap());
     fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
 
     let (code, stderr) = check(dir.path());
@@ -87,7 +87,7 @@ async fn healthz_answers_503_while_the_store_can_be_read_but_not_written() {
     let app = spawn_app().await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     // Another process holds the write lock (a stuck writer): reads still work in WAL mode, writes cannot.
-    let holder = rusqlite::Connection::open(&app.config.database).unwrap();
+    let holder = rusqlite::Connection::open(app.config.database.sqlite_path().unwrap()).unwrap();
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let blocked = app.get("/healthz").await;
     assert_eq!(blocked.status(), 503);

@@ -37,7 +37,7 @@ fn scheduler(db: &Path, clock: &Clock, lateness: i64) -> Scheduler<Store> {
         schedule,
         options(lateness),
         clock.clone(),
-        Store::open(db).unwrap(),
+        Store::open_sqlite(db).unwrap(),
     )
 }
 
@@ -77,7 +77,10 @@ async fn the_scheduler_runs_the_job_once_per_fire() {
     ];
     assert_eq!(calls.list(), fires);
     assert_eq!(
-        Store::open(&db).unwrap().scheduler_last_fire().unwrap(),
+        Store::open_sqlite(&db)
+            .unwrap()
+            .scheduler_last_fire()
+            .unwrap(),
         Some(fires[2])
     );
 }
@@ -167,7 +170,7 @@ async fn a_first_start_owes_the_next_fire_even_across_a_restart_before_it() {
 async fn back_after_max_lateness_the_fire_is_skipped_and_the_next_one_awaited() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    Store::open(&db)
+    Store::open_sqlite(&db)
         .unwrap()
         .record_scheduler_fire(utc(16, 9, 0))
         .unwrap();
@@ -193,7 +196,7 @@ async fn back_after_max_lateness_the_fire_is_skipped_and_the_next_one_awaited() 
 async fn a_failing_send_is_retried_until_the_fire_is_too_late() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verdicts.db");
-    Store::open(&db)
+    Store::open_sqlite(&db)
         .unwrap()
         .record_scheduler_fire(utc(16, 9, 0))
         .unwrap();

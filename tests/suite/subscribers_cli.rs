@@ -35,7 +35,7 @@ fn verdicts(dir: &Path, args: &[&str]) -> Run {
 }
 
 fn store(dir: &Path) -> Store {
-    Store::open(&dir.join("verdicts.db")).unwrap()
+    Store::open_sqlite(&dir.join("verdicts.db")).unwrap()
 }
 
 fn status_of(dir: &Path, email: &str) -> Option<Status> {

@@ -108,7 +108,7 @@ async fn a_removed_readers_old_confirm_and_one_click_links_do_nothing_to_the_str
     let dir = tempfile::tempdir().unwrap();
     let history = verdicts(
         dir.path(),
-        &app.config.database,
+        app.config.database.sqlite_path().unwrap(),
         &["subscribers", "history", "reader@example.org"],
     );
     assert_eq!(history.code, 0, "{}", history.stderr);
@@ -186,7 +186,7 @@ async fn a_form_post_by_a_stranger_changes_neither_a_pending_name_nor_an_unsubsc
     let dir = tempfile::tempdir().unwrap();
     let history = verdicts(
         dir.path(),
-        &app.config.database,
+        app.config.database.sqlite_path().unwrap(),
         &["subscribers", "history", "BOB@example.org"],
     );
     assert_eq!(history.code, 0, "{}", history.stderr);
@@ -256,7 +256,7 @@ async fn an_address_that_cannot_be_mailed_is_refused_by_the_form_the_api_the_cli
         import.stderr
     );
     assert!(
-        Store::open(&database)
+        Store::open_sqlite(&database)
             .unwrap()
             .list(None)
             .unwrap()
@@ -282,7 +282,7 @@ async fn a_formula_entered_as_a_name_is_exported_escaped_and_imports_back_unchan
     let export = dir.path().join("export.csv");
     let run = verdicts(
         dir.path(),
-        &app.config.database,
+        app.config.database.sqlite_path().unwrap(),
         &["subscribers", "export", "--out", export.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -300,7 +300,7 @@ async fn a_formula_entered_as_a_name_is_exported_escaped_and_imports_back_unchan
         &["subscribers", "import", export.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let imported = Store::open(&target)
+    let imported = Store::open_sqlite(&target)
         .unwrap()
         .find_by_email(&SubscriberEmail::parse("sheet@example.org").unwrap())
         .unwrap()

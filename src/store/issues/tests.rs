@@ -290,6 +290,7 @@ fn history_holds_the_latest_earlier_window_and_every_sent_slug() {
 fn paging_a_large_ledger_uses_the_primary_key_in_order() {
     let store = Store::open_in_memory().unwrap();
     let plan: Vec<String> = store
+        .sqlite()
         .conn
         .prepare(
             "EXPLAIN QUERY PLAN

@@ -18,7 +18,10 @@ fn ttl() -> Duration {
 }
 
 fn two_stores(path: &Path) -> (Store, Store) {
-    (Store::open(path).unwrap(), Store::open(path).unwrap())
+    (
+        Store::open_sqlite(path).unwrap(),
+        Store::open_sqlite(path).unwrap(),
+    )
 }
 
 #[test]
@@ -112,13 +115,13 @@ fn the_holder_acquiring_again_extends_its_lease() {
 fn of_many_senders_racing_for_a_free_lease_exactly_one_wins() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("verdicts.db");
-    Store::open(&path).unwrap();
+    Store::open_sqlite(&path).unwrap();
     let barrier = Arc::new(Barrier::new(6));
     let handles: Vec<_> = (0..6)
         .map(|i| {
             let (path, barrier) = (path.clone(), barrier.clone());
             std::thread::spawn(move || {
-                let mut store = Store::open(&path).unwrap();
+                let mut store = Store::open_sqlite(&path).unwrap();
                 barrier.wait();
                 store
                     .try_acquire_lease(SEND, &format!("sender-{i}"), ttl(), now())

@@ -21,7 +21,7 @@ fn fifty_connections_subscribing_one_address_at_once_make_one_row_and_one_confir
             let (path, email, barrier) = (path.clone(), email.clone(), Arc::clone(&barrier));
             thread::spawn(move || {
                 barrier.wait();
-                let mut store = Store::open(&path).unwrap();
+                let mut store = Store::open_sqlite(&path).unwrap();
                 store
                     .subscribe(&email, None, Source::Form, &Origin::new(Channel::Form), now)
                     .unwrap()
@@ -30,7 +30,7 @@ fn fifty_connections_subscribing_one_address_at_once_make_one_row_and_one_confir
         .collect();
     let outcomes: Vec<SubscribeOutcome> = handles.into_iter().map(|h| h.join().unwrap()).collect();
 
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_sqlite(&path).unwrap();
     let rows = store.list(None).unwrap();
     assert_eq!(rows.len(), 1);
     assert!(outcomes.iter().all(|o| o.subscriber_id == rows[0].id));

@@ -179,6 +179,7 @@ fn every_change_enters_the_consent_history_with_its_channel_and_client_and_remov
     assert!(history.iter().all(|r| r.subscriber_id == id));
     // The address itself is gone from the store; the history names it by hash.
     let stored: i64 = store
+        .sqlite()
         .conn
         .query_row(
             "SELECT count(*) FROM consent_events WHERE email_hash LIKE '%ann%'",
@@ -239,6 +240,7 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
         )
         .unwrap();
     store
+        .sqlite()
         .conn
         .execute(
             "INSERT INTO issues (id, key, window_start, window_end, subject, preheader, html, text, created_at)
@@ -248,6 +250,7 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
         .unwrap();
     for subscriber in [id, other] {
         store
+            .sqlite()
             .conn
             .execute(
                 "INSERT INTO deliveries (issue_id, subscriber_id, email, state) VALUES (1, ?1, 'x', 'sent')",
@@ -259,6 +262,7 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
     assert!(store.remove(&email("Ann@example.org"), now()).unwrap());
     assert_eq!(store.find_by_email(&ann).unwrap(), None);
     let left: Vec<i64> = store
+        .sqlite()
         .conn
         .prepare("SELECT subscriber_id FROM deliveries")
         .unwrap()

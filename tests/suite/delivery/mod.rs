@@ -94,11 +94,11 @@ impl Fixture {
     }
 
     pub fn db(&self) -> PathBuf {
-        self.config.database.clone()
+        self.config.database.sqlite_path().unwrap().to_path_buf()
     }
 
     pub fn store(&self) -> Store {
-        Store::open(&self.db()).unwrap()
+        Store::open_sqlite(&self.db()).unwrap()
     }
 
     /// `n` confirmed subscribers, `address(0..n)`, in one transaction.

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use weekly_verdicts::config::{BaseUrl, Config, Secrets};
 use weekly_verdicts::email_address::SubscriberEmail;
-use weekly_verdicts::store::{Store, Subscriber};
+use weekly_verdicts::store::{Database, Store, Subscriber};
 use weekly_verdicts::tokens::Tokens;
 use weekly_verdicts::web::{self, AppState, Clock};
 
@@ -56,7 +56,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
     let mut config = Config {
         base_url: BaseUrl::try_from(address.clone()).unwrap(),
-        database: dir.path().join("verdicts.db"),
+        database: Database::Sqlite(dir.path().join("verdicts.db")),
         outbox_dir: dir.path().join("outbox"),
         smtp_url: Some(smtp.url()),
         post_rate_limit_per_minute: 1000,

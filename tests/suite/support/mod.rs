@@ -8,6 +8,7 @@ pub mod mime;
 pub mod newsletter;
 pub mod pki;
 pub mod postfix;
+pub mod postgres;
 pub mod preview;
 pub mod serve_process;
 pub mod served;

@@ -1,4 +1,4 @@
-//! The store's part of `/healthz`: a real write, committed, so a store that can be read but not written (a
+//! SQLite: The store's part of `/healthz`: a real write, committed, so a store that can be read but not written (a
 //! writer stuck holding the lock, a full disk, a file system remounted read-only) is reported, not only one that
 //! cannot be opened.
 
@@ -7,14 +7,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::store::{BUSY_TIMEOUT, Store, ts};
+use crate::store::sqlite::{BUSY_TIMEOUT, SqliteStore, ts};
 
 /// How long the check waits for the write lock: long enough for ordinary writers, short enough for a monitor.
 const HEALTH_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
-impl Store {
-    /// Writes `now` into a one-row table of its own and commits (with the store's `synchronous` setting, so the
-    /// write reaches the disk).
+impl SqliteStore {
     pub fn check_writable(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.conn.busy_timeout(HEALTH_BUSY_TIMEOUT)?;
         let result = self.write_health_row(now);
@@ -52,7 +50,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("verdicts.db");
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open_sqlite(&path).unwrap();
         store.check_writable(now).unwrap();
         // Another connection holds the write lock; reads still work (WAL), writes do not.
         let holder = Connection::open(&path).unwrap();

@@ -61,8 +61,8 @@ fn migrating_a_version_1_store_keeps_rows_and_ledger_and_never_reuses_an_id_agai
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("verdicts.db");
     version_1_store(&path);
-    let mut store = Store::open(&path).unwrap();
-    assert_eq!(user_version(&store.conn), MIGRATIONS.len() as i64);
+    let mut store = Store::open_sqlite(&path).unwrap();
+    assert_eq!(user_version(&store.sqlite().conn), MIGRATIONS.len() as i64);
     let rows = store.list(None).unwrap();
     assert_eq!(
         rows.iter()
@@ -76,6 +76,7 @@ fn migrating_a_version_1_store_keeps_rows_and_ledger_and_never_reuses_an_id_agai
     );
     assert_eq!(rows[0].name.as_deref(), Some("Ann"));
     let ledger: i64 = store
+        .sqlite()
         .conn
         .query_row(
             "SELECT count(*) FROM deliveries WHERE subscriber_id = 2",
@@ -91,7 +92,7 @@ fn migrating_a_version_1_store_keeps_rows_and_ledger_and_never_reuses_an_id_agai
         ["add", "confirm"]
     );
 
-    let now = crate::store::parse_ts("2026-11-23T09:00:00Z").unwrap();
+    let now = crate::store::sqlite::parse_ts("2026-11-23T09:00:00Z").unwrap();
     let cat = SubscriberEmail::parse("cat@example.org").unwrap();
     assert!(store.remove(&cat, now).unwrap());
     let dan = SubscriberEmail::parse("dan@example.org").unwrap();
@@ -114,8 +115,8 @@ fn links_sent_before_the_migration_work_for_their_own_subscription_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("verdicts.db");
     version_1_store(&path);
-    let mut store = Store::open(&path).unwrap();
-    let at = |s: &str| crate::store::parse_ts(s).unwrap();
+    let mut store = Store::open_sqlite(&path).unwrap();
+    let at = |s: &str| crate::store::sqlite::parse_ts(s).unwrap();
     let now = at("2026-11-23T09:00:00Z");
     let link = |id, issued: &str| Link {
         subscriber_id: id,
@@ -192,7 +193,7 @@ fn a_store_from_a_newer_build_is_refused_with_advice() {
 fn a_store_is_opened_twice_on_one_file_without_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("verdicts.db");
-    drop(crate::store::Store::open(&path).unwrap());
-    let store = crate::store::Store::open(&path).unwrap();
-    assert_eq!(user_version(&store.conn), MIGRATIONS.len() as i64);
+    drop(crate::store::Store::open_sqlite(&path).unwrap());
+    let store = crate::store::Store::open_sqlite(&path).unwrap();
+    assert_eq!(user_version(&store.sqlite().conn), MIGRATIONS.len() as i64);
 }

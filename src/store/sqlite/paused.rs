@@ -1,14 +1,13 @@
-//! Why a run paused an issue: kept with the issue so that `verdicts status` can show the relay's words after
+//! SQLite: Why a run paused an issue: kept with the issue so that `verdicts status` can show the relay's words after
 //! the run that heard them has exited. A run that resumes the issue clears it.
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use crate::store::{Store, ts};
+use crate::store::sqlite::{SqliteStore, ts};
 
-impl Store {
-    /// Records that a run paused the issue, and why.
+impl SqliteStore {
     pub fn pause_issue(&mut self, issue_id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
         let tx = self.write_transaction()?;
         tx.execute(
@@ -19,7 +18,6 @@ impl Store {
         Ok(())
     }
 
-    /// A run takes the issue up again: it is no longer paused.
     pub fn resume_issue(&mut self, issue_id: i64) -> Result<()> {
         let tx = self.write_transaction()?;
         tx.execute(

@@ -1,0 +1,93 @@
+//! The PostgreSQL backend, for a publication on several machines: web instances and senders share one database.
+//! `PgStore` holds one connection of the synchronous `postgres` client (the store interface is synchronous and the
+//! async side calls it from blocking tasks, as it does SQLite); its methods, in the sibling files, implement the
+//! operations [`crate::store::Store`] offers with fixed SQL. Times are `timestamptz`.
+
+use std::cell::RefCell;
+use std::panic;
+use std::thread;
+
+use anyhow::{Context, Result};
+use postgres::{Client, NoTls};
+
+use crate::store::PostgresUrl;
+
+mod archive;
+mod confirmation_mails;
+mod consent;
+mod deliveries;
+mod health;
+mod import;
+mod issues;
+mod keys;
+mod lease;
+mod migrations;
+mod paused;
+mod restore;
+mod scheduler_state;
+mod subscriber_links;
+mod subscriber_queries;
+mod subscribers;
+
+/// One connection to the database. Not shared between threads: open one per thread or task.
+pub struct PgStore {
+    // A RefCell because the client needs `&mut` for every query, reads included, while the store interface reads
+    // through `&self` (as rusqlite does). Always `Some` until dropped.
+    client: RefCell<Option<Client>>,
+}
+
+impl PgStore {
+    /// Connects and brings the schema up to date (under an advisory lock, so processes starting together migrate
+    /// once).
+    pub fn connect(url: &PostgresUrl) -> Result<PgStore> {
+        let client = off_runtime(|| {
+            let mut client = url
+                .config()
+                .connect(NoTls)
+                .with_context(|| format!("connecting to the PostgreSQL store {url}"))?;
+            migrations::apply(&mut client)
+                .with_context(|| format!("preparing the PostgreSQL store {url}"))?;
+            Ok::<_, anyhow::Error>(client)
+        })?;
+        Ok(PgStore {
+            client: RefCell::new(Some(client)),
+        })
+    }
+
+    /// Runs one operation on the connection. Every method goes through here.
+    pub(crate) fn with<T: Send>(
+        &self,
+        operation: impl FnOnce(&mut Client) -> Result<T> + Send,
+    ) -> Result<T> {
+        let mut client = self.client.borrow_mut();
+        let client = client
+            .as_mut()
+            .expect("a PgStore has its client until dropped");
+        off_runtime(move || operation(client))
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing the connection blocks on the client's own runtime too.
+        if let Some(client) = self.client.get_mut().take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+/// Runs `work` where the `postgres` client may block: that client drives each query (and its connecting and
+/// closing) with a runtime of its own, and tokio refuses to start one on a thread that is already inside a
+/// runtime (the delivery engine reads its pages of recipients on an async task; tests are async). There `work`
+/// runs on a scoped helper thread instead, which blocks the caller for the query's length, as a SQLite call does.
+fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    thread::scope(|scope| {
+        scope
+            .spawn(work)
+            .join()
+            .unwrap_or_else(|panicked| panic::resume_unwind(panicked))
+    })
+}
