@@ -54,6 +54,40 @@ impl PgStore {
         })
     }
 
+    /// Connects without changing anything, for `verdicts check`: the server's version and the schema version
+    /// found (0 when the database is empty) against the one this build knows.
+    pub fn probe(url: &PostgresUrl) -> Result<String> {
+        off_runtime(|| {
+            let mut client = url
+                .config()
+                .connect(NoTls)
+                .with_context(|| format!("connecting to the PostgreSQL store {url}"))?;
+            let server: String = client.query_one("SHOW server_version", &[])?.get(0);
+            let found: i32 = match client
+                .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+                .get(0)
+            {
+                true => client
+                    .query_one("SELECT version FROM schema_version", &[])?
+                    .get(0),
+                false => 0,
+            };
+            let known = migrations::known();
+            let schema = match found {
+                0 => "empty: the schema is created on first use".to_string(),
+                v if v == known => format!("schema version {v}, current"),
+                v if v < known => {
+                    format!("schema version {v}; version {known} is applied on first use")
+                }
+                v => anyhow::bail!(
+                    "the PostgreSQL store {url} has schema version {v} but this build knows only up to {known}; \
+                     use a newer verdicts"
+                ),
+            };
+            Ok(format!("PostgreSQL {server} store {url} ({schema})"))
+        })
+    }
+
     /// Runs one operation on the connection. Every method goes through here.
     pub(crate) fn with<T: Send>(
         &self,
