@@ -8,7 +8,7 @@ use std::panic;
 use std::thread;
 
 use anyhow::{Context, Result};
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::store::PostgresUrl;
 
@@ -28,6 +28,7 @@ mod scheduler_state;
 mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
+mod tls;
 
 /// One connection to the database. Not shared between threads: open one per thread or task.
 pub struct PgStore {
@@ -41,10 +42,7 @@ impl PgStore {
     /// once).
     pub fn connect(url: &PostgresUrl) -> Result<PgStore> {
         let client = off_runtime(|| {
-            let mut client = url
-                .config()
-                .connect(NoTls)
-                .with_context(|| format!("connecting to the PostgreSQL store {url}"))?;
+            let mut client = open(url)?;
             migrations::apply(&mut client)
                 .with_context(|| format!("preparing the PostgreSQL store {url}"))?;
             Ok::<_, anyhow::Error>(client)
@@ -58,11 +56,14 @@ impl PgStore {
     /// found (0 when the database is empty) against the one this build knows.
     pub fn probe(url: &PostgresUrl) -> Result<String> {
         off_runtime(|| {
-            let mut client = url
-                .config()
-                .connect(NoTls)
-                .with_context(|| format!("connecting to the PostgreSQL store {url}"))?;
+            let mut client = open(url)?;
             let server: String = client.query_one("SHOW server_version", &[])?.get(0);
+            let tls: Option<String> = client
+                .query_one(
+                    "SELECT max(version) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                    &[],
+                )?
+                .get(0);
             let found: i32 = match client
                 .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
                 .get(0)
@@ -84,7 +85,13 @@ impl PgStore {
                      use a newer verdicts"
                 ),
             };
-            Ok(format!("PostgreSQL {server} store {url} ({schema})"))
+            let channel = match tls {
+                Some(version) => format!("over TLS ({version})"),
+                None => "without TLS".to_string(),
+            };
+            Ok(format!(
+                "PostgreSQL {server} store {url} {channel} ({schema})"
+            ))
         })
     }
 
@@ -108,6 +115,23 @@ impl Drop for PgStore {
             off_runtime(move || drop(client));
         }
     }
+}
+
+/// A new connection; TLS as the URL's `sslmode` says (see `tls.rs`).
+fn open(url: &PostgresUrl) -> Result<Client> {
+    url.config().connect(tls::connector()?).map_err(|error| {
+        // The client's error names the step (e.g. the TLS handshake); its sources say what went wrong.
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
+        anyhow::anyhow!(
+            "connecting to the PostgreSQL store {url}: {text}{}",
+            tls::hint(&text)
+        )
+    })
 }
 
 /// Runs `work` where the `postgres` client may block: that client drives each query (and its connecting and
