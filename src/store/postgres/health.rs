@@ -9,8 +9,10 @@ use chrono::{DateTime, Utc};
 use crate::store::PgStore;
 
 /// How long the check waits for a lock, and for any one statement: long enough for ordinary writers, short enough
-/// for a monitor. Both settings are `SET LOCAL`, so they end with the check's transaction.
-const HEALTH_TIMEOUT: &str = "SET LOCAL lock_timeout = '2s'; SET LOCAL statement_timeout = '2s'";
+/// for a monitor. The lock wait is the shorter so that a held lock is reported as such. Both settings are `SET
+/// LOCAL`, so they end with the check's transaction.
+const HEALTH_TIMEOUT: &str =
+    "SET LOCAL lock_timeout = '1500ms'; SET LOCAL statement_timeout = '2s'";
 
 /// Held while the table is made, so two instances checking for the first time at once do not both create it
 /// (PostgreSQL's `CREATE TABLE IF NOT EXISTS` can fail when another session creates the same table concurrently).
@@ -19,6 +21,11 @@ const HEALTH_LOCK: i64 = 0x0076_6865_616c_7468;
 
 impl PgStore {
     pub fn check_writable(&mut self, now: DateTime<Utc>) -> Result<()> {
+        self.write_health_row(now)
+            .context("the PostgreSQL store did not take a write within 2 s")
+    }
+
+    fn write_health_row(&mut self, now: DateTime<Utc>) -> Result<()> {
         self.with(|client| {
             let mut tx = client.transaction()?;
             tx.batch_execute(HEALTH_TIMEOUT)?;
