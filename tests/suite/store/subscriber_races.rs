@@ -5,7 +5,8 @@ use std::sync::Barrier;
 use std::thread;
 
 use weekly_verdicts::store::{
-    Channel, ConfirmOutcome, Database, Origin, Source, Store, SubscribeKind, UnsubscribeOutcome,
+    CONFIRMATION_RESEND_INTERVAL, Channel, ConfirmOutcome, Database, Origin, Source, Store,
+    SubscribeKind, UnsubscribeOutcome,
 };
 
 use crate::store::people::{email, newest_link, now, subscribe, unsubscribe};
@@ -76,6 +77,36 @@ fn connections_subscribing_one_new_address_at_once_make_one_row_one_mail_and_an_
                 .len(),
             THREADS,
             "{}: every request is on record",
+            backend.name
+        );
+    }
+}
+
+#[test]
+fn connections_asking_again_for_a_pending_address_at_once_queue_one_new_mail() {
+    for backend in backends("connections_asking_again_for_a_pending_address_at_once") {
+        let mut store = Store::open(&backend.database).unwrap();
+        let id = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
+        let first = newest_link(&mut store, id, now());
+        let resend_at = now() + CONFIRMATION_RESEND_INTERVAL;
+        let outcomes = at_once(&backend.database, |store| {
+            subscribe(store, "ann@example.org", resend_at)
+        });
+        let mailed = outcomes
+            .iter()
+            .filter(|o| o.should_send_confirmation)
+            .count();
+        assert_eq!(mailed, 1, "{}: {outcomes:?}", backend.name);
+        let due = store.due_confirmation_mails(resend_at, 100).unwrap();
+        assert_eq!(due.len(), 1, "{}", backend.name);
+        assert_ne!(due[0].nonce, first.nonce.unwrap(), "{}", backend.name);
+        let link = newest_link(&mut store, id, resend_at);
+        assert_eq!(
+            store
+                .confirm(&link, &Origin::new(Channel::Link), resend_at)
+                .unwrap(),
+            ConfirmOutcome::Confirmed,
+            "{}: the queued mail carries the subscription's nonce",
             backend.name
         );
     }
