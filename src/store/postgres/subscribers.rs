@@ -143,6 +143,13 @@ impl PgStore {
         self.with(|client| {
             let mut tx = client.transaction()?;
             let key = email.key();
+            // Ledger rows first, then the subscriber row: the order in which a sender recording a bounce takes
+            // them, so the two cannot deadlock.
+            tx.execute(
+                "DELETE FROM deliveries
+                 WHERE subscriber_id = (SELECT id FROM subscribers WHERE email_key = $1)",
+                &[&key],
+            )?;
             // Locked, so a concurrent remove waits and then finds nothing, and a concurrent change cannot slip in
             // between this read and the delete.
             let Some(found) = tx.query_opt(
@@ -166,6 +173,7 @@ impl PgStore {
                     at: now,
                 },
             )?;
+            // Again: an issue created while this waited for the row lock has ledger rows for it by now.
             tx.execute("DELETE FROM deliveries WHERE subscriber_id = $1", &[&id])?;
             tx.execute(
                 "DELETE FROM confirmation_mails WHERE subscriber_id = $1",
