@@ -8,6 +8,8 @@ mod import;
 mod keys;
 mod links;
 mod people;
+mod remove_and_bounce;
 mod subscriber_queries;
 mod subscriber_races;
 mod subscribers;
+mod unsubscribe_links;
