@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use chrono::Utc;
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{Database, Status, Store};
 
@@ -97,7 +96,11 @@ fn on_postgresql_the_subscribers_commands_add_list_count_import_restore_and_remo
         .find_by_email(&email("carl@example.org"))
         .unwrap()
         .unwrap();
-    assert!(store.mark_bounced(carl.id, Utc::now()).unwrap());
+    assert!(
+        store
+            .mark_bounced(carl.id, weekly_verdicts::clock::now())
+            .unwrap()
+    );
     run(&["subscribers", "restore", "carl@example.org"]);
     assert_eq!(
         store
