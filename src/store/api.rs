@@ -8,7 +8,7 @@ use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
     ArchivedIssue, Backend, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow, ImportSummary,
-    IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin, Outcome,
+    IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin, Outcome, QueueTake,
     QueuedConfirmation, Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber,
     UnsubscribeOutcome,
 };
@@ -281,13 +281,22 @@ impl Store {
         dispatch!(self.archived_issue(key))
     }
     // confirmation_mails
-    /// Up to `limit` mails due at `now`, oldest first. Mails whose subscription has a newer nonce are dropped.
+    /// Takes up to `take.limit` mails due at `take.now`, oldest first, claiming them for `take.owner` (see
+    /// [`QueueTake`]); mails claimed by others are left alone until their claim ends. Mails whose subscription has
+    /// a newer nonce are dropped.
     pub fn due_confirmation_mails(
         &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
+        take: &QueueTake<'_>,
     ) -> Result<Vec<QueuedConfirmation>> {
-        dispatch_mut!(self.due_confirmation_mails(now, limit))
+        dispatch_mut!(self.due_confirmation_mails(take))
+    }
+    /// The processes holding claims on queued mails.
+    pub fn confirmation_mail_claimants(&self) -> Result<Vec<String>> {
+        dispatch!(self.confirmation_mail_claimants())
+    }
+    /// Gives back the claims of `owner` (a process that died): its mails are due again at `now`. Returns how many.
+    pub fn release_confirmation_claims(&mut self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        dispatch_mut!(self.release_confirmation_claims(owner, now))
     }
     /// When the next queued mail is due, if any is queued.
     pub fn next_confirmation_mail_at(&self) -> Result<Option<DateTime<Utc>>> {

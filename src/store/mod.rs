@@ -28,7 +28,9 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
-pub use confirmation_mails::{CONFIRMATION_MAIL_ATTEMPTS, QueuedConfirmation};
+pub use confirmation_mails::{
+    CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,
+};
 pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 pub use import::{ImportRow, ImportSummary};

@@ -61,7 +61,9 @@ const MIGRATIONS: &[&str] = &[
       queued_at TIMESTAMPTZ NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0,
       next_attempt_at TIMESTAMPTZ NOT NULL,
-      last_error TEXT
+      last_error TEXT,
+      -- The process that took the mail to send it (see confirmation_mails.rs); its next attempt is the claim's end.
+      claimed_by TEXT
     );
 
     CREATE TABLE issues (

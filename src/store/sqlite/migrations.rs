@@ -111,6 +111,9 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX deliveries_by_subscriber ON deliveries(subscriber_id);
     ",
     ),
+    // 4: the process that took a queued confirmation mail to send it, so several `serve` instances never send the
+    // same one and a dead one's claims are given back at once (see confirmation_mails.rs).
+    Migration::Sql("ALTER TABLE confirmation_mails ADD COLUMN claimed_by TEXT;"),
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.

@@ -3,7 +3,9 @@
 use chrono::Duration;
 use weekly_verdicts::store::{Source, Status, Store};
 
-use crate::store::people::{email, execute, now, query_count, status_of, subscribe, unsubscribe};
+use crate::store::people::{
+    email, execute, now, query_count, queued, status_of, subscribe, unsubscribe,
+};
 use crate::support::postgres::backends;
 
 #[test]
@@ -64,8 +66,7 @@ fn removing_deletes_the_subscriber_their_deliveries_and_queued_mail() {
             backend.name
         );
         assert!(
-            store
-                .due_confirmation_mails(now() + Duration::days(1), 10)
+            queued(&mut store, now() + Duration::days(1), 10)
                 .unwrap()
                 .iter()
                 .all(|mail| mail.subscriber_id != pending),
@@ -118,7 +119,7 @@ fn a_bounce_drops_the_queued_confirmation_mail_and_a_second_bounce_changes_nothi
         assert!(store.mark_bounced(id, now()).unwrap(), "{}", backend.name);
         assert!(!store.mark_bounced(id, now()).unwrap(), "{}", backend.name);
         assert_eq!(
-            store.due_confirmation_mails(now(), 10).unwrap(),
+            queued(&mut store, now(), 10).unwrap(),
             [],
             "{}",
             backend.name

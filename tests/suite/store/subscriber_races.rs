@@ -10,7 +10,7 @@ use weekly_verdicts::store::{
 };
 
 use crate::store::people::{
-    email, execute, newest_link, now, pg_client, query_count, subscribe, unsubscribe,
+    email, execute, newest_link, now, pg_client, query_count, queued, subscribe, unsubscribe,
 };
 use crate::support::postgres::{backends, fresh_database};
 
@@ -67,7 +67,7 @@ fn connections_subscribing_one_new_address_at_once_make_one_row_one_mail_and_an_
             backend.name
         );
         assert_eq!(
-            store.due_confirmation_mails(now(), 100).unwrap().len(),
+            queued(&mut store, now(), 100).unwrap().len(),
             1,
             "{}",
             backend.name
@@ -99,7 +99,7 @@ fn connections_asking_again_for_a_pending_address_at_once_queue_one_new_mail() {
             .filter(|o| o.should_send_confirmation)
             .count();
         assert_eq!(mailed, 1, "{}: {outcomes:?}", backend.name);
-        let due = store.due_confirmation_mails(resend_at, 100).unwrap();
+        let due = queued(&mut store, resend_at, 100).unwrap();
         assert_eq!(due.len(), 1, "{}", backend.name);
         assert_ne!(due[0].nonce, first.nonce.unwrap(), "{}", backend.name);
         let link = newest_link(&mut store, id, resend_at);
