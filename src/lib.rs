@@ -25,6 +25,7 @@ pub mod lease;
 pub mod logging;
 pub mod look;
 pub mod mail;
+pub mod metrics;
 pub mod private_files;
 pub mod schedule;
 pub mod store;

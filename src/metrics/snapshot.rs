@@ -1,0 +1,154 @@
+//! [`StoreSnapshot`]: the store's counts at one moment, read by [`read`], the one function `/metrics` and
+//! `verdicts status --json` share. It holds plain numbers and times, so the exposition and the JSON are pure
+//! functions of it (and a test builds one by hand). Only public [`Store`] methods are used here.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::lease::SEND_LEASE;
+use crate::store::{IssueStatus, Status, Store};
+
+/// Everything the store says about the list and its sending at `taken_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreSnapshot {
+    pub taken_at: DateTime<Utc>,
+    pub subscribers: SubscriberCounts,
+    /// Who holds the send lease, when a send is running.
+    pub send_lease: Option<LeaseSnapshot>,
+    /// Every issue, newest first: the first is the current one.
+    pub issues: Vec<IssueSnapshot>,
+}
+
+/// Subscribers by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SubscriberCounts {
+    pub pending: u64,
+    pub confirmed: u64,
+    pub unsubscribed: u64,
+    pub bounced: u64,
+}
+
+/// The send lease's holder and until when it is renewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseSnapshot {
+    pub holder: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One issue and its ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueSnapshot {
+    /// The ISO week, e.g. `2026-W47`.
+    pub key: String,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    /// When its last recipient was settled.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// `delivered`, `paused`, `waiting` (only deferred rows left) or `in_progress`.
+    pub state: &'static str,
+    /// Why and when the last run paused it (the relay's words).
+    pub paused: Option<Paused>,
+    /// The earliest retry among its deferred rows.
+    pub next_retry_at: Option<DateTime<Utc>>,
+    pub ledger: LedgerRows,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Paused {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// An issue's ledger rows by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LedgerRows {
+    pub pending: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub total: u64,
+}
+
+impl LedgerRows {
+    /// `(state, rows)` in a fixed order, for the exposition.
+    pub fn by_state(&self) -> [(&'static str, u64); 5] {
+        [
+            ("pending", self.pending),
+            ("sent", self.sent),
+            ("deferred", self.deferred),
+            ("failed", self.failed),
+            ("skipped", self.skipped),
+        ]
+    }
+}
+
+impl SubscriberCounts {
+    /// `(state, subscribers)` in a fixed order, for the exposition.
+    pub fn by_state(&self) -> [(&'static str, u64); 4] {
+        [
+            (Status::Pending.as_str(), self.pending),
+            (Status::Confirmed.as_str(), self.confirmed),
+            (Status::Unsubscribed.as_str(), self.unsubscribed),
+            (Status::Bounced.as_str(), self.bounced),
+        ]
+    }
+}
+
+/// Reads the snapshot at `now` (which also decides whether the lease has run out).
+pub fn read(store: &Store, now: DateTime<Utc>) -> Result<StoreSnapshot> {
+    let mut subscribers = SubscriberCounts::default();
+    for (status, n) in store.count_by_status()? {
+        let slot = match status {
+            Status::Pending => &mut subscribers.pending,
+            Status::Confirmed => &mut subscribers.confirmed,
+            Status::Unsubscribed => &mut subscribers.unsubscribed,
+            Status::Bounced => &mut subscribers.bounced,
+        };
+        *slot = n;
+    }
+    let send_lease = store
+        .lease_holder(SEND_LEASE, now)?
+        .map(|(holder, expires_at)| LeaseSnapshot { holder, expires_at });
+    let issues = store
+        .delivery_counts()?
+        .into_iter()
+        .map(IssueSnapshot::from)
+        .collect();
+    Ok(StoreSnapshot {
+        taken_at: now,
+        subscribers,
+        send_lease,
+        issues,
+    })
+}
+
+impl From<IssueStatus> for IssueSnapshot {
+    fn from(issue: IssueStatus) -> IssueSnapshot {
+        let c = issue.counts;
+        let state = match (&issue.completed_at, &issue.paused, &issue.next_attempt_at) {
+            (Some(_), _, _) => "delivered",
+            (None, Some(_), _) => "paused",
+            (None, None, Some(_)) if c.pending == 0 => "waiting",
+            (None, None, _) => "in_progress",
+        };
+        IssueSnapshot {
+            key: issue.key,
+            subject: issue.subject,
+            created_at: issue.created_at,
+            completed_at: issue.completed_at,
+            state,
+            paused: issue.paused.map(|(at, reason)| Paused { at, reason }),
+            next_retry_at: issue.next_attempt_at,
+            ledger: LedgerRows {
+                pending: c.pending,
+                sent: c.sent,
+                deferred: c.deferred,
+                failed: c.failed,
+                skipped: c.skipped,
+                total: c.total(),
+            },
+        }
+    }
+}
