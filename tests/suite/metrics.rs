@@ -69,7 +69,7 @@ async fn metrics_answers_a_missing_or_wrong_token_with_401_and_a_bearer_challeng
         Some(format!("Bearer {}", &TOKEN[..TOKEN.len() - 1])),
         Some(format!("Basic {TOKEN}")),
         Some("Bearer".to_string()),
-        Some(format!("{TOKEN}")),
+        Some(TOKEN.to_string()),
     ];
     for authorization in wrong {
         let response = scrape(&app, authorization.as_deref()).await;
