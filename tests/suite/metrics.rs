@@ -6,11 +6,13 @@ use std::path::Path;
 use std::process::Command;
 
 use weekly_verdicts::config::Secrets;
-use weekly_verdicts::delivery::{self, SendOptions, SendReport};
+use weekly_verdicts::delivery::StopSignal;
 use weekly_verdicts::lease::{Acquire, LeaseGuard, SEND_LEASE, SEND_LEASE_TTL};
+use weekly_verdicts::schedule::job::{FireContext, send_for_fire};
 use weekly_verdicts::tokens::Purpose;
 
 use crate::support::app::{TOKEN_SECRET, TestApp, spawn_app, spawn_app_with_secrets};
+use crate::support::smtp::{Rule, Script, Stage};
 
 const TOKEN: &str = "metrics-scrape-token-4f9a1c";
 
@@ -133,51 +135,48 @@ async fn metrics_counts_subscribers_the_current_issue_messages_and_requests_by_r
     assert_series(&before, "verdicts_send_lease_held", 0);
     assert!(!before.contains("issue=\""), "no issue yet:\n{before}");
 
-    // The issue goes out as the scheduler inside `serve` sends it: with the server's counters.
-    let comparisons =
-        weekly_verdicts::content::load_dir_or_error(&app.config.content_dir, &app.config.base_url)
-            .unwrap();
-    let secrets = Secrets {
-        token_key: Some(TOKEN_SECRET.to_owned()),
-        ..Secrets::default()
+    // The issue goes out as the scheduler inside `serve` sends it: under the lease, with the server's counters.
+    // Bob's mailbox is gone: the relay refuses him at RCPT.
+    app.smtp.set_script(
+        Script::accept_all().rule(
+            Rule::at(Stage::Rcpt)
+                .for_recipient("bob@example.org")
+                .reply("550 5.1.1 no such user"),
+        ),
+    );
+    let context = FireContext {
+        secrets: Secrets {
+            token_key: Some(TOKEN_SECRET.to_owned()),
+            ..Secrets::default()
+        },
+        stop: StopSignal::never(),
+        counters: app.counters.clone(),
     };
     let as_of = weekly_verdicts::commands::parse_as_of("2026-11-22", chrono_tz::UTC).unwrap();
-    let options = SendOptions {
-        counters: app.counters.clone(),
-        ..SendOptions::new(&app.config)
-    };
-    let report = delivery::send(&app.config, &secrets, &comparisons, as_of, options)
-        .await
-        .unwrap();
-    assert!(matches!(report, SendReport::Ran(_)), "{report:?}");
-    app.mails(6).await;
+    send_for_fire(&app.config, &context, as_of).await.unwrap();
+    app.mails(5).await;
 
     let after = page(&app).await;
     let issue = "issue=\"2026-W47\"";
-    assert_series(
-        &after,
-        &format!("verdicts_issue_ledger_rows{{{issue},state=\"sent\"}}"),
-        2,
-    );
-    for state in ["pending", "deferred", "failed", "skipped"] {
+    let rows = |state: &str| format!("verdicts_issue_ledger_rows{{{issue},state=\"{state}\"}}");
+    assert_series(&after, &rows("sent"), 1);
+    assert_series(&after, &rows("failed"), 1);
+    for state in ["pending", "deferred", "skipped"] {
         let series = format!("verdicts_issue_ledger_rows{{{issue},state=\"{state}\"}}");
         assert_series(&after, &series, 0);
     }
     assert_series(&after, &format!("verdicts_issue_complete{{{issue}}}"), 1);
     assert_series(&after, &format!("verdicts_issue_paused{{{issue}}}"), 0);
-    assert_series(&after, "verdicts_messages_total{result=\"sent\"}", 2);
-    assert_series(&after, "verdicts_messages_total{result=\"failed\"}", 0);
-    // Four confirmation mails and two digests, each taken with a 250 after the data.
-    assert_series(
-        &after,
-        "verdicts_smtp_replies_total{stage=\"data_end\",class=\"2xx\"}",
-        6,
-    );
-    assert_series(
-        &after,
-        "verdicts_smtp_replies_total{stage=\"rcpt\",class=\"5xx\"}",
-        0,
-    );
+    assert_series(&after, "verdicts_messages_total{result=\"sent\"}", 1);
+    assert_series(&after, "verdicts_messages_total{result=\"failed\"}", 1);
+    assert_series(&after, "verdicts_subscribers{state=\"bounced\"}", 1);
+    // Four confirmation mails and Ann's digest, each taken with a 250 after the data; Bob's refusal at RCPT.
+    let replies = |stage: &str, class: &str| {
+        format!("verdicts_smtp_replies_total{{stage=\"{stage}\",class=\"{class}\"}}")
+    };
+    assert_series(&after, &replies("data_end", "2xx"), 5);
+    assert_series(&after, &replies("rcpt", "5xx"), 1);
+    assert_series(&after, &replies("rcpt", "4xx"), 0);
     let requests = |method: &str, route: &str, status: u16| {
         format!(
             "verdicts_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
@@ -206,7 +205,7 @@ async fn metrics_counts_subscribers_the_current_issue_messages_and_requests_by_r
             &subscribers["unsubscribed"],
             &subscribers["bounced"]
         ],
-        [1, 2, 1, 0],
+        [1, 1, 1, 1],
         "{json:#}"
     );
     let issues = json["issues"].as_array().unwrap();
@@ -227,7 +226,7 @@ async fn metrics_counts_subscribers_the_current_issue_messages_and_requests_by_r
             &ledger["skipped"],
             &ledger["total"]
         ],
-        [2, 0, 0, 0, 0, 2],
+        [1, 0, 0, 1, 0, 2],
         "{json:#}"
     );
     assert!(json["send_lease"].is_null(), "{json:#}");
