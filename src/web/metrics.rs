@@ -3,8 +3,8 @@
 //! counted, never the path: link paths carry tokens.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -49,11 +49,15 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
-/// The page: 404 while no token is configured, 401 for a missing or wrong one, 503 when the store cannot be read.
-pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The page: 404 while no token is configured (whatever the method), 405 for a method other than GET or HEAD, 401
+/// for a missing or wrong token, 503 when the store cannot be read.
+pub async fn page(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
     let Some(token) = state.metrics_token() else {
         return super::links::not_found(State(state)).await;
     };
+    if method != Method::GET && method != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(ALLOW, "GET, HEAD")]).into_response();
+    }
     if !bearer(&headers).is_some_and(|presented| token.matches(presented)) {
         return (
             StatusCode::UNAUTHORIZED,

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -233,7 +233,8 @@ pub fn routes() -> Router<AppState> {
             get(links::unsubscribe_page).post(links::unsubscribe),
         )
         .route("/healthz", get(links::healthz))
-        .route("/metrics", get(metrics::page))
+        // Every method, so that while it is off no method tells it apart from an unknown path.
+        .route("/metrics", any(metrics::page))
         .merge(archive::routes())
         .fallback(links::not_found)
 }

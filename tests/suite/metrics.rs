@@ -59,6 +59,12 @@ async fn metrics_is_not_found_while_no_token_is_configured() {
     let response = scrape(&app, Some(&format!("Bearer {TOKEN}"))).await;
     assert_eq!(response.status(), 404);
     assert_eq!(scrape(&app, None).await.status(), 404);
+    let posted = app.client.post(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(
+        posted.status(),
+        404,
+        "no method tells it from an unknown path"
+    );
 }
 
 #[tokio::test]
