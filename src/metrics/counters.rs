@@ -112,8 +112,8 @@ struct Inner {
     messages: [AtomicU64; 4],
     /// By [`ReplyStage`] then [`ReplyClass`].
     replies: [[AtomicU64; 3]; 4],
-    /// By (method, route template, status). A request is no message: one short lock each is cheap enough.
-    http: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
+    /// By route template, then (method, status). A request is no message: one short lock each is cheap enough.
+    http: Mutex<BTreeMap<String, BTreeMap<(&'static str, u16), u64>>>,
 }
 
 /// The totals at one moment, for the exposition.
@@ -121,7 +121,7 @@ struct Inner {
 pub struct CountersSnapshot {
     pub messages: Vec<(MessageResult, u64)>,
     pub replies: Vec<(ReplyStage, ReplyClass, u64)>,
-    /// `(method, route template, status, count)`, sorted.
+    /// `(method, route template, status, count)`, by route, then method and status.
     pub http: Vec<(&'static str, String, u16, u64)>,
 }
 
@@ -161,11 +161,12 @@ impl Counters {
             .unwrap_or("OTHER");
         let route = route.unwrap_or("(unmatched)");
         let mut http = self.inner.http.lock().unwrap_or_else(|p| p.into_inner());
-        match http.get_mut(&(method, route.to_string(), status)) {
-            Some(count) => *count += 1,
-            None => {
-                http.insert((method, route.to_string(), status), 1);
-            }
+        // The route's name is copied once, the first time it is seen, not per request.
+        if !http.contains_key(route) {
+            http.insert(route.to_owned(), BTreeMap::new());
+        }
+        if let Some(by_status) = http.get_mut(route) {
+            *by_status.entry((method, status)).or_insert(0) += 1;
         }
     }
 
@@ -190,7 +191,11 @@ impl Counters {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()
-                .map(|((method, route, status), count)| (*method, route.clone(), *status, *count))
+                .flat_map(|(route, by_status)| {
+                    by_status
+                        .iter()
+                        .map(|((method, status), count)| (*method, route.clone(), *status, *count))
+                })
                 .collect(),
         }
     }

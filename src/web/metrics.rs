@@ -96,14 +96,11 @@ pub async fn count_requests(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     state.counters().add_request(
         method.as_str(),
-        route.as_deref(),
+        route.as_ref().map(MatchedPath::as_str),
         response.status().as_u16(),
     );
     response
