@@ -106,6 +106,9 @@ pub struct Counters {
     inner: Arc<Inner>,
 }
 
+/// One route's requests by (method, status).
+type ByMethodAndStatus = BTreeMap<(&'static str, u16), u64>;
+
 #[derive(Default)]
 struct Inner {
     /// By [`MessageResult`], in the order of `ALL`.
@@ -113,7 +116,7 @@ struct Inner {
     /// By [`ReplyStage`] then [`ReplyClass`].
     replies: [[AtomicU64; 3]; 4],
     /// By route template, then (method, status). A request is no message: one short lock each is cheap enough.
-    http: Mutex<BTreeMap<String, BTreeMap<(&'static str, u16), u64>>>,
+    http: Mutex<BTreeMap<String, ByMethodAndStatus>>,
 }
 
 /// The totals at one moment, for the exposition.
@@ -236,8 +239,8 @@ mod tests {
         assert_eq!(
             counters.snapshot().http,
             vec![
-                ("GET", "/confirm/{token}".to_string(), 200, 2),
                 ("OTHER", "(unmatched)".to_string(), 404, 1),
+                ("GET", "/confirm/{token}".to_string(), 200, 2),
             ]
         );
         assert!(
