@@ -1,6 +1,7 @@
 //! [`StoreSnapshot`]: the store's counts at one moment, read by [`read`], the one function `/metrics` and
 //! `verdicts status --json` share. It holds plain numbers and times, so the exposition and the JSON are pure
-//! functions of it (and a test builds one by hand). Only public [`Store`] methods are used here.
+//! functions of it (and a test builds one by hand). Only public [`Store`] methods are used here; whatever else a
+//! backend can tell about sending (PostgreSQL's per-row send claims) belongs in [`read`] and this struct too.
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -150,5 +151,54 @@ impl From<IssueStatus> for IssueSnapshot {
                 total: c.total(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::IssueSnapshot;
+    use crate::store::{IssueStatus, LedgerCounts};
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, hour, 0, 0).unwrap()
+    }
+
+    fn issue(counts: LedgerCounts) -> IssueStatus {
+        IssueStatus {
+            key: "2026-W48".into(),
+            subject: "Verdicts".into(),
+            created_at: at(9),
+            completed_at: None,
+            counts,
+            next_attempt_at: None,
+            paused: None,
+        }
+    }
+
+    #[test]
+    fn an_issue_is_in_progress_waiting_paused_or_delivered_as_the_plain_status_says() {
+        let mut status = issue(LedgerCounts {
+            pending: 3,
+            deferred: 1,
+            ..LedgerCounts::default()
+        });
+        status.next_attempt_at = Some(at(10));
+        assert_eq!(IssueSnapshot::from(status.clone()).state, "in_progress");
+
+        status.counts.pending = 0;
+        let waiting = IssueSnapshot::from(status.clone());
+        assert_eq!(waiting.state, "waiting");
+        assert_eq!(waiting.next_retry_at, Some(at(10)));
+        assert_eq!(waiting.ledger.total, 1);
+
+        status.paused = Some((at(11), "554 5.7.1 relay says no".into()));
+        let paused = IssueSnapshot::from(status.clone());
+        assert_eq!(paused.state, "paused");
+        assert_eq!(paused.paused.unwrap().reason, "554 5.7.1 relay says no");
+
+        status.completed_at = Some(at(12));
+        assert_eq!(IssueSnapshot::from(status).state, "delivered");
     }
 }
