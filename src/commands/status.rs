@@ -19,7 +19,7 @@ pub struct StatusArgs {
 pub fn run(config: &Config, args: StatusArgs) -> Result<ExitStatus> {
     let store = Store::open_existing(&config.database)?;
     if args.json {
-        let snapshot = snapshot::read(&store, crate::clock::now())?;
+        let snapshot = snapshot::read(&store, crate::clock::now(), snapshot::Issues::All)?;
         let json = serde_json::to_string_pretty(&snapshot).context("writing the status as JSON")?;
         println!("{json}");
         return Ok(ExitStatus::Success);

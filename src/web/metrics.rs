@@ -69,7 +69,7 @@ pub async fn page(State(state): State<AppState>, method: Method, headers: Header
     let now = state.now();
     match state
         .store()
-        .run(move |store| snapshot::read(store, now))
+        .run(move |store| snapshot::read(store, now, snapshot::Issues::Current))
         .await
     {
         Ok(snapshot) => (
