@@ -30,8 +30,12 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_DATABASE_PASSWORD",
     "VERDICTS_DKIM_KEY",
     "VERDICTS_DKIM_ED25519_KEY",
+    "VERDICTS_METRICS_TOKEN",
     "VERDICTS_LOG",
 ];
+
+/// Secrets someone may try to put in the file, with the variable that carries each instead.
+const SECRET_KEYS: &[(&str, &str)] = &[("metrics_token", "VERDICTS_METRICS_TOKEN")];
 
 /// Every setting, with the default that lets each command run on a fresh checkout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,6 +191,7 @@ impl Config {
     /// Pure: the file's text plus environment pairs, validated.
     pub fn parse(text: &str, env: &[(String, String)]) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        refuse_secrets(text, &table)?;
         apply_env(&mut table, env)?;
         let merged = toml::to_string(&table).expect("a table serializes");
         let config: Config = toml::from_str(&merged).map_err(|e| {
@@ -271,6 +276,23 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
             table.remove(&key);
         } else {
             table.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+/// A secret written into the file is refused naming the line and the variable to use: the file is often
+/// readable by more people (and backups) than the service's environment.
+fn refuse_secrets(text: &str, table: &toml::Table) -> Result<()> {
+    for (key, variable) in SECRET_KEYS {
+        if table.contains_key(*key) {
+            let line = text
+                .lines()
+                .position(|line| line.trim_start().starts_with(key))
+                .map_or(String::new(), |n| format!("line {}: ", n + 1));
+            anyhow::bail!(
+                "{line}{key} is a secret and is not read from the file: set {variable} in the environment instead"
+            );
         }
     }
     Ok(())

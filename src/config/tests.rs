@@ -234,3 +234,16 @@ fn a_postgres_database_takes_its_password_from_the_environment_and_never_shows_i
     assert_eq!(url.config().get_password(), Some(&b"hunter2"[..]));
     assert!(!format!("{config:?}").contains("hunter2"));
 }
+
+#[test]
+fn the_metrics_token_is_a_secret_read_from_the_environment_and_refused_in_the_file() {
+    let config = Config::parse("", &env(&[("VERDICTS_METRICS_TOKEN", "s3cret-token")])).unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    let err =
+        Config::parse("site_name = \"A\"\nmetrics_token = \"s3cret-token\"\n", &[]).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("VERDICTS_METRICS_TOKEN"), "{err}");
+    assert!(!err.contains("s3cret-token"), "{err}");
+}

@@ -41,6 +41,7 @@ use crate::exit::ExitStatus;
 use crate::issue::Edition;
 use crate::issue::plan::{self, Plan};
 use crate::mail::{Mailer, Timeouts};
+use crate::metrics::Counters;
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
 use pace::Pace;
@@ -61,6 +62,8 @@ pub struct SendOptions {
     pub reconnect_base: Duration,
     /// Recipients read from the store per page.
     pub page_size: usize,
+    /// Where the run counts messages by result and SMTP replies (the server's, for `/metrics`).
+    pub counters: Counters,
 }
 
 impl SendOptions {
@@ -74,6 +77,7 @@ impl SendOptions {
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
             page_size: 256,
+            counters: Counters::default(),
         }
     }
 }
@@ -209,7 +213,8 @@ fn shared_for(
 ) -> Result<Shared> {
     let mailer = Mailer::from_config(config, secrets)?
         .with_timeouts(options.timeouts)
-        .with_clock(options.clock.clone());
+        .with_clock(options.clock.clone())
+        .with_counters(options.counters.clone());
     let edition = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),

@@ -23,7 +23,7 @@ pub async fn deliver(
     options: &SendOptions,
 ) -> Result<(RunCounts, RunEnd)> {
     let clock = options.clock.clone();
-    let tally = Arc::new(Tally::default());
+    let tally = Arc::new(Tally::counting_into(options.counters.clone()));
     let (ledger, ledger_thread) = Ledger::start(writer, clock.clone(), Arc::clone(&tally))?;
     let before = store.ledger_counts(issue.id)?;
     let reporter = Reporter::start(

@@ -7,6 +7,7 @@ mod check;
 mod delivery;
 mod email_quality;
 mod hostile_content;
+mod metrics;
 mod operate;
 mod page_shell;
 mod postfix;
