@@ -146,13 +146,17 @@ fn apply_unchecked(conn: &mut Connection) -> Result<()> {
         .with_context(|| format!("applying store migration {target}"))?;
         tx.pragma_update(None, "user_version", target as i64)?;
     }
-    let broken: Option<String> = tx
-        .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
-        .optional()?;
-    anyhow::ensure!(
-        broken.is_none(),
-        "the migrated store has rows in {broken:?} that point at missing rows; nothing was changed"
-    );
+    // Only after a migration ran: the check reads every row (about 0.6 s per million ledger rows), and a store
+    // already current was checked when it was migrated.
+    if version < known {
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+            .optional()?;
+        anyhow::ensure!(
+            broken.is_none(),
+            "the migrated store has rows in {broken:?} that point at missing rows; nothing was changed"
+        );
+    }
     tx.commit().context("committing store migrations")?;
     Ok(())
 }
