@@ -35,6 +35,9 @@ impl Config {
                 self.rate_limit_per_second
             );
         }
+        if self.send_claim_seconds == 0 {
+            bail!("send_claim_seconds must be at least 1");
+        }
         crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");

@@ -8,6 +8,7 @@
 
 mod backoff;
 mod breaker;
+mod claims;
 mod exclusive;
 mod ledger;
 mod pace;
@@ -26,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
 pub use breaker::{Breaker, Observed, Refusal};
-pub use exclusive::{Exclusive, send_exclusive};
+pub use exclusive::{Exclusive, send_exclusive, send_or_join};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use report::Progress;
 pub use shared::Shared;
@@ -59,12 +60,15 @@ pub struct SendOptions {
     pub relay_down_after: u32,
     /// First pause before reconnecting after a failure; doubles per consecutive failure.
     pub reconnect_base: Duration,
-    /// Recipients read from the store per page.
+    /// Recipients read (claimed) from the store per page.
     pub page_size: usize,
+    /// How long other senders leave a claimed page alone (PostgreSQL, where senders share the ledger).
+    pub claim_for: Duration,
 }
 
 impl SendOptions {
     pub fn new(config: &Config) -> SendOptions {
+        let claim_for = Duration::from_secs(config.send_claim_seconds);
         SendOptions {
             progress: Progress::Quiet,
             stop: StopSignal::never(),
@@ -73,7 +77,8 @@ impl SendOptions {
             timeouts: Timeouts::default(),
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
-            page_size: 256,
+            page_size: claims::claim_page_size(256, config.rate_limit_per_second, claim_for),
+            claim_for,
         }
     }
 }
