@@ -1,4 +1,5 @@
 //! The store suite: every case runs on each backend (a SQLite file, and a PostgreSQL database when the test
 //! cluster runs, see `support/postgres.rs`), through the one `Store` interface the program uses.
 
+mod claims;
 mod keys;

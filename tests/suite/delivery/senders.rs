@@ -1,0 +1,259 @@
+//! Several senders on one PostgreSQL database: three `verdicts send` processes in three folders deliver one issue
+//! together, each recipient once; with one of them SIGKILLed part-way the others take its recipients over once its
+//! claims run out, resending at most what it had in flight; two `verdicts serve` instances send each scheduled
+//! fire once. Skipped, saying so, without the PostgreSQL test cluster (see `support/postgres.rs`).
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use weekly_verdicts::delivery::MAX_UNCOMMITTED;
+use weekly_verdicts::email_address::SubscriberEmail;
+use weekly_verdicts::store::{Database, ImportRow, LedgerCounts, Status, Store};
+
+use super::{AS_OF, KEY, address, as_of, content_dir};
+use crate::support::postgres::fresh_database;
+use crate::support::served::Served;
+use crate::support::smtp::{Received, Rule, Script, SmtpServer, Stage};
+
+const N: usize = 3000;
+
+/// Connections each sender opens.
+const SENDER_CONCURRENCY: usize = 4;
+
+/// Seconds a claimed page is left to its sender: short, so a killed sender's pages are taken over soon.
+const CLAIM_SECONDS: &str = "2";
+
+/// `n` confirmed subscribers, `address(0..n)`.
+fn seed(database: &Database, n: usize) {
+    let rows: Vec<ImportRow> = (0..n)
+        .map(|i| ImportRow {
+            email: SubscriberEmail::parse(&address(i)).unwrap(),
+            name: None,
+            status: Status::Confirmed,
+            created_at: None,
+            confirmed_at: None,
+        })
+        .collect();
+    let summary = Store::open(database)
+        .unwrap()
+        .import(&rows, as_of())
+        .unwrap();
+    assert_eq!(summary.added, n as u64);
+}
+
+/// `verdicts send` for the sample week on `database`, in a folder of its own.
+fn sender(database: &Database, smtp_url: &str, folder: &tempfile::TempDir) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_verdicts"))
+        .args(["send", "--as-of", AS_OF])
+        .current_dir(folder.path())
+        .env_remove("VERDICTS_CONFIG")
+        .env("VERDICTS_DATABASE", database.to_string())
+        .env("VERDICTS_SMTP_URL", smtp_url)
+        .env("VERDICTS_CONTENT_DIR", content_dir())
+        .env("VERDICTS_CONCURRENCY", SENDER_CONCURRENCY.to_string())
+        .env("VERDICTS_SEND_CLAIM_SECONDS", CLAIM_SECONDS)
+        .env("VERDICTS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The week's ledger counted by state.
+fn ledger(database: &Database, key: &str) -> LedgerCounts {
+    let store = Store::open(database).unwrap();
+    let issue = store.issue_by_key(key).unwrap().expect("the issue exists");
+    store.ledger_counts(issue.id).unwrap()
+}
+
+/// How many messages each recipient got.
+fn per_recipient(messages: &[Received]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for message in messages {
+        for to in &message.rcpt_to {
+            *counts.entry(to.clone()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Waits for a sender; its exit code, and how many recipients it says it sent.
+fn finished(child: Child) -> (Option<i32>, u64, String) {
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let sent = stdout
+        .split("this run, by recipient: ")
+        .nth(1)
+        .and_then(|rest| rest.split(" sent").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no run summary:\n{stdout}\n{stderr}"));
+    (output.status.code(), sent, format!("{stdout}{stderr}"))
+}
+
+/// A relay that takes a little while over each message, so the senders overlap.
+async fn slow_relay() -> SmtpServer {
+    SmtpServer::start(
+        Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20))),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_senders_on_one_postgresql_ledger_send_each_recipient_once() {
+    let Some(database) = fresh_database("three_senders_on_one_postgresql_ledger") else {
+        return;
+    };
+    seed(&database, N);
+    let server = slow_relay().await;
+    let folders: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let senders: Vec<Child> = folders
+        .iter()
+        .map(|folder| sender(&database, &server.url(), folder))
+        .collect();
+
+    let mut shares = Vec::new();
+    for child in senders {
+        let (code, sent, output) = tokio::task::spawn_blocking(move || finished(child))
+            .await
+            .unwrap();
+        assert_eq!(code, Some(0), "{output}");
+        shares.push(sent);
+    }
+    eprintln!("each sender sent {shares:?}");
+    assert_eq!(shares.iter().sum::<u64>(), N as u64, "{shares:?}");
+    assert!(
+        shares.iter().all(|&sent| sent > 0),
+        "every sender took part: {shares:?}"
+    );
+    let messages = server.messages();
+    let counts = per_recipient(&messages);
+    for i in 0..N {
+        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
+    }
+    assert_eq!(messages.len(), N);
+    let counts = ledger(&database, KEY);
+    assert_eq!(
+        (counts.sent, counts.total()),
+        (N as u64, N as u64),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_part_way_leaves_its_recipients_to_the_others_with_only_its_in_flight_sent_twice()
+ {
+    let Some(database) = fresh_database("a_sender_killed_part_way_leaves_its_recipients") else {
+        return;
+    };
+    seed(&database, N);
+    let server = slow_relay().await;
+    let folders: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut senders: Vec<Child> = folders
+        .iter()
+        .map(|folder| sender(&database, &server.url(), folder))
+        .collect();
+
+    server
+        .wait_for_messages(500, Duration::from_secs(120))
+        .await;
+    let mut killed = senders.remove(0);
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    let at_kill = server.messages().len();
+    assert!(at_kill < N, "killed part-way: {at_kill} of {N}");
+
+    for child in senders {
+        let (code, _, output) = tokio::task::spawn_blocking(move || finished(child))
+            .await
+            .unwrap();
+        assert_eq!(
+            code,
+            Some(0),
+            "a survivor finishes the whole ledger: {output}"
+        );
+    }
+    let messages = server.messages();
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    for message in &messages {
+        let id = message.header("Message-ID").expect("a Message-ID");
+        ids.entry(message.rcpt_to[0].clone())
+            .or_default()
+            .insert(id);
+    }
+    for i in 0..N {
+        let got = ids.get(&address(i)).map_or(0, HashSet::len);
+        assert_eq!(got, 1, "{} got {got} distinct Message-IDs", address(i));
+    }
+    let duplicates = messages.len() - N;
+    eprintln!("killed after {at_kill} messages; {duplicates} sent twice");
+    assert!(
+        duplicates <= SENDER_CONCURRENCY + MAX_UNCOMMITTED,
+        "{duplicates} duplicates: more than the killed sender could have had in flight"
+    );
+    let counts = ledger(&database, KEY);
+    assert_eq!(
+        (counts.sent, counts.total()),
+        (N as u64, N as u64),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_instances_on_one_postgresql_database_send_a_scheduled_fire_once() {
+    const SUBSCRIBERS: usize = 300;
+    let Some(database) = fresh_database("two_serve_instances_on_one_postgresql_database") else {
+        return;
+    };
+    seed(&database, SUBSCRIBERS);
+    let server = slow_relay().await;
+    let (fire, schedule, content) = crate::operate::fire_soon_with_fresh_content();
+    let folders: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let _instances: Vec<Served> = folders
+        .iter()
+        .map(|folder| {
+            Served::start(
+                Command::new(env!("CARGO_BIN_EXE_verdicts"))
+                    .arg("serve")
+                    .current_dir(folder.path())
+                    .env_remove("VERDICTS_CONFIG")
+                    .env("VERDICTS_DATABASE", database.to_string())
+                    .env("VERDICTS_SMTP_URL", server.url())
+                    .env("VERDICTS_CONTENT_DIR", content.path())
+                    .env("VERDICTS_LISTEN", "127.0.0.1:0")
+                    .env("VERDICTS_SCHEDULE", &schedule)
+                    .env("VERDICTS_SEND_CLAIM_SECONDS", CLAIM_SECONDS)
+                    .env("VERDICTS_LOG", "info"),
+            )
+        })
+        .collect();
+
+    server
+        .wait_for_messages(SUBSCRIBERS, Duration::from_secs(120))
+        .await;
+    // Both instances record the fire as handled: the one that sent it, and the one that found the lease held.
+    let mut recorded = None;
+    for _ in 0..100 {
+        recorded = Store::open(&database)
+            .unwrap()
+            .scheduler_last_fire()
+            .unwrap();
+        if recorded == Some(fire) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recorded, Some(fire), "the fire is recorded as handled");
+    // Time for a second send of the fire, were there one, to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let messages = server.messages();
+    let counts = per_recipient(&messages);
+    for i in 0..SUBSCRIBERS {
+        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
+    }
+    assert_eq!(messages.len(), SUBSCRIBERS, "one send for the fire");
+    let key = messages[0].header("X-Verdicts-Issue").unwrap();
+    let counts = ledger(&database, &key);
+    assert_eq!(counts.sent, SUBSCRIBERS as u64, "{counts:?}");
+}
