@@ -2,4 +2,13 @@
 //! cluster runs, see `support/postgres.rs`), through the one `Store` interface the program uses.
 
 mod claims;
+mod confirmation_mails;
+mod consent;
+mod health;
+mod import;
 mod keys;
+mod links;
+mod people;
+mod subscriber_queries;
+mod subscriber_races;
+mod subscribers;
