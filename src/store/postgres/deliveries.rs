@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
+use postgres::error::SqlState;
 
 use crate::store::consent::email_hash;
 use crate::store::subscribers::nonce;
@@ -55,12 +56,22 @@ impl PgStore {
 
     pub fn record(&mut self, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
         self.with(|client| {
-            let mut tx = client.transaction()?;
-            for chunk in distinct_runs(outcomes) {
-                record_chunk(&mut tx, chunk, now)?;
+            let mut attempt = 1;
+            loop {
+                let result = (|| {
+                    let mut tx = client.transaction()?;
+                    for chunk in distinct_runs(outcomes) {
+                        record_chunk(&mut tx, chunk, now)?;
+                    }
+                    tx.commit().context("recording deliveries")
+                })();
+                // Two senders can hold rows in common only when a claim expired under a slow one; if their
+                // batches then lock those rows in opposite orders, the server aborts one of them. Run it again.
+                match result {
+                    Err(e) if attempt < RECORD_ATTEMPTS && deadlocked(&e) => attempt += 1,
+                    other => return other,
+                }
             }
-            tx.commit().context("recording deliveries")?;
-            Ok(())
         })
     }
 
@@ -144,6 +155,16 @@ impl PgStore {
             Ok(out)
         })
     }
+}
+
+/// How often `record` runs a batch that lost a deadlock before it gives up.
+const RECORD_ATTEMPTS: u32 = 3;
+
+fn deadlocked(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<postgres::Error>()
+        .and_then(postgres::Error::code)
+        .is_some_and(|code| *code == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 /// Splits a batch, in order, into runs in which no ledger row appears twice. Within a run the rows' updates are
