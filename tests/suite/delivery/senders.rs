@@ -44,6 +44,16 @@ fn seed(database: &Database, n: usize) {
 
 /// `verdicts send` for the sample week on `database`, in a folder of its own.
 fn sender(database: &Database, smtp_url: &str, folder: &tempfile::TempDir) -> Child {
+    sender_with_claim(database, smtp_url, folder, CLAIM_SECONDS)
+}
+
+/// [`sender`] with pages claimed for `claim_seconds`.
+fn sender_with_claim(
+    database: &Database,
+    smtp_url: &str,
+    folder: &tempfile::TempDir,
+    claim_seconds: &str,
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_verdicts"))
         .args(["send", "--as-of", AS_OF])
         .current_dir(folder.path())
@@ -52,7 +62,7 @@ fn sender(database: &Database, smtp_url: &str, folder: &tempfile::TempDir) -> Ch
         .env("VERDICTS_SMTP_URL", smtp_url)
         .env("VERDICTS_CONTENT_DIR", content_dir())
         .env("VERDICTS_CONCURRENCY", SENDER_CONCURRENCY.to_string())
-        .env("VERDICTS_SEND_CLAIM_SECONDS", CLAIM_SECONDS)
+        .env("VERDICTS_SEND_CLAIM_SECONDS", claim_seconds)
         .env("VERDICTS_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -198,6 +208,61 @@ async fn a_sender_killed_part_way_leaves_its_recipients_to_the_others_with_only_
         (N as u64, N as u64),
         "{counts:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_stopped_by_sigterm_hands_its_claimed_recipients_back_at_once() {
+    let Some(database) =
+        fresh_database("a_sender_stopped_by_sigterm_hands_its_claimed_recipients_back")
+    else {
+        return;
+    };
+    seed(&database, N);
+    let server = slow_relay().await;
+    let folder = tempfile::tempdir().unwrap();
+    // Claims that would keep everyone else out for ten minutes, were they not handed back.
+    let first = sender_with_claim(&database, &server.url(), &folder, "600");
+    server
+        .wait_for_messages(300, Duration::from_secs(120))
+        .await;
+    let status = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || first.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = Store::open(&database).unwrap();
+    let issue = store.issue_by_key(KEY).unwrap().unwrap();
+    let now = weekly_verdicts::clock::now();
+    let held = store
+        .next_claim_expiry(issue.id, "someone else", now)
+        .unwrap();
+    assert!(
+        held.is_none_or(|expiry| expiry <= now),
+        "the stopped sender still holds claims until {held:?}"
+    );
+    let at_stop = ledger(&database, KEY);
+    assert!(at_stop.pending > 0, "stopped part-way: {at_stop:?}");
+
+    let second = sender_with_claim(&database, &server.url(), &folder, "600");
+    let (code, sent, output) = tokio::task::spawn_blocking(move || finished(second))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(sent, at_stop.pending, "the second sender sent the rest");
+    let counts = per_recipient(&server.messages());
+    for i in 0..N {
+        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
