@@ -236,10 +236,15 @@ fn a_postgres_database_takes_its_password_from_the_environment_and_never_shows_i
 }
 
 #[test]
-fn the_send_claim_time_defaults_to_five_minutes_and_zero_is_refused_by_name() {
+fn the_send_claim_time_defaults_to_five_minutes_and_out_of_range_values_are_refused_by_name() {
     assert_eq!(Config::default().send_claim_seconds, 300);
     let config = Config::parse("send_claim_seconds = 2", &[]).unwrap();
     assert_eq!(config.send_claim_seconds, 2);
-    let err = Config::parse("", &env(&[("VERDICTS_SEND_CLAIM_SECONDS", "0")])).unwrap_err();
-    assert!(format!("{err:#}").contains("send_claim_seconds"), "{err:#}");
+    for value in ["0", "86401"] {
+        let err = Config::parse("", &env(&[("VERDICTS_SEND_CLAIM_SECONDS", value)])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&format!("send_claim_seconds = {value}")),
+            "{err:#}"
+        );
+    }
 }

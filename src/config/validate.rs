@@ -35,8 +35,11 @@ impl Config {
                 self.rate_limit_per_second
             );
         }
-        if self.send_claim_seconds == 0 {
-            bail!("send_claim_seconds must be at least 1");
+        if self.send_claim_seconds == 0 || self.send_claim_seconds > 86_400 {
+            bail!(
+                "send_claim_seconds = {} must be between 1 and 86400 (a day)",
+                self.send_claim_seconds
+            );
         }
         crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
         if self.postal_address.trim().is_empty() {
