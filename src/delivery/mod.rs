@@ -4,7 +4,8 @@
 //! refusing everyone pauses the run instead of failing the list), to the single ledger writer. A run goes over
 //! the ledger in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them
 //! to the next run. Memory stays flat however long the list: only a page of recipients and the channels'
-//! contents are held.
+//! contents are held. Pages are claimed in the run's name (`claims.rs`), so on PostgreSQL several senders can
+//! deliver one issue together.
 
 mod backoff;
 mod breaker;
