@@ -22,6 +22,7 @@ mod web_browser;
 mod web_confirmation_queue;
 mod web_connections;
 mod web_flow;
+mod web_flow_postgres;
 mod web_hostile;
 mod web_rate_limit;
 mod web_records;
