@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use postgres::error::SqlState;
+use postgres::types::ToSql;
 
 use crate::store::consent::email_hash;
 use crate::store::subscribers::nonce;
@@ -206,6 +207,29 @@ impl Rows {
     }
 }
 
+// One statement per kind of outcome; `$1`–`$3` are the issue ids, subscriber ids and texts, `$4` the times where
+// the outcome has them.
+const RECORD_SENT: &str = "
+    UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1, relay_reply = u.text, sent_at = u.at,
+           next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
+    FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TIMESTAMPTZ[]) AS u(issue_id, subscriber_id, text, at)
+    WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id";
+const RECORD_DEFERRED: &str = "
+    UPDATE deliveries d SET state = 'deferred', attempts = d.attempts + 1, last_error = u.text,
+           next_attempt_at = u.at, claimed_by = NULL, claim_expires_at = NULL
+    FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TIMESTAMPTZ[]) AS u(issue_id, subscriber_id, text, at)
+    WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id";
+const RECORD_FAILED: &str = "
+    UPDATE deliveries d SET state = 'failed', attempts = d.attempts + 1, last_error = u.text,
+           next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
+    FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS u(issue_id, subscriber_id, text)
+    WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id";
+const RECORD_SKIPPED: &str = "
+    UPDATE deliveries d SET state = 'skipped', last_error = u.text,
+           next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
+    FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS u(issue_id, subscriber_id, text)
+    WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id";
+
 /// Records a run of outcomes that touch distinct rows. Every recorded row's send claim ends with it.
 fn record_chunk(tx: &mut Transaction<'_>, outcomes: &[Outcome], now: DateTime<Utc>) -> Result<()> {
     let (mut sent, mut deferred) = (Rows::default(), Rows::default());
@@ -227,48 +251,21 @@ fn record_chunk(tx: &mut Transaction<'_>, outcomes: &[Outcome], now: DateTime<Ut
             DeliveryResult::Skipped { reason } => skipped.push(outcome, reason, None),
         }
     }
-    if !sent.issue_ids.is_empty() {
-        tx.execute(
-            "UPDATE deliveries d SET state = 'sent', attempts = d.attempts + 1, relay_reply = u.text,
-                    sent_at = u.at, next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
-             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TIMESTAMPTZ[])
-                  AS u(issue_id, subscriber_id, text, at)
-             WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id",
-            &[&sent.issue_ids, &sent.subscriber_ids, &sent.texts, &sent.times],
-        )?;
-    }
-    if !deferred.issue_ids.is_empty() {
-        tx.execute(
-            "UPDATE deliveries d SET state = 'deferred', attempts = d.attempts + 1, last_error = u.text,
-                    next_attempt_at = u.at, claimed_by = NULL, claim_expires_at = NULL
-             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TIMESTAMPTZ[])
-                  AS u(issue_id, subscriber_id, text, at)
-             WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id",
-            &[
-                &deferred.issue_ids,
-                &deferred.subscriber_ids,
-                &deferred.texts,
-                &deferred.times,
-            ],
-        )?;
-    }
-    if !failed.issue_ids.is_empty() {
-        tx.execute(
-            "UPDATE deliveries d SET state = 'failed', attempts = d.attempts + 1, last_error = u.text,
-                    next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
-             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS u(issue_id, subscriber_id, text)
-             WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id",
-            &[&failed.issue_ids, &failed.subscriber_ids, &failed.texts],
-        )?;
-    }
-    if !skipped.issue_ids.is_empty() {
-        tx.execute(
-            "UPDATE deliveries d SET state = 'skipped', last_error = u.text,
-                    next_attempt_at = NULL, claimed_by = NULL, claim_expires_at = NULL
-             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS u(issue_id, subscriber_id, text)
-             WHERE d.issue_id = u.issue_id AND d.subscriber_id = u.subscriber_id",
-            &[&skipped.issue_ids, &skipped.subscriber_ids, &skipped.texts],
-        )?;
+    for (rows, sql) in [
+        (&sent, RECORD_SENT),
+        (&deferred, RECORD_DEFERRED),
+        (&failed, RECORD_FAILED),
+        (&skipped, RECORD_SKIPPED),
+    ] {
+        if rows.issue_ids.is_empty() {
+            continue;
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            vec![&rows.issue_ids, &rows.subscriber_ids, &rows.texts];
+        if !rows.times.is_empty() {
+            params.push(&rows.times);
+        }
+        tx.execute(sql, &params)?;
     }
     // Bounces are rare: one at a time, in order, like the SQLite store's `bounce_row`.
     for (subscriber_id, error) in bounces {

@@ -84,9 +84,9 @@ fn recording_outcomes_updates_each_row_ends_its_claim_and_bounces_the_address() 
         store.history(now()).unwrap().previous_window_end,
         Some(w48.window_start)
     );
-    let ids = insert_confirmed_pg(&database, 1, 6);
+    let ids = insert_confirmed_pg(&database, 1, 7);
     let (issue, recipients) = created(store.create_issue(&w48, now()).unwrap(), "PostgreSQL");
-    assert_eq!(recipients, 6);
+    assert_eq!(recipients, 7);
     let mut client = pg_client(&database);
     // Another sender's claims on every row: recording ends them.
     client
@@ -132,8 +132,8 @@ fn recording_outcomes_updates_each_row_ends_its_claim_and_bounces_the_address() 
         .query(
             "SELECT subscriber_id, state, attempts, last_error, relay_reply, sent_at, next_attempt_at,
                     claimed_by, claim_expires_at IS NULL
-             FROM deliveries ORDER BY subscriber_id",
-            &[],
+             FROM deliveries WHERE subscriber_id <> $1 ORDER BY subscriber_id",
+            &[&(ids[6] as i64)],
         )
         .unwrap();
     let seen: Vec<(String, i32, Option<String>, Option<String>)> = rows
@@ -164,6 +164,24 @@ fn recording_outcomes_updates_each_row_ends_its_claim_and_bounces_the_address() 
         rows[5].get::<_, Option<chrono::DateTime<chrono::Utc>>>(6),
         Some(later)
     );
+
+    // A row the batch did not hold keeps its claim.
+    let untouched = client
+        .query_one(
+            "SELECT state, claimed_by FROM deliveries WHERE subscriber_id = $1",
+            &[&(ids[6] as i64)],
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            untouched.get::<_, &str>(0),
+            untouched.get::<_, Option<&str>>(1)
+        ),
+        ("pending", Some("other"))
+    );
+    store
+        .record(&[outcome(issue.id, ids[6], sent())], now())
+        .unwrap();
 
     let statuses: Vec<String> = client
         .query("SELECT status FROM subscribers ORDER BY id", &[])
@@ -199,7 +217,7 @@ fn recording_outcomes_updates_each_row_ends_its_claim_and_bounces_the_address() 
             counts.skipped,
             counts.pending
         ),
-        (2, 1, 2, 1, 0)
+        (3, 1, 2, 1, 0)
     );
     assert_eq!(store.next_retry(issue.id).unwrap(), Some(later));
     assert!(
