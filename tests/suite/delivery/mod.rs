@@ -12,6 +12,7 @@ mod happy;
 mod one_path;
 mod restore;
 mod retry;
+mod scheduled_senders;
 mod senders;
 mod socket;
 mod tls;

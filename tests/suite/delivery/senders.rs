@@ -1,7 +1,7 @@
 //! Several senders on one PostgreSQL database: three `verdicts send` processes in three folders deliver one issue
 //! together, each recipient once; with one of them SIGKILLed part-way the others take its recipients over once its
-//! claims run out, resending at most what it had in flight; two `verdicts serve` instances send each scheduled
-//! fire once. Skipped, saying so, without the PostgreSQL test cluster (see `support/postgres.rs`).
+//! claims run out, resending at most what it had in flight; one stopped by SIGTERM hands its claims back at once.
+//! Skipped, saying so, without the PostgreSQL test cluster (see `support/postgres.rs`).
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -13,7 +13,6 @@ use weekly_verdicts::store::{Database, ImportRow, LedgerCounts, Status, Store};
 
 use super::{AS_OF, KEY, address, as_of, content_dir};
 use crate::support::postgres::fresh_database;
-use crate::support::served::Served;
 use crate::support::smtp::{Received, Rule, Script, SmtpServer, Stage};
 
 const N: usize = 3000;
@@ -22,10 +21,10 @@ const N: usize = 3000;
 const SENDER_CONCURRENCY: usize = 4;
 
 /// Seconds a claimed page is left to its sender: short, so a killed sender's pages are taken over soon.
-const CLAIM_SECONDS: &str = "2";
+pub(super) const CLAIM_SECONDS: &str = "2";
 
 /// `n` confirmed subscribers, `address(0..n)`.
-fn seed(database: &Database, n: usize) {
+pub(super) fn seed(database: &Database, n: usize) {
     let rows: Vec<ImportRow> = (0..n)
         .map(|i| ImportRow {
             email: SubscriberEmail::parse(&address(i)).unwrap(),
@@ -71,14 +70,14 @@ fn sender_with_claim(
 }
 
 /// The week's ledger counted by state.
-fn ledger(database: &Database, key: &str) -> LedgerCounts {
+pub(super) fn ledger(database: &Database, key: &str) -> LedgerCounts {
     let store = Store::open(database).unwrap();
     let issue = store.issue_by_key(key).unwrap().expect("the issue exists");
     store.ledger_counts(issue.id).unwrap()
 }
 
 /// How many messages each recipient got.
-fn per_recipient(messages: &[Received]) -> HashMap<String, usize> {
+pub(super) fn per_recipient(messages: &[Received]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for message in messages {
         for to in &message.rcpt_to {
@@ -103,7 +102,7 @@ fn finished(child: Child) -> (Option<i32>, u64, String) {
 }
 
 /// A relay that takes a little while over each message, so the senders overlap.
-async fn slow_relay() -> SmtpServer {
+pub(super) async fn slow_relay() -> SmtpServer {
     SmtpServer::start(
         Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20))),
     )
@@ -263,62 +262,4 @@ async fn a_sender_stopped_by_sigterm_hands_its_claimed_recipients_back_at_once()
     for i in 0..N {
         assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_serve_instances_on_one_postgresql_database_send_a_scheduled_fire_once() {
-    const SUBSCRIBERS: usize = 300;
-    let Some(database) = fresh_database("two_serve_instances_on_one_postgresql_database") else {
-        return;
-    };
-    seed(&database, SUBSCRIBERS);
-    let server = slow_relay().await;
-    let (fire, schedule, content) = crate::operate::fire_soon_with_fresh_content();
-    let folders: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let _instances: Vec<Served> = folders
-        .iter()
-        .map(|folder| {
-            Served::start(
-                Command::new(env!("CARGO_BIN_EXE_verdicts"))
-                    .arg("serve")
-                    .current_dir(folder.path())
-                    .env_remove("VERDICTS_CONFIG")
-                    .env("VERDICTS_DATABASE", database.to_string())
-                    .env("VERDICTS_SMTP_URL", server.url())
-                    .env("VERDICTS_CONTENT_DIR", content.path())
-                    .env("VERDICTS_LISTEN", "127.0.0.1:0")
-                    .env("VERDICTS_SCHEDULE", &schedule)
-                    .env("VERDICTS_SEND_CLAIM_SECONDS", CLAIM_SECONDS)
-                    .env("VERDICTS_LOG", "info"),
-            )
-        })
-        .collect();
-
-    server
-        .wait_for_messages(SUBSCRIBERS, Duration::from_secs(120))
-        .await;
-    // Both instances record the fire as handled: the one that sent it, and the one that found the lease held.
-    let mut recorded = None;
-    for _ in 0..100 {
-        recorded = Store::open(&database)
-            .unwrap()
-            .scheduler_last_fire()
-            .unwrap();
-        if recorded == Some(fire) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(recorded, Some(fire), "the fire is recorded as handled");
-    // Time for a second send of the fire, were there one, to show.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let messages = server.messages();
-    let counts = per_recipient(&messages);
-    for i in 0..SUBSCRIBERS {
-        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
-    }
-    assert_eq!(messages.len(), SUBSCRIBERS, "one send for the fire");
-    let key = messages[0].header("X-Verdicts-Issue").unwrap();
-    let counts = ledger(&database, &key);
-    assert_eq!(counts.sent, SUBSCRIBERS as u64, "{counts:?}");
 }
