@@ -17,6 +17,7 @@ mod scheduler;
 mod smtp_server;
 mod store;
 mod subscribers_cli;
+mod subscribers_cli_postgres;
 mod support;
 mod web_browser;
 mod web_confirmation_queue;
