@@ -97,6 +97,9 @@ pub struct Config {
     /// A run waits in-process (seconds) for deferred recipients whose retry falls within this time and
     /// retries them itself; later ones are left to the next run. 0: never wait.
     pub retry_wait_in_run_seconds: u64,
+    /// On PostgreSQL, where several senders share an issue's ledger: seconds a page of recipients one sender
+    /// claimed is left alone by the others. A sender that dies leaves its rows to the others after this long.
+    pub send_claim_seconds: u64,
     /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
     /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
@@ -154,6 +157,7 @@ impl Default for Config {
             retry_base_seconds: 300,
             retry_max_seconds: 4000,
             retry_wait_in_run_seconds: 600,
+            send_claim_seconds: 300,
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,

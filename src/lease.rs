@@ -27,7 +27,9 @@ use tokio::sync::watch;
 
 use crate::store::{Database, LeaseOutcome, Store};
 
-/// The lease `verdicts send` holds while it delivers.
+/// The lease a sender holds while it delivers: `verdicts send` on SQLite, and the scheduler of `verdicts serve` on
+/// either store (so that of several instances one sends each fire). On PostgreSQL `verdicts send` claims ledger
+/// rows instead (see `delivery/claims.rs`).
 pub const SEND_LEASE: &str = "send";
 
 /// How long the send lease outlives its holder's last renewal: the wait for the next sender after a crash.

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
-    ArchivedIssue, Backend, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow, ImportSummary,
-    IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin, Outcome, QueueTake,
-    QueuedConfirmation, Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber,
-    UnsubscribeOutcome,
+    ArchivedIssue, Backend, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow,
+    ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin,
+    Outcome, QueueTake, QueuedConfirmation, Restore, Source, Status, Store, StoredIssue,
+    SubscribeOutcome, Subscriber, UnsubscribeOutcome,
 };
 use crate::tokens::Link;
 
@@ -202,6 +202,34 @@ impl Store {
     /// Every issue, newest first, with its ledger counted by state.
     pub fn delivery_counts(&self) -> Result<Vec<IssueStatus>> {
         dispatch!(self.delivery_counts())
+    }
+    // claims
+    /// Takes up to `request.limit` due rows with a subscriber id above `request.after`, by id, for
+    /// `request.owner` until `now + claim_for`: rows nobody holds, rows whose claim ran out (a sender that died)
+    /// and rows `owner` holds already. Concurrent claims never take the same row. Recording a row's outcome ends
+    /// its claim. On SQLite, where one sender holds the send lease, this is [`Store::due_deliveries`].
+    pub fn claim_due(&mut self, request: &ClaimRequest) -> Result<Vec<DueDelivery>> {
+        dispatch_mut!(self.claim_due(request))
+    }
+    /// The earliest expiry among the issue's due rows that senders other than `owner` hold (in the past when a
+    /// claim has run out and its rows wait to be taken over); `None` when they hold none (always on SQLite).
+    pub fn next_claim_expiry(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        dispatch!(self.next_claim_expiry(issue_id, owner, now))
+    }
+    /// Ends `owner`'s claims on the issue's unfinished rows at `now` (a run stopping with rows it did not
+    /// send), so the other senders take them at once instead of after the claim time. How many it ended.
+    pub fn release_claims(
+        &mut self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        dispatch_mut!(self.release_claims(issue_id, owner, now))
     }
     // paused
     /// Records that a run paused the issue, and why.

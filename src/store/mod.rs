@@ -8,6 +8,7 @@ use anyhow::Result;
 
 mod api;
 mod archive;
+mod claims;
 mod confirmation_mails;
 pub mod consent;
 mod deliveries;
@@ -28,6 +29,7 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
+pub use claims::ClaimRequest;
 pub use confirmation_mails::{
     CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,
 };
