@@ -130,7 +130,7 @@ fn editions(
 ) -> f64 {
     let week: Vec<Comparison> = selection.comparisons.iter().map(|c| (*c).clone()).collect();
     let known = KnownCategories::of(&week);
-    let names: Vec<&str> = known.iter().map(|(name, _)| name).collect();
+    let names: Vec<String> = known.iter().map(|(name, _)| name).collect();
     assert_eq!(names.len(), 8, "the sample week spans 8 categories");
     // Edition 0 is everything; the others are 63 distinct non-empty subsets of the 8 (37 is prime to 255).
     let choices: Vec<Categories> = (0..EDITIONS)
@@ -140,7 +140,7 @@ fn editions(
                 let mask = (k * 37) % 255 + 1;
                 let chosen: Vec<&str> = (0..8)
                     .filter(|bit| mask & (1 << bit) != 0)
-                    .map(|bit| names[bit])
+                    .map(|bit| names[bit].as_str())
                     .collect();
                 Categories::parse(&chosen.join(","), &known).unwrap()
             }

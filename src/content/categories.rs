@@ -81,16 +81,18 @@ impl Categories {
             let key = match_key(name);
             match known.by_key.get(&key) {
                 Some(category) => {
-                    names.insert(key, category.shown().to_string());
+                    names.insert(key, category.shown());
                 }
-                None if !unknown.contains(&name.to_string()) => unknown.push(name.to_string()),
+                None if !unknown.iter().any(|u: &String| match_key(u) == key) => {
+                    unknown.push(name.to_string());
+                }
                 None => {}
             }
         }
         if !unknown.is_empty() {
             return Err(UnknownCategories {
                 unknown,
-                known: known.iter().map(|(name, _)| name.to_string()).collect(),
+                known: known.iter().map(|(name, _)| name).collect(),
             });
         }
         Ok(Categories { names })
@@ -173,13 +175,14 @@ struct Known {
 }
 
 impl Known {
-    /// The spelling most comparisons use (the first in sort order on a tie).
-    fn shown(&self) -> &str {
+    /// The spelling most comparisons use (the first in sort order on a tie), its whitespace runs as one space.
+    fn shown(&self) -> String {
         let most = self.spellings.values().copied().max().unwrap_or(0);
         self.spellings
             .iter()
             .find(|(_, count)| **count == most)
-            .map_or("", |(name, _)| name.as_str())
+            .map(|(name, _)| name.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
     }
 
     fn count(&self) -> usize {
@@ -209,7 +212,7 @@ impl KnownCategories {
     }
 
     /// Each category as shown, with its number of comparisons, sorted by name ignoring case.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, usize)> {
+    pub fn iter(&self) -> impl Iterator<Item = (String, usize)> {
         let mut all: Vec<(&String, &Known)> = self.by_key.iter().collect();
         all.sort_by(|a, b| a.0.cmp(b.0));
         all.into_iter()

@@ -106,7 +106,11 @@ fn known_categories_are_counted_and_near_duplicates_grouped() {
     let known = KnownCategories::of(&all);
     assert_eq!(
         known.iter().collect::<Vec<_>>(),
-        [("Developer Tools", 3), ("DeveloperTools", 1), ("Search", 1)]
+        [
+            ("Developer Tools".to_string(), 3),
+            ("DeveloperTools".to_string(), 1),
+            ("Search".to_string(), 1)
+        ]
     );
     assert_eq!(
         known.near_duplicates(),
