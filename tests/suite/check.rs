@@ -421,8 +421,8 @@ fn categories_are_listed_with_counts_and_ones_differing_only_in_case_or_spacing_
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         (NAME, VALID.to_string()),
-        ("2026-11-17-alpha-vs-gamma.md", second),
-        ("2026-11-18-alpha-vs-delta.md", third),
+        ("2026-11-16-alpha-vs-gamma.md", second),
+        ("2026-11-16-alpha-vs-delta.md", third),
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
@@ -454,7 +454,7 @@ fn categories_spelled_alike_get_no_warning() {
     let second = VALID.replace("title = \"Alpha vs Beta\"", "title = \"Alpha vs Gamma\"");
     let (code, stderr) = check_files(&[
         (NAME, VALID),
-        ("2026-11-17-alpha-vs-gamma.md", second.as_str()),
+        ("2026-11-16-alpha-vs-gamma.md", second.as_str()),
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning: categories"), "{stderr}");
