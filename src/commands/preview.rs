@@ -77,12 +77,11 @@ pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
         }
         PreviewOutcome::Ready(preview) => {
             write_files(&args.out, &preview)?;
-            let edition = match categories.is_everything() {
-                true => String::new(),
-                false => format!(
-                    " (edition for {})",
-                    categories.names().collect::<Vec<_>>().join(", ")
-                ),
+            let edition = if categories.is_everything() {
+                String::new()
+            } else {
+                let names: Vec<&str> = categories.names().collect();
+                format!(" (edition for {})", names.join(", "))
             };
             println!(
                 "issue {}{edition}: {} comparison{} — {:?}",

@@ -217,12 +217,13 @@ mod tests {
 
     /// A small issue; an edition also has the preferences link, in both parts.
     fn issue(config: &Config, edition: bool) -> RenderedIssue {
-        let change = match edition {
-            true => format!(
+        let change = if edition {
+            format!(
                 "You get: Search \u{b7} Change:\n{}\n",
                 crate::digest::PREFERENCES_PLACEHOLDER
-            ),
-            false => String::new(),
+            )
+        } else {
+            String::new()
         };
         let html = format!(
             "<p>Caf\u{e9} .dots</p>\n.{p}\n{change}<a href=\"{p}\">unsubscribe</a>\n",
