@@ -42,6 +42,7 @@ fn main() {
         email: "reader@example.org".parse().unwrap(),
         name: None,
         unsubscribe_token: &token,
+        preferences_token: None,
     };
     let raw = issue.message(&recipient, as_of).unwrap().formatted();
 

@@ -5,6 +5,8 @@
 //! preview shows exactly that plan. [`delivery::send`] (under the [`lease`]) stores the issue and a snapshot of
 //! its recipients in the [`store`]'s ledger, then workers build one message per subscriber ([`issue::Edition`])
 //! and hand it to [`mail`], the one way out for every mail (relay, TLS, DKIM, outbox), recording each outcome.
+//! Readers who follow some categories ([`content::Categories`]) get an edition of the issue, rendered once per
+//! distinct choice ([`issue::Editions`]).
 //! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join ([`email_address`] parses,
 //! [`tokens`] sign links, confirmations leave through [`mail`] too) and where the [`archive`] shows what was sent.
 //! [`metrics`] reads the store's counts at one moment (for `/metrics` and `status --json`) and keeps the process's

@@ -1,12 +1,12 @@
-//! Signed, single-purpose link tokens for confirm and unsubscribe links.
+//! Signed, single-purpose link tokens for confirm, unsubscribe and preferences links.
 //!
 //! Two layouts, told apart by length, each base64url (no padding) of a payload and the first 16 bytes of its
 //! HMAC-SHA256:
-//! - bound (41 bytes): purpose byte (3 confirm, 4 unsubscribe), subscriber id (u64 BE), the subscription's link
+//! - bound (41 bytes): purpose byte (3 confirm, 4 unsubscribe, 6 preferences), subscriber id (u64 BE), the subscription's link
 //!   nonce (u64 BE), issue time (Unix seconds, i64 BE). The nonce is random, kept in the subscriber's row and
 //!   replaced whenever the subscription changes state or a new confirmation mail goes out, so a bound link acts only
 //!   on the subscription and the state it was made for ([`Link::nonce`]).
-//! - id-only (33 bytes): purpose byte (1 confirm, 2 unsubscribe), subscriber id, issue time. Links sent before
+//! - id-only (33 bytes): purpose byte (1 confirm, 2 unsubscribe, 5 preferences), subscriber id, issue time. Links sent before
 //!   nonces existed, and the digest's unsubscribe links until the sender passes the nonce. The store decides
 //!   whether such a link may still act (`Store::confirm`, `Store::unsubscribe`): ids are never reused, and a link
 //!   older than the row it names is refused.
@@ -38,6 +38,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum Purpose {
     Confirm,
     Unsubscribe,
+    /// The reader's topics page (`/preferences/{token}`); like unsubscribe links, it does not expire.
+    Preferences,
 }
 
 impl Purpose {
@@ -47,6 +49,8 @@ impl Purpose {
             (Purpose::Unsubscribe, false) => 2,
             (Purpose::Confirm, true) => 3,
             (Purpose::Unsubscribe, true) => 4,
+            (Purpose::Preferences, false) => 5,
+            (Purpose::Preferences, true) => 6,
         }
     }
 
@@ -57,6 +61,8 @@ impl Purpose {
             2 => Some((Purpose::Unsubscribe, false)),
             3 => Some((Purpose::Confirm, true)),
             4 => Some((Purpose::Unsubscribe, true)),
+            5 => Some((Purpose::Preferences, false)),
+            6 => Some((Purpose::Preferences, true)),
             _ => None,
         }
     }

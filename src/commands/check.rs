@@ -1,9 +1,10 @@
 //! `verdicts check`: the configuration, the DKIM keys, the CA file `tls_ca_file` names and every content file, all
-//! problems at once.
+//! problems at once; and the content's categories, with a warning where two differ only in case or spacing.
 
 use anyhow::Result;
 
 use crate::config::{Config, Secrets};
+use crate::content::{Comparison, KnownCategories, categories::match_key};
 use crate::exit::ExitStatus;
 use crate::mail::{DkimSigner, Mailer};
 
@@ -48,7 +49,11 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
             }
         }
     }
-    match super::load_content(config) {
+    let content = super::load_content(config);
+    if let Ok(comparisons) = &content {
+        report_categories(comparisons);
+    }
+    match content {
         Ok(comparisons) if key_problems == 0 => {
             let weeks: std::collections::BTreeSet<String> = comparisons
                 .iter()
@@ -88,6 +93,54 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
             );
             Ok(ExitStatus::Invalid)
         }
+    }
+}
+
+/// Lists the categories with their counts, and warns (without failing) about spellings that differ only in case
+/// or spacing: readers choose categories by name, so "Developer tools" beside "Developer Tools" is a typo to fix.
+fn report_categories(comparisons: &[Comparison]) {
+    let known = KnownCategories::of(comparisons);
+    let listed: Vec<String> = known
+        .iter()
+        .map(|(name, count)| format!("{name} ({count})"))
+        .collect();
+    println!(
+        "categories: {}",
+        if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        }
+    );
+    for group in known.near_duplicates() {
+        let spellings: Vec<String> = group
+            .iter()
+            .map(|(spelling, _)| {
+                let slugs: Vec<&str> = comparisons
+                    .iter()
+                    .filter(|c| c.category.trim() == spelling)
+                    .map(|c| c.slug.as_str())
+                    .collect();
+                format!("{spelling:?} ({})", slugs.join(", "))
+            })
+            .collect();
+        let one_to_readers = group
+            .iter()
+            .all(|(spelling, _)| match_key(spelling) == match_key(&group[0].0));
+        eprintln!(
+            "warning: categories differ only in case or spacing: {}; {}",
+            spellings.join(" vs "),
+            if one_to_readers {
+                "readers get them as one category, but spell them alike"
+            } else {
+                "readers get them as different categories: spell them alike"
+            }
+        );
+    }
+    for (name, _) in known.iter().filter(|(name, _)| name.contains([',', ';'])) {
+        eprintln!(
+            "warning: category {name:?} contains a comma or semicolon, which separate categories in a reader's list"
+        );
     }
 }
 

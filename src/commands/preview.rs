@@ -1,4 +1,5 @@
-//! `verdicts preview`: write the digest files, or serve them on localhost re-rendered per request.
+//! `verdicts preview`: write the digest files (of the full issue, or of one edition with `--categories`), or
+//! serve them on localhost re-rendered per request.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use maud::html;
 
 use super::as_of::parse_as_of;
 use crate::config::Config;
+use crate::content::{Categories, Comparison, KnownCategories};
 use crate::exit::ExitStatus;
 use crate::issue::preview::{self, PreviewOutcome};
 
@@ -30,6 +32,10 @@ pub struct PreviewArgs {
     /// Address for --serve.
     #[arg(long, default_value = "127.0.0.1:8025")]
     pub listen: String,
+    /// Preview the edition readers of these categories get ("Search,Voice"; commas or semicolons, any case).
+    /// Default: the full issue.
+    #[arg(long, value_name = "LIST")]
+    pub categories: Option<String>,
 }
 
 pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
@@ -46,21 +52,39 @@ pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
         }
     };
     if args.serve {
-        return serve(config.clone(), args.as_of, &args.listen);
+        let state = PreviewState {
+            config: config.clone(),
+            as_of: args.as_of,
+            categories: args.categories,
+        };
+        return serve(state, &args.listen);
     }
     let Ok(comparisons) = super::load_content(config) else {
         return Ok(ExitStatus::Invalid);
     };
+    let categories = match categories(args.categories.as_deref(), &comparisons) {
+        Ok(categories) => categories,
+        Err(error) => {
+            eprintln!("error: --categories: {error}");
+            return Ok(ExitStatus::Invalid);
+        }
+    };
     let as_of = as_of.unwrap_or_else(crate::clock::now);
-    match preview::as_send_would(config, &comparisons, as_of)? {
+    match preview::as_send_would(config, &comparisons, as_of, &categories)? {
         PreviewOutcome::Empty { message } => {
             println!("{message}");
             Ok(ExitStatus::Success)
         }
         PreviewOutcome::Ready(preview) => {
             write_files(&args.out, &preview)?;
+            let edition = if categories.is_everything() {
+                String::new()
+            } else {
+                let names: Vec<&str> = categories.names().collect();
+                format!(" (edition for {})", names.join(", "))
+            };
             println!(
-                "issue {}: {} comparison{} — {:?}",
+                "issue {}{edition}: {} comparison{} — {:?}",
                 preview.key,
                 preview.comparisons,
                 if preview.comparisons == 1 { "" } else { "s" },
@@ -71,6 +95,17 @@ pub fn run(config: &Config, args: PreviewArgs) -> Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
+    }
+}
+
+/// The edition `--categories` names, checked against the categories the content has.
+fn categories(
+    list: Option<&str>,
+    comparisons: &[Comparison],
+) -> Result<Categories, crate::content::UnknownCategories> {
+    match list {
+        Some(list) => Categories::parse(list, &KnownCategories::of(comparisons)),
+        None => Ok(Categories::everything()),
     }
 }
 
@@ -89,9 +124,10 @@ fn write_files(dir: &Path, preview: &preview::Preview) -> Result<()> {
 struct PreviewState {
     config: Config,
     as_of: Option<String>,
+    categories: Option<String>,
 }
 
-fn serve(config: Config, as_of: Option<String>, listen: &str) -> Result<ExitStatus> {
+fn serve(state: PreviewState, listen: &str) -> Result<ExitStatus> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -106,7 +142,7 @@ fn serve(config: Config, as_of: Option<String>, listen: &str) -> Result<ExitStat
             .route("/digest.html", get(digest_html))
             .route("/digest.txt", get(digest_text))
             .route("/digest.eml", get(digest_eml))
-            .with_state(PreviewState { config, as_of });
+            .with_state(state);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -129,7 +165,9 @@ fn render(state: &PreviewState) -> Result<PreviewOutcome, (StatusCode, String)> 
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             (StatusCode::UNPROCESSABLE_ENTITY, text.join("\n"))
         })?;
-    preview::as_send_would(config, &comparisons, as_of)
+    let categories = categories(state.categories.as_deref(), &comparisons)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("--categories: {e}")))?;
+    preview::as_send_would(config, &comparisons, as_of, &categories)
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
 }
 

@@ -1,6 +1,7 @@
 //! Comparisons: the typed content of one `content/YYYY-MM-DD-slug.md` file, its strict parser,
 //! and the loader for the whole folder. `Comparison::parse` is pure; `load_dir` does the IO.
 
+pub mod categories;
 pub mod front_matter;
 mod validate;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use crate::config::BaseUrl;
+pub use categories::{Categories, EditionKey, KnownCategories, UnknownCategories};
 pub use front_matter::{Lens, Verdict};
 
 /// One published comparison of two or more tools.

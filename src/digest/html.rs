@@ -4,7 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Digest, lens_list, markdown, split, style, thousands};
+use super::{Digest, PREFERENCES_PLACEHOLDER, lens_list, markdown, split, style, thousands};
 use crate::content::{Comparison, Tool};
 
 /// Gmail clips HTML over about 102 KB and hides the rest, unsubscribe link included. A busy week
@@ -239,6 +239,12 @@ fn footer(digest: &Digest, unsubscribe_url: &str) -> Markup {
                 "You get this email because you subscribed to " (digest.site_name) " at "
                 a href=(digest.subscribe_url) style=(style::FOOTER_LINK) class="vd-link" { (digest.subscribe_url) }
                 " and confirmed your address. One email a week, only when there are new verdicts."
+            }
+            @if !digest.topics.is_empty() {
+                p style="margin:0 0 8px 0;" {
+                    "You get: " (digest.topics.join(", ")) " · "
+                    a href=(PREFERENCES_PLACEHOLDER) style=(style::FOOTER_LINK) class="vd-link" { "Change" }
+                }
             }
             p style="margin:0 0 8px 0;" {
                 a href=(unsubscribe_url) style=(style::FOOTER_LINK) class="vd-link" { "Unsubscribe" }

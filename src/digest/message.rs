@@ -1,6 +1,7 @@
 //! The issue rendered once, and the per-subscriber message built from it. Both parts are
-//! quoted-printable encoded once, split around the personal unsubscribe link; a subscriber's
-//! message only encodes that link and copies the rest, so thousands can be built per second.
+//! quoted-printable encoded once, split around the personal links (unsubscribe, and an edition's
+//! preferences link); a subscriber's message only encodes those links and copies the rest, so
+//! thousands can be built per second.
 
 use std::time::SystemTime;
 
@@ -11,7 +12,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest as _, Sha256};
 
-use super::{Digest, UNSUBSCRIBE_PLACEHOLDER, html, text};
+use super::{Digest, PREFERENCES_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, html, text};
 use crate::config::Config;
 
 /// One subscriber, as the message needs them.
@@ -22,6 +23,9 @@ pub struct Recipient<'a> {
     pub name: Option<&'a str>,
     /// Signed unsubscribe token (URL-safe).
     pub unsubscribe_token: &'a str,
+    /// Signed preferences token (URL-safe), for an edition's "Change" link; without one that link goes to the
+    /// generic unsubscribe page. The full issue has no such link.
+    pub preferences_token: Option<&'a str>,
 }
 
 /// An issue ready to send: what the store keeps (subject, HTML and text with the placeholder
@@ -31,9 +35,10 @@ pub struct RenderedIssue {
     pub key: String,
     pub subject: String,
     pub preheader: String,
-    /// HTML with [`UNSUBSCRIBE_PLACEHOLDER`] where the subscriber's link goes.
+    /// HTML with [`UNSUBSCRIBE_PLACEHOLDER`] where the subscriber's link goes (and, in an edition,
+    /// [`PREFERENCES_PLACEHOLDER`] where their preferences link goes).
     pub html: String,
-    /// Text part with the same placeholder.
+    /// Text part with the same placeholders.
     pub text: String,
     html_qp: Template,
     text_qp: Template,
@@ -86,17 +91,31 @@ impl RenderedIssue {
         }
     }
 
-    /// The HTML as the archive shows it: the personal link replaced by the generic unsubscribe page.
+    /// The HTML as the archive shows it: the personal links replaced by the generic unsubscribe page.
     pub fn archive_html(&self) -> String {
-        self.html.replace(
-            UNSUBSCRIBE_PLACEHOLDER,
-            &format!("{}/unsubscribe", self.base_url),
-        )
+        let page = format!("{}/unsubscribe", self.base_url);
+        self.html
+            .replace(UNSUBSCRIBE_PLACEHOLDER, &page)
+            .replace(PREFERENCES_PLACEHOLDER, &page)
     }
 
     /// The subscriber's one-click unsubscribe URL.
     pub fn unsubscribe_url(&self, token: &str) -> String {
         format!("{}/unsubscribe/{token}", self.base_url)
+    }
+
+    /// Whether the issue (an edition) has a "Change" link that wants each subscriber's preferences token.
+    pub fn has_preferences_link(&self) -> bool {
+        self.html_qp.has(Link::Preferences) || self.text_qp.has(Link::Preferences)
+    }
+
+    /// The subscriber's preferences URL; without a token, the generic unsubscribe page (which explains where
+    /// the personal links are).
+    pub fn preferences_url(&self, token: Option<&str>) -> String {
+        match token {
+            Some(token) => format!("{}/preferences/{token}", self.base_url),
+            None => format!("{}/unsubscribe", self.base_url),
+        }
     }
 
     /// Deterministic per (issue, subscriber): a resend after a crash carries the same id.
@@ -113,13 +132,14 @@ impl RenderedIssue {
     /// One subscriber's complete message.
     pub fn message(&self, recipient: &Recipient, date: DateTime<Utc>) -> Result<Message> {
         let url = self.unsubscribe_url(recipient.unsubscribe_token);
+        let preferences = self.preferences_url(recipient.preferences_token);
         let mailto = format!(
             "mailto:{}?subject=unsubscribe-{}",
             self.unsubscribe_mailbox, recipient.unsubscribe_token
         );
         let part = |template: &Template, content_type: ContentType| {
             let body = Body::dangerous_pre_encoded(
-                template.fill(&url),
+                template.fill(&url, &preferences),
                 ContentTransferEncoding::QuotedPrintable,
             );
             SinglePart::builder().header(content_type).body(body)
@@ -163,34 +183,72 @@ fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 
-/// A quoted-printable body split around the placeholder: `parts[0] link parts[1] link …`.
+/// Which personal link goes in a gap of a [`Template`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Unsubscribe,
+    Preferences,
+}
+
+/// A quoted-printable body split around the placeholders: `parts[0] link parts[1] link …`, the links named by
+/// `gaps`.
 #[derive(Debug, Clone)]
 struct Template {
     parts: Vec<Vec<u8>>,
+    gaps: Vec<Link>,
     len: usize,
 }
 
 impl Template {
     fn encode(source: &str) -> Template {
         let crlf = source.replace("\r\n", "\n").replace('\n', "\r\n");
-        let parts: Vec<Vec<u8>> = crlf
-            .split(UNSUBSCRIBE_PLACEHOLDER)
-            .map(quoted_printable::encode)
-            .collect();
+        let mut parts = Vec::new();
+        let mut gaps = Vec::new();
+        let mut rest = crlf.as_str();
+        loop {
+            let next = [
+                (Link::Unsubscribe, UNSUBSCRIBE_PLACEHOLDER),
+                (Link::Preferences, PREFERENCES_PLACEHOLDER),
+            ]
+            .into_iter()
+            .filter_map(|(link, placeholder)| {
+                rest.find(placeholder).map(|at| (at, link, placeholder))
+            })
+            .min_by_key(|(at, _, _)| *at);
+            let Some((at, link, placeholder)) = next else {
+                parts.push(quoted_printable::encode(rest));
+                break;
+            };
+            parts.push(quoted_printable::encode(&rest[..at]));
+            gaps.push(link);
+            rest = &rest[at + placeholder.len()..];
+        }
         let len = parts.iter().map(Vec::len).sum();
-        Template { parts, len }
+        Template { parts, gaps, len }
     }
 
-    /// The encoded body with `value` in each gap. Every gap starts and ends with a soft line
+    fn has(&self, link: Link) -> bool {
+        self.gaps.contains(&link)
+    }
+
+    /// The encoded body with each link in its gaps. Every gap starts and ends with a soft line
     /// break, so the value sits on its own lines and no line grows past 76 characters.
-    fn fill(&self, value: &str) -> Vec<u8> {
-        let encoded = quoted_printable::encode(value);
-        let gaps = self.parts.len().saturating_sub(1);
-        let mut out = Vec::with_capacity(self.len + gaps * (encoded.len() + 8));
+    fn fill(&self, unsubscribe: &str, preferences: &str) -> Vec<u8> {
+        let unsubscribe = quoted_printable::encode(unsubscribe);
+        let preferences = if self.has(Link::Preferences) {
+            quoted_printable::encode(preferences)
+        } else {
+            Vec::new()
+        };
+        let longest = unsubscribe.len().max(preferences.len());
+        let mut out = Vec::with_capacity(self.len + self.gaps.len() * (longest + 8));
         for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
+            if let Some(link) = i.checked_sub(1).map(|gap| self.gaps[gap]) {
                 out.extend_from_slice(b"=\r\n");
-                out.extend_from_slice(&encoded);
+                out.extend_from_slice(match link {
+                    Link::Unsubscribe => &unsubscribe,
+                    Link::Preferences => &preferences,
+                });
                 out.extend_from_slice(b"=\r\n");
             }
             out.extend_from_slice(part);
@@ -220,6 +278,7 @@ mod tests {
             email: "a@example.org".parse().unwrap(),
             name: Some("Eve\r\nCc: other@example.com"),
             unsubscribe_token: "T",
+            preferences_token: None,
         };
         let raw = issue
             .message(&recipient, chrono::DateTime::UNIX_EPOCH)
@@ -243,7 +302,7 @@ mod tests {
             super::UNSUBSCRIBE_PLACEHOLDER
         );
         let value = format!("https://example.org/unsubscribe/{}", "T".repeat(90));
-        let encoded = Template::encode(&source).fill(&value);
+        let encoded = Template::encode(&source).fill(&value, "unused");
         assert!(
             encoded.split(|&b| b == b'\n').all(|line| line.len() <= 77),
             "a line is longer than 76 characters"
@@ -254,5 +313,29 @@ mod tests {
             .replace(super::UNSUBSCRIBE_PLACEHOLDER, &value)
             .replace('\n', "\r\n");
         assert_eq!(String::from_utf8(decoded).unwrap(), expected);
+    }
+
+    #[test]
+    fn each_gap_gets_its_own_link_and_the_preferences_link_only_where_an_edition_has_one() {
+        let source = format!(
+            "You get: Search \u{b7} Change:\n{p}\nUnsubscribe:\n{u}\n<a href=\"{u}\">x</a>\n",
+            p = super::PREFERENCES_PLACEHOLDER,
+            u = super::UNSUBSCRIBE_PLACEHOLDER
+        );
+        let template = Template::encode(&source);
+        assert!(template.has(super::Link::Preferences));
+        let (unsubscribe, preferences) = (
+            "https://example.org/unsubscribe/UUUU",
+            "https://example.org/preferences/PPPP",
+        );
+        let encoded = template.fill(unsubscribe, preferences);
+        let decoded =
+            quoted_printable::decode(&encoded, quoted_printable::ParseMode::Strict).unwrap();
+        let expected = source
+            .replace(super::UNSUBSCRIBE_PLACEHOLDER, unsubscribe)
+            .replace(super::PREFERENCES_PLACEHOLDER, preferences)
+            .replace('\n', "\r\n");
+        assert_eq!(String::from_utf8(decoded).unwrap(), expected);
+        assert!(!Template::encode("no links at all").has(super::Link::Preferences));
     }
 }

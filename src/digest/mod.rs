@@ -1,8 +1,10 @@
 //! The week's issue: which comparisons it holds ([`assemble`]), the [`Digest`] value both
-//! parts are rendered from ([`html`], [`text`]), and the once-rendered issue that builds one
-//! subscriber's message cheaply ([`message`]).
+//! parts are rendered from ([`html`], [`text`]), the once-rendered issue that builds one
+//! subscriber's message cheaply ([`message`]), and one edition of it for readers who follow
+//! some categories only ([`edition`]).
 
 pub mod assemble;
+pub mod edition;
 pub mod html;
 mod markdown;
 pub mod message;
@@ -14,13 +16,18 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Config;
-use crate::content::{Comparison, Lens, Verdict};
+use crate::content::{Categories, Comparison, Lens, Verdict};
 pub use assemble::{History, Selection, assemble, issue_key};
+pub use edition::{EditionRender, render_edition};
 pub use message::{Recipient, RenderedIssue};
 
 /// Stands where a subscriber's own unsubscribe URL goes; replaced per message.
 /// Only characters that HTML escaping and quoted-printable leave as they are.
 pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
+
+/// Stands where a subscriber's own preferences ("Change" your topics) URL goes in an edition; replaced per
+/// message like the unsubscribe link. The full issue has none.
+pub const PREFERENCES_PLACEHOLDER: &str = "%%PREFERENCES_URL%%";
 
 /// Everything the templates need, computed once per issue.
 #[derive(Debug, Clone)]
@@ -38,6 +45,8 @@ pub struct Digest<'a> {
     /// Absolute URL of the subscribe page.
     pub subscribe_url: String,
     pub postal_address: &'a str,
+    /// The categories an edition holds, as its footer names them; empty for the full issue.
+    pub topics: Vec<String>,
 }
 
 impl<'a> Digest<'a> {
@@ -54,7 +63,38 @@ impl<'a> Digest<'a> {
             archive_url: format!("{}/archive/{}", config.base_url, selection.key),
             subscribe_url: format!("{}/", config.base_url),
             postal_address: &config.postal_address,
+            topics: Vec::new(),
         }
+    }
+
+    /// The edition for readers of `categories`: only their comparisons, with a subject, preheader and count
+    /// that describe those. `None` when none of the week's comparisons is in their categories. Everything is
+    /// the full issue, exactly as [`Digest::new`] makes it.
+    pub fn edition(
+        selection: &Selection<'a>,
+        categories: &Categories,
+        config: &'a Config,
+    ) -> Option<Digest<'a>> {
+        let full = Digest::new(selection, config);
+        if categories.is_everything() {
+            return (!full.comparisons.is_empty()).then_some(full);
+        }
+        let comparisons: Vec<&Comparison> = selection
+            .comparisons
+            .iter()
+            .copied()
+            .filter(|c| categories.includes(&c.category))
+            .collect();
+        if comparisons.is_empty() {
+            return None;
+        }
+        Some(Digest {
+            subject: assemble::subject(&comparisons),
+            preheader: assemble::preheader(&comparisons),
+            comparisons,
+            topics: categories.names().map(str::to_string).collect(),
+            ..full
+        })
     }
 
     /// "17–23 November 2026"-style range of the window, in the configured zone.

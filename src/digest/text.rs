@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Digest, lens_list, markdown, split, thousands};
+use super::{Digest, PREFERENCES_PLACEHOLDER, lens_list, markdown, split, thousands};
 use crate::content::{Comparison, Tool};
 
 const WIDTH: usize = 72;
@@ -34,6 +34,15 @@ pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
         "",
     );
     let _ = writeln!(out);
+    if !digest.topics.is_empty() {
+        paragraph(
+            &mut out,
+            &format!("You get: {} · Change:", digest.topics.join(", ")),
+            "",
+        );
+        let _ = writeln!(out, "{PREFERENCES_PLACEHOLDER}");
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "Unsubscribe in one click:");
     let _ = writeln!(out, "{unsubscribe_url}");
     let _ = writeln!(out);

@@ -32,6 +32,8 @@ pub struct Edition {
     /// The stand-in has no display name: the first recipient with one is checked too.
     stamp_checked_named: AtomicBool,
     stamp_off: AtomicBool,
+    /// The issue is an edition: each message carries the subscriber's preferences link too.
+    has_preferences_link: bool,
 }
 
 /// Who one message goes to: the subscriber's id (it signs their unsubscribe link), address and name.
@@ -64,7 +66,6 @@ impl Edition {
             .ok();
         Edition {
             issue_id,
-            issue,
             composed_at,
             tokens,
             dkim,
@@ -73,6 +74,8 @@ impl Edition {
             stamp_checked: AtomicBool::new(false),
             stamp_checked_named: AtomicBool::new(false),
             stamp_off: AtomicBool::new(false),
+            has_preferences_link: issue.has_preferences_link(),
+            issue,
         }
     }
 
@@ -102,18 +105,28 @@ impl Edition {
         let token = self
             .tokens
             .sign(Purpose::Unsubscribe, job.subscriber_id, self.composed_at);
+        // Only an edition has a "Change" link; the full issue's messages stay as they were.
+        let preferences = self.has_preferences_link.then(|| {
+            self.tokens
+                .sign(Purpose::Preferences, job.subscriber_id, self.composed_at)
+        });
         let recipient = Recipient {
             subscriber_id: job.subscriber_id,
             email: to.clone(),
             name: job.name,
             unsubscribe_token: &token,
+            preferences_token: preferences.as_deref(),
         };
         let message_id = self.issue.message_id(&recipient);
+        let preferences_url = preferences
+            .as_deref()
+            .map(|token| self.issue.preferences_url(Some(token)));
         let stamped = match &self.stamp {
             Some(stamp) if !self.stamp_off.load(Ordering::Relaxed) => stamp.fill(&Personal {
                 recipient: &recipient,
                 message_id: &message_id,
                 unsubscribe_url: &self.issue.unsubscribe_url(&token),
+                preferences_url: preferences_url.as_deref(),
             }),
             _ => None,
         };

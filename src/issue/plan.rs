@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::content::Comparison;
 use crate::digest::assemble::latest_before;
-use crate::digest::{Digest, History, RenderedIssue, assemble, issue_key};
+use crate::digest::{Digest, History, RenderedIssue, Selection, assemble, issue_key};
 use crate::store::{IssueComparison, NewIssue, Store, StoredIssue};
 
 #[derive(Debug)]
@@ -83,6 +83,21 @@ pub fn rendered(issue: &NewIssue, config: &Config) -> RenderedIssue {
         issue.text.clone(),
         config,
     )
+}
+
+/// The comparisons an issue (stored or about to be) holds, found in the content by slug, in the issue's order:
+/// what its editions are rendered from. One whose file is gone since is left out.
+pub fn selection_of<'a>(issue: &NewIssue, comparisons: &'a [Comparison]) -> Selection<'a> {
+    Selection {
+        key: issue.key.clone(),
+        window_start: issue.window_start,
+        window_end: issue.window_end,
+        comparisons: issue
+            .comparisons
+            .iter()
+            .filter_map(|held| comparisons.iter().find(|c| c.slug == held.slug))
+            .collect(),
+    }
 }
 
 /// Why there is no issue at `as_of`, and where the editor should look instead.

@@ -6,7 +6,8 @@
 //! Why the result is the bytes lettre would build: everything else in the message is the same for every
 //! subscriber (the issue's parts, the Date, the MIME boundary); the To line is rendered by lettre's own header
 //! encoder; a signed token always has the same length and only URL-safe characters, so quoted-printable soft
-//! breaks and header folding fall in the same places for the stand-in's link and every subscriber's. The caller
+//! breaks and header folding fall in the same places for the stand-in's link and every subscriber's. An
+//! edition's preferences link ("Change" your topics) is stamped the same way as the unsubscribe link. The caller
 //! still compares a stamped message with lettre's build (see `Edition::build`) before trusting the stamp.
 
 use std::ops::Range;
@@ -28,6 +29,8 @@ enum Slot {
     MessageId,
     /// The unsubscribe URL, quoted-printable encoded, as the body parts carry it.
     EncodedUrl,
+    /// An edition's preferences URL, encoded the same way.
+    EncodedPreferencesUrl,
     /// The bare token, as the List-Unsubscribe header carries it.
     Token,
 }
@@ -44,6 +47,7 @@ pub struct Stamp {
     template: String,
     pieces: Vec<Piece>,
     token_len: usize,
+    has_preferences: bool,
 }
 
 /// What differs for one subscriber.
@@ -51,6 +55,8 @@ pub struct Personal<'a> {
     pub recipient: &'a Recipient<'a>,
     pub message_id: &'a str,
     pub unsubscribe_url: &'a str,
+    /// Needed when the issue is an edition (it has a preferences link).
+    pub preferences_url: Option<&'a str>,
 }
 
 impl Stamp {
@@ -60,23 +66,30 @@ impl Stamp {
         composed_at: DateTime<Utc>,
         token_len: usize,
     ) -> Result<Stamp> {
-        let token = stand_in_token(token_len);
+        let token = stand_in_token("StampStandInToken", token_len);
+        let preferences_token = stand_in_token("StampStandInPrefs", token_len);
+        let has_preferences = issue.has_preferences_link();
         let email: Address = STAND_IN_ADDRESS.parse()?;
         let stand_in = Recipient {
             subscriber_id: STAND_IN_ID,
             email: email.clone(),
             name: None,
             unsubscribe_token: &token,
+            preferences_token: has_preferences.then_some(preferences_token.as_str()),
         };
         let raw = issue.message(&stand_in, composed_at)?.formatted();
         let template = String::from_utf8(raw).context("the issue's message is not UTF-8")?;
         let url = issue.unsubscribe_url(&token);
-        let patterns = [
+        let mut patterns = vec![
             (Slot::To, to_line(&Mailbox::new(None, email))),
             (Slot::MessageId, issue.message_id(&stand_in)),
             (Slot::EncodedUrl, encoded(&url)),
             (Slot::Token, token),
         ];
+        if has_preferences {
+            let url = issue.preferences_url(Some(&preferences_token));
+            patterns.push((Slot::EncodedPreferencesUrl, encoded(&url)));
+        }
         let pieces = cut(&template, &patterns);
         let count = |slot| {
             pieces
@@ -88,19 +101,39 @@ impl Stamp {
             count(Slot::To) == 1 && count(Slot::MessageId) == 1 && count(Slot::Token) >= 1,
             "the stand-in message does not have the expected To, Message-ID and token"
         );
+        ensure!(
+            !has_preferences || count(Slot::EncodedPreferencesUrl) >= 1,
+            "the stand-in message does not have the edition's preferences link"
+        );
         Ok(Stamp {
             template,
             pieces,
             token_len,
+            has_preferences,
         })
     }
 
-    /// The subscriber's message; `None` when their token's length differs from the stand-in's.
+    /// The subscriber's message; `None` when a token's length differs from the stand-in's, or an edition's
+    /// preferences link is missing.
     pub fn fill(&self, personal: &Personal) -> Option<Vec<u8>> {
         let token = personal.recipient.unsubscribe_token;
-        if token.len() != self.token_len || !token.bytes().all(url_safe) {
+        let like_stand_in =
+            |token: &str| token.len() == self.token_len && token.bytes().all(url_safe);
+        if !like_stand_in(token) {
             return None;
         }
+        let preferences_url = if self.has_preferences {
+            if !personal
+                .recipient
+                .preferences_token
+                .is_some_and(like_stand_in)
+            {
+                return None;
+            }
+            encoded(personal.preferences_url?)
+        } else {
+            String::new()
+        };
         let mailbox = Mailbox::new(
             personal.recipient.name.map(str::to_string),
             personal.recipient.email.clone(),
@@ -114,6 +147,7 @@ impl Stamp {
                 Piece::Slot(Slot::To) => out.push_str(&to),
                 Piece::Slot(Slot::MessageId) => out.push_str(personal.message_id),
                 Piece::Slot(Slot::EncodedUrl) => out.push_str(&url),
+                Piece::Slot(Slot::EncodedPreferencesUrl) => out.push_str(&preferences_url),
                 Piece::Slot(Slot::Token) => out.push_str(token),
             }
         }
@@ -138,8 +172,8 @@ fn url_safe(b: u8) -> bool {
 }
 
 /// A token-shaped string that appears nowhere else in a message.
-fn stand_in_token(len: usize) -> String {
-    let mut token = String::from("StampStandInToken");
+fn stand_in_token(start: &str, len: usize) -> String {
+    let mut token = String::from(start);
     while token.len() < len {
         token.push('Q');
     }
@@ -181,13 +215,22 @@ mod tests {
     use crate::digest::{Recipient, RenderedIssue};
     use crate::tokens::{Purpose, Tokens};
 
-    fn issue(config: &Config) -> RenderedIssue {
+    /// A small issue; an edition also has the preferences link, in both parts.
+    fn issue(config: &Config, edition: bool) -> RenderedIssue {
+        let change = if edition {
+            format!(
+                "You get: Search \u{b7} Change:\n{}\n",
+                crate::digest::PREFERENCES_PLACEHOLDER
+            )
+        } else {
+            String::new()
+        };
         let html = format!(
-            "<p>Caf\u{e9} .dots</p>\n.{p}\n<a href=\"{p}\">unsubscribe</a>\n",
+            "<p>Caf\u{e9} .dots</p>\n.{p}\n{change}<a href=\"{p}\">unsubscribe</a>\n",
             p = crate::digest::UNSUBSCRIBE_PLACEHOLDER
         );
         let text = format!(
-            "Hello.\n\nUnsubscribe: {}\n",
+            "Hello.\n\n{change}Unsubscribe: {}\n",
             crate::digest::UNSUBSCRIBE_PLACEHOLDER
         );
         RenderedIssue::from_parts("2026-W47", "Verdicts: caf\u{e9}", "pre", html, text, config)
@@ -196,15 +239,16 @@ mod tests {
     #[test]
     fn stamped_messages_are_the_bytes_lettre_builds_for_every_kind_of_recipient() {
         let mut config = Config::default();
-        let issue_a = issue(&config);
+        let (issue_a, edition_a) = (issue(&config, false), issue(&config, true));
         config.base_url = "https://a-much-longer-host-name.verdicts.example.org/newsletter"
             .to_string()
             .try_into()
             .unwrap();
-        let issue_b = issue(&config);
+        let (issue_b, edition_b) = (issue(&config, false), issue(&config, true));
+        assert!(edition_a.has_preferences_link() && !issue_a.has_preferences_link());
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 23, 59, 59).unwrap();
         let tokens = Tokens::new(vec![7; 32], Vec::new());
-        for issue in [&issue_a, &issue_b] {
+        for issue in [&issue_a, &issue_b, &edition_a, &edition_b] {
             let stamp =
                 Stamp::new(issue, at, tokens.sign(Purpose::Unsubscribe, 1, at).len()).unwrap();
             let people: [(u64, &str, Option<&str>); 5] = [
@@ -220,11 +264,13 @@ mod tests {
             ];
             for (id, email, name) in people {
                 let token = tokens.sign(Purpose::Unsubscribe, id, at);
+                let preferences = tokens.sign(Purpose::Preferences, id, at);
                 let recipient = Recipient {
                     subscriber_id: id,
                     email: email.parse().unwrap(),
                     name,
                     unsubscribe_token: &token,
+                    preferences_token: Some(&preferences),
                 };
                 let expected = issue.message(&recipient, at).unwrap().formatted();
                 let stamped = stamp
@@ -232,6 +278,7 @@ mod tests {
                         recipient: &recipient,
                         message_id: &issue.message_id(&recipient),
                         unsubscribe_url: &issue.unsubscribe_url(&token),
+                        preferences_url: Some(&issue.preferences_url(Some(&preferences))),
                     })
                     .unwrap();
                 assert_eq!(

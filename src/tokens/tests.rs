@@ -190,3 +190,26 @@ fn a_bound_token_carries_the_id_nonce_and_issue_time_and_an_id_only_one_no_nonce
         Err(TokenError::Expired)
     );
 }
+
+#[test]
+fn a_preferences_token_works_only_for_preferences_and_does_not_expire() {
+    let tokens = tokens();
+    let later = issued() + Duration::days(400);
+    for token in [
+        tokens.sign(Purpose::Preferences, 5, issued()),
+        tokens.sign_bound(Purpose::Preferences, 5, 9, issued()),
+    ] {
+        assert_eq!(tokens.verify(Purpose::Preferences, &token, later), Ok(5));
+        for other in [Purpose::Confirm, Purpose::Unsubscribe] {
+            assert_eq!(
+                tokens.verify(other, &token, issued()),
+                Err(TokenError::WrongPurpose)
+            );
+        }
+    }
+    let unsubscribe = tokens.sign(Purpose::Unsubscribe, 5, issued());
+    assert_eq!(
+        tokens.verify(Purpose::Preferences, &unsubscribe, issued()),
+        Err(TokenError::WrongPurpose)
+    );
+}

@@ -406,3 +406,56 @@ fn check_reaches_a_postgres_store_without_changing_it_and_names_one_it_cannot_re
         "nothing created"
     );
 }
+
+#[test]
+fn categories_are_listed_with_counts_and_ones_differing_only_in_case_or_spacing_get_a_warning() {
+    let second = VALID
+        .replace(
+            "category = \"Developer Tools\"",
+            "category = \"Developer  tools\"",
+        )
+        .replace("title = \"Alpha vs Beta\"", "title = \"Alpha vs Gamma\"");
+    let third = VALID
+        .replace("category = \"Developer Tools\"", "category = \"Search\"")
+        .replace("title = \"Alpha vs Beta\"", "title = \"Alpha vs Delta\"");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        (NAME, VALID.to_string()),
+        ("2026-11-16-alpha-vs-gamma.md", second),
+        ("2026-11-16-alpha-vs-delta.md", third),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let output = check(dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "a warning only: {stderr}");
+    assert!(
+        stdout.contains("categories: Developer tools (2), Search (1)"),
+        "one category to readers, shown with single spaces: {stdout}"
+    );
+    assert!(
+        stdout.contains("ok: configuration and 3 comparisons"),
+        "{stdout}"
+    );
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: categories differ only in case or spacing"))
+        .unwrap_or_else(|| panic!("a warning in: {stderr}"));
+    assert!(
+        warning.contains("\"Developer  tools\" (alpha-vs-gamma)")
+            && warning.contains("\"Developer Tools\" (alpha-vs-beta)"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn categories_spelled_alike_get_no_warning() {
+    let second = VALID.replace("title = \"Alpha vs Beta\"", "title = \"Alpha vs Gamma\"");
+    let (code, stderr) = check_files(&[
+        (NAME, VALID),
+        ("2026-11-16-alpha-vs-gamma.md", second.as_str()),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning: categories"), "{stderr}");
+}

@@ -7,7 +7,7 @@ use crate::support::newsletter::{
     assert_well_formed_newsletter, html_escape, unexpected_nu_findings,
 };
 use crate::support::preview::{
-    Rendered, SAMPLE_AS_OF, comparison, render, sample_content, write_busy_week,
+    Rendered, SAMPLE_AS_OF, comparison, render, render_with, sample_content, write_busy_week,
 };
 use crate::support::tools::spamassassin;
 
@@ -20,6 +20,15 @@ const SAMPLE_TITLES: [&str; 3] = [
 
 fn sample() -> Rendered {
     render(&sample_content(), SAMPLE_AS_OF)
+}
+
+/// The sample week's edition for readers of Search and Voice: two of its three comparisons.
+fn sample_edition() -> Rendered {
+    render_with(
+        &sample_content(),
+        SAMPLE_AS_OF,
+        &["--categories", "Search,Voice"],
+    )
 }
 
 /// A busy week: twelve comparisons in one content folder. Returns the folder and the titles.
@@ -55,6 +64,29 @@ fn sample_week_scores_under_one_point_with_spamassassin() {
 fn busy_week_scores_under_one_point_with_spamassassin() {
     let (content, _) = busy_week();
     assert_spam_score_under_one(&render(content.path(), SAMPLE_AS_OF));
+}
+
+#[test]
+fn an_edition_email_scores_under_one_point_with_spamassassin() {
+    assert_spam_score_under_one(&sample_edition());
+}
+
+#[test]
+fn an_edition_html_has_only_email_layout_findings_in_the_nu_checker() {
+    let rendered = sample_edition();
+    assert!(rendered.html.contains("You get: Search, Voice"));
+    let unexpected = unexpected_nu_findings(&rendered.path("digest.html"));
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
+
+#[test]
+fn an_edition_message_is_a_well_formed_newsletter_of_its_titles() {
+    let rendered = sample_edition();
+    let titles: Vec<String> = SAMPLE_TITLES[..2].iter().map(|t| t.to_string()).collect();
+    let (text, html) = assert_well_formed_newsletter(&rendered.eml, &titles);
+    assert_eq!(text.replace("\r\n", "\n"), rendered.text);
+    assert_eq!(html.replace("\r\n", "\n"), rendered.html);
+    assert!(!text.contains(SAMPLE_TITLES[2]) && !html.contains(SAMPLE_TITLES[2]));
 }
 
 #[test]

@@ -173,3 +173,135 @@ fn serve_renders_on_every_request_showing_edits_and_content_errors() {
     std::fs::write(&file, &original).unwrap();
     assert_eq!(get(server.addr, "/digest.html").status, 200);
 }
+
+/// The sample week (2026-W47) holds Perplexity vs Kagi Assistant (Search), Deepgram vs AssemblyAI (Voice) and
+/// SmolLM3 vs Code Llama 4 (Developer Tools).
+#[test]
+fn preview_with_categories_renders_only_that_edition_with_its_subject_count_and_topics_footer() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = run_preview(
+        &crate::support::preview::sample_content(),
+        cwd.path(),
+        &[
+            "--as-of",
+            SAMPLE_AS_OF,
+            "--out",
+            "out",
+            "--categories",
+            "voice; SEARCH",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("issue 2026-W47 (edition for Search, Voice): 2 comparisons"),
+        "{stdout}"
+    );
+    let read = |name: &str| std::fs::read_to_string(cwd.path().join("out").join(name)).unwrap();
+    let (html, text, eml) = (read("digest.html"), read("digest.txt"), read("digest.eml"));
+    for part in [&html, &text] {
+        assert!(part.contains("Perplexity vs Kagi Assistant"), "{part}");
+        assert!(part.contains("Deepgram vs AssemblyAI"), "{part}");
+        assert!(!part.contains("SmolLM3 vs Code Llama 4"), "{part}");
+        assert!(part.contains("2 new verdicts this week"), "{part}");
+    }
+    let subject = "2 new verdicts: Perplexity vs Kagi Assistant and Deepgram vs AssemblyAI";
+    assert!(stdout.contains(subject), "the edition's subject: {stdout}");
+    let message = crate::support::mime::Entity::parse(eml.as_bytes());
+    assert_eq!(
+        crate::support::mime::decode_words(message.one("Subject")),
+        subject
+    );
+    let preferences = "https://verdicts.example.org/preferences/SAMPLE-PREFERENCES-TOKEN";
+    assert!(
+        html.contains(&format!(
+            "You get: Search, Voice · <a href=\"{preferences}\""
+        )) && html.contains(">Change</a>"),
+        "{html}"
+    );
+    assert!(
+        text.contains(&format!(
+            "You get: Search, Voice · Change:\n{preferences}\n"
+        )),
+        "{text}"
+    );
+    let parts = message.parts();
+    assert!(
+        parts[0]
+            .decoded_text()
+            .contains("You get: Search, Voice · Change:")
+    );
+    assert!(
+        parts[1]
+            .decoded_text()
+            .contains(&format!("href=\"{preferences}\""))
+    );
+}
+
+#[test]
+fn plain_preview_stays_the_full_issue_without_a_topics_footer() {
+    let rendered =
+        crate::support::preview::render(&crate::support::preview::sample_content(), SAMPLE_AS_OF);
+    assert!(rendered.html.contains("3 new verdicts this week"));
+    assert!(rendered.html.contains("SmolLM3 vs Code Llama 4"));
+    assert!(!rendered.html.contains("You get:") && !rendered.text.contains("You get:"));
+    assert!(!rendered.html.contains("/preferences/"));
+}
+
+#[test]
+fn preview_with_unknown_categories_exits_3_naming_them_and_the_known_ones() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = run_preview(
+        &crate::support::preview::sample_content(),
+        cwd.path(),
+        &[
+            "--as-of",
+            SAMPLE_AS_OF,
+            "--out",
+            "out",
+            "--categories",
+            "Search, Serch, Sports",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("unknown categories \"Serch\", \"Sports\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the content has Agents, Data & Analytics, Design, Developer Tools"),
+        "{stderr}"
+    );
+    assert!(!cwd.path().join("out").exists(), "no files are written");
+}
+
+#[test]
+fn preview_of_an_edition_with_nothing_new_says_so_and_writes_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = run_preview(
+        &crate::support::preview::sample_content(),
+        cwd.path(),
+        &[
+            "--as-of",
+            SAMPLE_AS_OF,
+            "--out",
+            "out",
+            "--categories",
+            "Design",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("issue 2026-W47 has nothing new in Design"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("get no email"), "{stdout}");
+    assert!(!cwd.path().join("out").exists(), "no files are written");
+}

@@ -29,6 +29,7 @@ pub(crate) fn digest_for(app: &TestApp, subscriber_id: u64, email: &str) -> lett
         email: email.parse().unwrap(),
         name: None,
         unsubscribe_token: &token,
+        preferences_token: None,
     };
     issue.message(&recipient, app.clock.now()).unwrap()
 }

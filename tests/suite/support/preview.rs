@@ -104,8 +104,15 @@ impl Rendered {
 
 /// Runs `verdicts preview --as-of AS_OF --out DIR` on `content` and reads what it wrote.
 pub fn render(content: &Path, as_of: &str) -> Rendered {
+    render_with(content, as_of, &[])
+}
+
+/// [`render`] with more arguments (`--categories …`).
+pub fn render_with(content: &Path, as_of: &str, more: &[&str]) -> Rendered {
     let dir = tempfile::tempdir().unwrap();
-    let output = run_preview(content, dir.path(), &["--as-of", as_of, "--out", "."]);
+    let mut args = vec!["--as-of", as_of, "--out", "."];
+    args.extend_from_slice(more);
+    let output = run_preview(content, dir.path(), &args);
     assert!(
         output.status.success(),
         "verdicts preview failed: {}\n{}",

@@ -1,0 +1,136 @@
+//! The week's issue once per edition: readers who chose the same categories share one rendered edition (and
+//! its stamp), so what each message costs stays the stamping. Rendered on first use and kept; an edition with
+//! nothing new is kept as that, so its readers can be skipped without rendering again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use chrono::{DateTime, Utc};
+use lettre::Address;
+
+use super::Edition;
+use crate::config::Config;
+use crate::content::{Categories, Comparison, EditionKey};
+use crate::digest::{EditionRender, Selection, render_edition};
+use crate::mail::DkimSigner;
+use crate::tokens::Tokens;
+
+/// What every edition's messages share: the issue they belong to and how they are signed.
+#[derive(Clone)]
+pub struct EditionsOptions {
+    pub issue_id: i64,
+    /// When the issue was created: every edition's Date and link time (see [`Edition`]).
+    pub composed_at: DateTime<Utc>,
+    pub tokens: Tokens,
+    pub dkim: Option<Arc<DkimSigner>>,
+    /// Envelope sender.
+    pub sender: Address,
+}
+
+/// One edition, as the workers need it.
+pub enum EditionMessages {
+    /// Build each reader's message from this.
+    Ready(Box<Edition>),
+    /// The edition's categories have nothing new this week: its readers get no email.
+    NothingNew,
+}
+
+/// The week's editions, rendered once each. Owns the week's comparisons, so workers can share it.
+pub struct Editions {
+    key: String,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    /// Newest first, as the selection had them.
+    comparisons: Vec<Comparison>,
+    config: Config,
+    options: EditionsOptions,
+    cache: RwLock<HashMap<EditionKey, Arc<EditionMessages>>>,
+    /// Held while rendering, so two workers asking for the same new edition render it once.
+    rendering: Mutex<()>,
+}
+
+impl Editions {
+    pub fn new(selection: &Selection, config: &Config, options: EditionsOptions) -> Editions {
+        Editions {
+            key: selection.key.clone(),
+            window_start: selection.window_start,
+            window_end: selection.window_end,
+            comparisons: selection.comparisons.iter().map(|c| (*c).clone()).collect(),
+            config: config.clone(),
+            options,
+            cache: RwLock::new(HashMap::new()),
+            rendering: Mutex::new(()),
+        }
+    }
+
+    /// The edition for readers of `categories`, rendered on first use.
+    pub fn get(&self, categories: &Categories) -> Arc<EditionMessages> {
+        let key = categories.edition();
+        if let Some(found) = self.cached(&key) {
+            return found;
+        }
+        let _rendering = self
+            .rendering
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = self.cached(&key) {
+            return found;
+        }
+        let rendered = Arc::new(self.render(categories));
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, Arc::clone(&rendered));
+        rendered
+    }
+
+    /// An edition already rendered.
+    pub fn cached(&self, key: &EditionKey) -> Option<Arc<EditionMessages>> {
+        self.cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// How many editions have been rendered.
+    pub fn rendered(&self) -> usize {
+        self.cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Renders every edition in `all` not rendered yet (before a run, so no worker waits on a render).
+    pub fn render_all<'c>(&self, all: impl IntoIterator<Item = &'c Categories>) {
+        for categories in all {
+            self.get(categories);
+        }
+    }
+
+    fn render(&self, categories: &Categories) -> EditionMessages {
+        let selection = Selection {
+            key: self.key.clone(),
+            window_start: self.window_start,
+            window_end: self.window_end,
+            comparisons: self.comparisons.iter().collect(),
+        };
+        match render_edition(&selection, categories, &self.config) {
+            EditionRender::NothingNew => EditionMessages::NothingNew,
+            EditionRender::Issue(issue) => {
+                let options = self.options.clone();
+                EditionMessages::Ready(Box::new(Edition::new(
+                    options.issue_id,
+                    *issue,
+                    options.composed_at,
+                    options.tokens,
+                    options.dkim,
+                    options.sender,
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
