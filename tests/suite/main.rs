@@ -15,6 +15,7 @@ mod private_store;
 mod scheduler;
 mod smtp_server;
 mod store;
+mod store_copy;
 mod subscribers_cli;
 mod support;
 mod web_browser;
