@@ -142,6 +142,7 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
 
     for (table, &expected) in TABLES.iter().zip(&source_counts) {
         request.progress.set_message(table.name);
+        let started = std::time::Instant::now();
         let written = copy_table(&snapshot, &mut tx, table, request.progress)
             .with_context(|| format!("copying {}", table.name))?;
         anyhow::ensure!(
@@ -149,11 +150,13 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
             "copying {}: wrote {written} rows but counted {expected} in the SQLite store",
             table.name
         );
+        tracing::debug!(table = table.name, rows = written, elapsed = ?started.elapsed(), "copied");
     }
     for (sequence, floor) in SEQUENCES.iter().zip(&floors) {
         tx.query_one(sequence.pg_setval, &[floor])
             .with_context(|| format!("moving the {} id sequence past {floor}", sequence.table))?;
     }
+    let started = std::time::Instant::now();
     let target_counts = count_target(&mut tx)?;
     let counts: Vec<TableCount> = TABLES
         .iter()
@@ -169,6 +172,7 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
     }
     tx.commit()
         .with_context(|| format!("committing the copy into {}", request.target))?;
+    tracing::debug!(elapsed = ?started.elapsed(), "counted and committed");
     Ok(CopyOutcome::Copied(counts))
 }
 
