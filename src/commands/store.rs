@@ -110,8 +110,8 @@ fn copy(config: &Config, args: &CopyArgs) -> Result<ExitStatus> {
         CopyOutcome::TargetNotEmpty(found) => {
             let found: Vec<String> = found.iter().map(|(t, n)| format!("{t} ({n})")).collect();
             eprintln!(
-                "error: {target} is not empty: it has rows in {}. store copy only fills an empty database; \
-                 nothing was changed",
+                "error: {target} is not empty: it has rows in {}. store copy only fills an empty database \
+                 (make a new one with CREATE DATABASE, or empty this one); nothing was changed",
                 found.join(", ")
             );
             Ok(ExitStatus::Invalid)
