@@ -22,3 +22,12 @@ pub enum Restore {
         email: String,
     },
 }
+
+/// The consent history detail of a restore: the undoing is kept beside the bounce it undoes, named by the bounce's
+/// time as the SQLite store writes times (fixed width, microseconds, UTC), whichever backend records it.
+pub(crate) fn restore_detail(bounced_at: DateTime<Utc>) -> String {
+    format!(
+        "bounce of {} undone: confirmed again",
+        bounced_at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+    )
+}

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::email_address::SubscriberEmail;
 use crate::store::consent::Entry;
+use crate::store::restore::restore_detail;
 use crate::store::sqlite::consent::record_consent;
 use crate::store::sqlite::subscriber_queries::enum_column;
 use crate::store::sqlite::{SqliteStore, parse_ts, ts};
@@ -108,7 +109,7 @@ fn record_restore(
             email_key,
             event: ConsentEvent::Restore,
             origin: &Origin::new(Channel::Cli),
-            detail: Some(&format!("bounce of {bounced_at} undone: confirmed again")),
+            detail: Some(&restore_detail(parse_ts(bounced_at)?)),
             at: now,
         },
     )
