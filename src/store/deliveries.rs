@@ -59,6 +59,17 @@ impl LedgerCounts {
     pub fn total(&self) -> u64 {
         self.pending + self.sent + self.deferred + self.failed + self.skipped
     }
+
+    /// Adds `n` rows in the stored `state` (as both backends spell it in `deliveries.state`).
+    pub(crate) fn add(&mut self, state: &str, n: u64) {
+        match state {
+            "pending" => self.pending += n,
+            "sent" => self.sent += n,
+            "deferred" => self.deferred += n,
+            "skipped" => self.skipped += n,
+            _ => self.failed += n,
+        }
+    }
 }
 
 /// One line of `verdicts status`.

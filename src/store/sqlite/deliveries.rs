@@ -123,7 +123,7 @@ impl SqliteStore {
         })?;
         for row in rows {
             let (state, n) = row?;
-            add_count(&mut counts, &state, n);
+            counts.add(&state, n);
         }
         Ok(counts)
     }
@@ -166,19 +166,9 @@ impl SqliteStore {
             let state: Option<String> = row.get(5)?;
             let n: i64 = row.get(6)?;
             if let (Some(state), Some(last)) = (state, out.last_mut()) {
-                add_count(&mut last.counts, &state, n as u64);
+                last.counts.add(&state, n as u64);
             }
         }
         Ok(out)
-    }
-}
-
-fn add_count(counts: &mut LedgerCounts, state: &str, n: u64) {
-    match state {
-        "pending" => counts.pending += n,
-        "sent" => counts.sent += n,
-        "deferred" => counts.deferred += n,
-        "skipped" => counts.skipped += n,
-        _ => counts.failed += n,
     }
 }
