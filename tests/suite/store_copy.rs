@@ -354,6 +354,7 @@ async fn store_copy_moves_every_row_unchanged_moves_the_sequences_on_and_refuses
              VALUES (0, 'x', now(), 'subscribe', 'form') RETURNING id",
             "INSERT INTO issues (key, window_start, window_end, subject, preheader, html, text, created_at) \
              VALUES ('new', now(), now(), '', '', '', '', now()) RETURNING id",
+            "INSERT INTO issue_comparisons (issue_id, slug, title) VALUES (1, 'new', 'New') RETURNING seq",
         ]
         .iter()
         .map(|sql| tx.query_one(*sql, &[]).unwrap().get(0))
@@ -361,7 +362,33 @@ async fn store_copy_moves_every_row_unchanged_moves_the_sequences_on_and_refuses
         tx.rollback().unwrap();
         ids
     });
-    assert_eq!(next, [largest + 1, events + 1, 2], "the next ids");
+    let comparisons: i64 = conn
+        .query_row("SELECT max(rowid) FROM issue_comparisons", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        next,
+        [largest + 1, events + 1, 2, comparisons + 1],
+        "the next ids"
+    );
+    // The issue's comparisons keep the email's order (SQLite's rowid, PostgreSQL's seq).
+    let in_order: Vec<String> = conn
+        .prepare("SELECT slug FROM issue_comparisons ORDER BY rowid")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let copied_order: Vec<String> = on_pg(&target, |client| {
+        client
+            .query("SELECT slug FROM issue_comparisons ORDER BY seq", &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    });
+    assert_eq!(copied_order, in_order);
 
     let before = pg_counts(&target);
     let again = store_copy(&fixture, &target.to_string());
@@ -446,7 +473,6 @@ fn store_copy_refuses_a_postgres_source_and_a_target_that_is_a_path() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the PostgreSQL store operations (status, serve) of branches pgpeople and pgissues"]
 async fn on_the_copy_status_agrees_and_an_unsubscribe_link_mailed_before_the_move_still_works() {
     let Some(target) = fresh_database("on_the_copy_status_agrees") else {
         return;

@@ -84,6 +84,12 @@ const SEQUENCES: &[Sequence] = &[
         pg_setval: "SELECT setval(pg_get_serial_sequence('issues', 'id'), GREATEST($1::bigint, 1), \
                     $1::bigint > 0)",
     },
+    Sequence {
+        table: "issue_comparisons",
+        sqlite_floor: "SELECT coalesce(max(rowid), 0) FROM issue_comparisons",
+        pg_setval: "SELECT setval(pg_get_serial_sequence('issue_comparisons', 'seq'), GREATEST($1::bigint, 1), \
+                    $1::bigint > 0)",
+    },
 ];
 
 /// Keeps other writers out of the target until the copy commits, and a second copy waiting until it can see
@@ -154,7 +160,7 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
     }
     for (sequence, floor) in SEQUENCES.iter().zip(&floors) {
         tx.query_one(sequence.pg_setval, &[floor])
-            .with_context(|| format!("moving the {} id sequence past {floor}", sequence.table))?;
+            .with_context(|| format!("moving the {} sequence past {floor}", sequence.table))?;
     }
     let started = std::time::Instant::now();
     let target_counts = count_target(&mut tx)?;

@@ -140,10 +140,16 @@ pub(super) const TABLES: &[Table] = &[
     },
     Table {
         name: "issue_comparisons",
-        select: "SELECT issue_id, slug, title FROM issue_comparisons ORDER BY issue_id, slug",
-        copy: "COPY issue_comparisons (issue_id, slug, title) FROM STDIN (FORMAT binary)",
+        // An issue's comparisons are in the email's order: SQLite's rowid, PostgreSQL's `seq`.
+        select: "SELECT issue_id, slug, title, rowid AS seq FROM issue_comparisons ORDER BY rowid",
+        copy: "COPY issue_comparisons (issue_id, slug, title, seq) FROM STDIN (FORMAT binary)",
         count: "SELECT count(*) FROM issue_comparisons",
-        columns: &[("issue_id", BigInt), ("slug", Text), ("title", Text)],
+        columns: &[
+            ("issue_id", BigInt),
+            ("slug", Text),
+            ("title", Text),
+            ("seq", BigInt),
+        ],
     },
     Table {
         name: "deliveries",
@@ -212,7 +218,7 @@ fn read_value(row: &Row<'_>, index: usize, kind: Kind) -> Result<Value> {
 mod tests {
     use super::TABLES;
 
-    /// The column list between the first `(` … `)` of a COPY, or after SELECT up to FROM.
+    /// The column names between the first `(` … `)` of a COPY, or after SELECT up to FROM (`x AS name`: name).
     fn named_columns(sql: &str) -> Vec<String> {
         let list = if let Some(rest) = sql.strip_prefix("SELECT ") {
             rest.split(" FROM ").next().unwrap()
@@ -220,7 +226,7 @@ mod tests {
             sql.split('(').nth(1).unwrap().split(')').next().unwrap()
         };
         list.split(',')
-            .map(|c| c.split_whitespace().collect::<String>())
+            .map(|c| c.split_whitespace().last().unwrap().to_string())
             .collect()
     }
 
