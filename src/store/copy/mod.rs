@@ -8,16 +8,16 @@
 //! every id the source ever gave out, and counts again before it commits. Any failure rolls it all back: the target
 //! is left as empty as it was found.
 //!
-//! Blocking code: the `postgres` client runs its own runtime, so this must not be called from inside one (the
-//! command calls it from plain `main`).
+//! It runs on the target store's own connection, through `PgStore::with` like every PostgreSQL operation.
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{NoTls, Transaction};
+use postgres::{Client, Transaction};
 
 use crate::store::{PgStore, PostgresUrl, SqliteStore};
 
@@ -100,12 +100,21 @@ const LOCK_TARGET: &str = "LOCK TABLE settings, subscribers, consent_events, con
 /// Copies the SQLite store at `request.source` into the empty PostgreSQL database `request.target`, creating its
 /// schema first. See the module comment for what it guarantees.
 pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome> {
-    anyhow::ensure!(
-        tokio::runtime::Handle::try_current().is_err(),
-        "store copy blocks on the database: call it outside an async runtime"
-    );
-    // Opening brings an older SQLite store's schema up to date first, as every command does.
-    let mut source = SqliteStore::open_existing(request.source)?.conn;
+    // Opening brings an older SQLite store's schema up to date first, as every command does; the target's schema
+    // is made the way every command makes it, on the store's own connection (TLS as the URL says).
+    let mut source = SqliteStore::open_existing(request.source)?;
+    let target = PgStore::connect(request.target)?;
+    let progress = request.progress;
+    target
+        .with(move |client| copy_into(&mut source.conn, client, progress))
+        .with_context(|| format!("copying into {}", request.target))
+}
+
+fn copy_into(
+    source: &mut rusqlite::Connection,
+    client: &mut Client,
+    progress: &ProgressBar,
+) -> Result<CopyOutcome> {
     let snapshot = source
         .transaction()
         .context("starting a read transaction on the SQLite store")?;
@@ -123,15 +132,8 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
             .with_context(|| format!("reading the largest {} id", sequence.table))?;
         floors.push(floor);
     }
-    request.progress.set_length(source_counts.iter().sum());
+    progress.set_length(source_counts.iter().sum());
 
-    // The schema, made the way every command makes it; then a connection of our own for the one transaction.
-    drop(PgStore::connect(request.target)?);
-    let mut client = request
-        .target
-        .config()
-        .connect(NoTls)
-        .with_context(|| format!("connecting to {}", request.target))?;
     let mut tx = client.transaction()?;
     tx.batch_execute(LOCK_TARGET)
         .context("locking the target's tables")?;
@@ -147,9 +149,9 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
     }
 
     for (table, &expected) in TABLES.iter().zip(&source_counts) {
-        request.progress.set_message(table.name);
-        let started = std::time::Instant::now();
-        let written = copy_table(&snapshot, &mut tx, table, request.progress)
+        progress.set_message(table.name);
+        let started = Instant::now();
+        let written = copy_table(&snapshot, &mut tx, table, progress)
             .with_context(|| format!("copying {}", table.name))?;
         anyhow::ensure!(
             written == expected,
@@ -162,7 +164,7 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
         tx.query_one(sequence.pg_setval, &[floor])
             .with_context(|| format!("moving the {} sequence past {floor}", sequence.table))?;
     }
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let target_counts = count_target(&mut tx)?;
     let counts: Vec<TableCount> = TABLES
         .iter()
@@ -176,8 +178,7 @@ pub fn copy_sqlite_to_postgres(request: &CopyRequest<'_>) -> Result<CopyOutcome>
     if counts.iter().any(|c| c.source != c.target) {
         return Ok(CopyOutcome::CountsDiffer(counts));
     }
-    tx.commit()
-        .with_context(|| format!("committing the copy into {}", request.target))?;
+    tx.commit().context("committing the copy")?;
     tracing::debug!(elapsed = ?started.elapsed(), "counted and committed");
     Ok(CopyOutcome::Copied(counts))
 }
