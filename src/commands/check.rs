@@ -12,6 +12,16 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
     for loose in crate::private_files::loose(&config.database, &config.outbox_dir) {
         eprintln!("warning: {loose}");
     }
+    if let Some(probe) = crate::store::Store::probe(&config.database) {
+        match probe {
+            Ok(found) => println!("ok: {found}"),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                eprintln!("1 problem found in the database setting; nothing was changed");
+                return Ok(ExitStatus::Invalid);
+            }
+        }
+    }
     let key_problems = dkim_keys(config);
     // The rest of the mail settings as `send` and `serve` will use them: `smtp_url` with its passwords and
     // `tls_ca_file`. (With a bad key this would only repeat the key's problem.)

@@ -82,6 +82,15 @@ impl Store {
         Store::open(&Database::Sqlite(path.to_path_buf()))
     }
 
+    /// For `verdicts check`: whether the store can be reached, and what it holds, without creating or changing
+    /// anything. `None` for a SQLite file (opened when first needed).
+    pub fn probe(database: &Database) -> Option<Result<String>> {
+        match database {
+            Database::Sqlite(_) => None,
+            Database::Postgres(url) => Some(PgStore::probe(url)),
+        }
+    }
+
     /// A fresh SQLite store that lives in memory, for tests.
     pub fn open_in_memory() -> Result<Store> {
         Ok(Store {

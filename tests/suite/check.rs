@@ -355,3 +355,54 @@ fn a_database_url_of_an_unknown_scheme_is_refused_everywhere_and_creates_nothing
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "nothing created: {left:?}");
 }
+
+#[test]
+fn check_reaches_a_postgres_store_without_changing_it_and_names_one_it_cannot_reach() {
+    let Some(database) = crate::support::postgres::fresh_database("check_reaches_a_postgres_store")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_verdicts"))
+            .arg("check")
+            .current_dir(dir.path())
+            .env_remove("VERDICTS_CONFIG")
+            .env("VERDICTS_DATABASE", url)
+            .env("VERDICTS_DATABASE_PASSWORD", "hunter2")
+            .env(
+                "VERDICTS_CONTENT_DIR",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+            )
+            .output()
+            .expect("verdicts runs")
+    };
+    let output = run(&database.to_string());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        stdout.contains("PostgreSQL")
+            && stdout.contains("empty: the schema is created on first use"),
+        "{stdout}"
+    );
+    // Nothing was created: a second look still finds the database empty.
+    let again = String::from_utf8_lossy(&run(&database.to_string()).stdout).to_string();
+    assert!(again.contains("empty"), "{again}");
+
+    // A port nobody listens on: exit 3, the URL named, the password not.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = run(&format!("postgres://verdicts@127.0.0.1:{port}/verdicts"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("postgres://verdicts@127.0.0.1:{port}/verdicts")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing created"
+    );
+}

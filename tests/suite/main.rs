@@ -10,6 +10,7 @@ mod hostile_content;
 mod operate;
 mod page_shell;
 mod postfix;
+mod postgres_tls;
 mod preview;
 mod private_store;
 mod scheduler;

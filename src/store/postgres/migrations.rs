@@ -110,6 +110,11 @@ const MIGRATIONS: &[&str] = &[
     ",
 ];
 
+/// The schema version this build brings a database to.
+pub(super) fn known() -> i32 {
+    MIGRATIONS.len() as i32
+}
+
 /// Brings the database up to the latest schema version; a no-op when it is already there.
 pub(super) fn apply(client: &mut Client) -> Result<()> {
     let mut tx = client.transaction()?;
@@ -123,7 +128,7 @@ pub(super) fn apply(client: &mut Client) -> Result<()> {
             0
         }
     };
-    let known = MIGRATIONS.len() as i32;
+    let known = known();
     anyhow::ensure!(
         (0..=known).contains(&version),
         "the store has schema version {version} but this build of verdicts knows only up to {known}; \

@@ -8,7 +8,7 @@ use std::panic;
 use std::thread;
 
 use anyhow::{Context, Result};
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::store::PostgresUrl;
 
@@ -28,6 +28,7 @@ mod scheduler_state;
 mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
+mod tls;
 
 /// One connection to the database. Not shared between threads: open one per thread or task.
 pub struct PgStore {
@@ -41,16 +42,56 @@ impl PgStore {
     /// once).
     pub fn connect(url: &PostgresUrl) -> Result<PgStore> {
         let client = off_runtime(|| {
-            let mut client = url
-                .config()
-                .connect(NoTls)
-                .with_context(|| format!("connecting to the PostgreSQL store {url}"))?;
+            let mut client = open(url)?;
             migrations::apply(&mut client)
                 .with_context(|| format!("preparing the PostgreSQL store {url}"))?;
             Ok::<_, anyhow::Error>(client)
         })?;
         Ok(PgStore {
             client: RefCell::new(Some(client)),
+        })
+    }
+
+    /// Connects without changing anything, for `verdicts check`: the server's version and the schema version
+    /// found (0 when the database is empty) against the one this build knows.
+    pub fn probe(url: &PostgresUrl) -> Result<String> {
+        off_runtime(|| {
+            let mut client = open(url)?;
+            let server: String = client.query_one("SHOW server_version", &[])?.get(0);
+            let tls: Option<String> = client
+                .query_one(
+                    "SELECT max(version) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                    &[],
+                )?
+                .get(0);
+            let found: i32 = match client
+                .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+                .get(0)
+            {
+                true => client
+                    .query_one("SELECT version FROM schema_version", &[])?
+                    .get(0),
+                false => 0,
+            };
+            let known = migrations::known();
+            let schema = match found {
+                0 => "empty: the schema is created on first use".to_string(),
+                v if v == known => format!("schema version {v}, current"),
+                v if v < known => {
+                    format!("schema version {v}; version {known} is applied on first use")
+                }
+                v => anyhow::bail!(
+                    "the PostgreSQL store {url} has schema version {v} but this build knows only up to {known}; \
+                     use a newer verdicts"
+                ),
+            };
+            let channel = match tls {
+                Some(version) => format!("over TLS ({version})"),
+                None => "without TLS".to_string(),
+            };
+            Ok(format!(
+                "PostgreSQL {server} store {url} {channel} ({schema})"
+            ))
         })
     }
 
@@ -74,6 +115,23 @@ impl Drop for PgStore {
             off_runtime(move || drop(client));
         }
     }
+}
+
+/// A new connection; TLS as the URL's `sslmode` says (see `tls.rs`).
+fn open(url: &PostgresUrl) -> Result<Client> {
+    url.config().connect(tls::connector()?).map_err(|error| {
+        // The client's error names the step (e.g. the TLS handshake); its sources say what went wrong.
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
+        anyhow::anyhow!(
+            "connecting to the PostgreSQL store {url}: {text}{}",
+            tls::hint(&text)
+        )
+    })
 }
 
 /// Runs `work` where the `postgres` client may block: that client drives each query (and its connecting and
