@@ -30,8 +30,12 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_DATABASE_PASSWORD",
     "VERDICTS_DKIM_KEY",
     "VERDICTS_DKIM_ED25519_KEY",
+    "VERDICTS_METRICS_TOKEN",
     "VERDICTS_LOG",
 ];
+
+/// Secrets someone may try to put in the file, with the variable that carries each instead.
+const SECRET_KEYS: &[(&str, &str)] = &[("metrics_token", "VERDICTS_METRICS_TOKEN")];
 
 /// Every setting, with the default that lets each command run on a fresh checkout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +97,9 @@ pub struct Config {
     /// A run waits in-process (seconds) for deferred recipients whose retry falls within this time and
     /// retries them itself; later ones are left to the next run. 0: never wait.
     pub retry_wait_in_run_seconds: u64,
+    /// On PostgreSQL, where several senders share an issue's ledger: seconds a page of recipients one sender
+    /// claimed is left alone by the others. A sender that dies leaves its rows to the others after this long.
+    pub send_claim_seconds: u64,
     /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
     /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
@@ -150,6 +157,7 @@ impl Default for Config {
             retry_base_seconds: 300,
             retry_max_seconds: 4000,
             retry_wait_in_run_seconds: 600,
+            send_claim_seconds: 300,
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
@@ -187,6 +195,7 @@ impl Config {
     /// Pure: the file's text plus environment pairs, validated.
     pub fn parse(text: &str, env: &[(String, String)]) -> Result<Config> {
         let mut table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        refuse_secrets(text, &table)?;
         apply_env(&mut table, env)?;
         let merged = toml::to_string(&table).expect("a table serializes");
         let config: Config = toml::from_str(&merged).map_err(|e| {
@@ -271,6 +280,23 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
             table.remove(&key);
         } else {
             table.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+/// A secret written into the file is refused naming the line and the variable to use: the file is often
+/// readable by more people (and backups) than the service's environment.
+fn refuse_secrets(text: &str, table: &toml::Table) -> Result<()> {
+    for (key, variable) in SECRET_KEYS {
+        if table.contains_key(*key) {
+            let line = text
+                .lines()
+                .position(|line| line.trim_start().starts_with(key))
+                .map_or(String::new(), |n| format!("line {}: ", n + 1));
+            anyhow::bail!(
+                "{line}{key} is a secret and is not read from the file: set {variable} in the environment instead"
+            );
         }
     }
     Ok(())

@@ -27,7 +27,9 @@ use tokio::sync::watch;
 
 use crate::store::{Database, LeaseOutcome, Store};
 
-/// The lease `verdicts send` holds while it delivers.
+/// The lease a sender holds while it delivers: `verdicts send` on SQLite, and the scheduler of `verdicts serve` on
+/// either store (so that of several instances one sends each fire). On PostgreSQL `verdicts send` claims ledger
+/// rows instead (see `delivery/claims.rs`).
 pub const SEND_LEASE: &str = "send";
 
 /// How long the send lease outlives its holder's last renewal: the wait for the next sender after a crash.
@@ -201,9 +203,9 @@ pub fn owner_id() -> String {
 }
 
 /// True when `owner` (an [`owner_id`]) names a process on this host that has exited, so its
-/// lease need not be waited out. Only where `/proc` shows processes; elsewhere nobody is
+/// lease (or its claims on queued mail) need not be waited out. Only where `/proc` shows processes; elsewhere nobody is
 /// presumed dead. A reused pid errs on the safe side (the lease is then waited out).
-fn holder_is_dead_here(owner: &str) -> bool {
+pub fn holder_is_dead_here(owner: &str) -> bool {
     let mut parts = owner.rsplitn(3, ':');
     let (Some(_random), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
         return false;

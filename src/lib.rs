@@ -7,7 +7,9 @@
 //! and hand it to [`mail`], the one way out for every mail (relay, TLS, DKIM, outbox), recording each outcome.
 //! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join ([`email_address`] parses,
 //! [`tokens`] sign links, confirmations leave through [`mail`] too) and where the [`archive`] shows what was sent.
-//! Time comes from one [`clock`]; every page and email looks alike through [`look`] (one palette, one page shell).
+//! [`metrics`] reads the store's counts at one moment (for `/metrics` and `status --json`) and keeps the process's
+//! running totals. Time comes from one [`clock`]; every page and email looks alike through [`look`] (one palette,
+//! one page shell).
 #![forbid(unsafe_code)]
 
 pub mod archive;
@@ -25,6 +27,7 @@ pub mod lease;
 pub mod logging;
 pub mod look;
 pub mod mail;
+pub mod metrics;
 pub mod private_files;
 pub mod schedule;
 pub mod store;

@@ -43,8 +43,9 @@ configuration; 4 some recipients deferred (a later run retries them); 5 the rela
 (set tls_ca_file, or fix the certificate; running again cannot help); 130 interrupted (run again to resume)."
     )]
     Send(commands::send::SendArgs),
-    /// List issues with their delivery counts by state.
-    Status,
+    /// List issues with their delivery counts by state (`--json`: subscribers, issues and the send lease as one
+    /// JSON document, for scripts).
+    Status(commands::status::StatusArgs),
     /// Run the web side (subscribe, confirm, unsubscribe, archive) and the weekly scheduler.
     Serve(commands::serve::ServeArgs),
     /// Print the next times the configured schedule fires, in local time and UTC.
@@ -72,7 +73,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Check => commands::check::run(&config),
         Command::Preview(args) => commands::preview::run(&config, args),
         Command::Send(args) => commands::send::run(&config, args),
-        Command::Status => commands::status::run(&config),
+        Command::Status(args) => commands::status::run(&config, args),
         Command::Serve(args) => commands::serve::run(&config, args),
         Command::Schedule(args) => commands::schedule::run(&config, args),
         Command::Archive(args) => commands::archive::run(&config, args),

@@ -70,7 +70,7 @@ pub fn run(config: &Config, args: SendArgs) -> Result<ExitStatus> {
             return Ok(ExitStatus::Success);
         }
         let report =
-            match delivery::send_exclusive(config, &secrets, &comparisons, as_of, options).await? {
+            match delivery::send_or_join(config, &secrets, &comparisons, as_of, options).await? {
                 Exclusive::Ran(report) => report,
                 Exclusive::LeaseHeld { owner, expires_at } => {
                     eprintln!(

@@ -38,6 +38,11 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
         "serving the subscribe page on http://{local}/ (public address {})",
         config.base_url
     );
+    if state.metrics_enabled() {
+        tracing::info!(
+            "metrics at http://{local}/metrics (bearer token from VERDICTS_METRICS_TOKEN)"
+        );
+    }
     match &config.smtp_url {
         Some(_) => tracing::info!(
             "confirmation emails go through {}",
@@ -69,7 +74,12 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
         }
         // Its own thread and runtime: a send never competes with page requests for the runtime,
         // and a slow page never holds up a send.
-        let (config, secrets, stop) = (config.clone(), secrets.clone(), stop.clone());
+        let context = crate::schedule::job::FireContext {
+            secrets: secrets.clone(),
+            stop: stop.clone(),
+            counters: state.counters().clone(),
+        };
+        let config = config.clone();
         Some(
             std::thread::Builder::new()
                 .name("scheduler".into())
@@ -77,9 +87,7 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
                     tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?
-                        .block_on(crate::schedule::job::run_until_stopped(
-                            config, secrets, stop,
-                        ))
+                        .block_on(crate::schedule::job::run_until_stopped(config, context))
                 })
                 .context("starting the scheduler thread")?,
         )

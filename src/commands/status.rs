@@ -1,14 +1,29 @@
-//! `verdicts status`: whether a send is running, and every issue with its delivery ledger counted by state.
+//! `verdicts status`: whether a send is running, and every issue with its delivery ledger counted by state;
+//! `--json` prints the store snapshot `/metrics` is made from (subscribers by state too) as one JSON document.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::config::Config;
 use crate::exit::ExitStatus;
 use crate::lease::SEND_LEASE;
+use crate::metrics::snapshot;
 use crate::store::Store;
 
-pub fn run(config: &Config) -> Result<ExitStatus> {
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print subscribers by state, every issue with its ledger counts and the send lease as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(config: &Config, args: StatusArgs) -> Result<ExitStatus> {
     let store = Store::open_existing(&config.database)?;
+    if args.json {
+        let snapshot = snapshot::read(&store, crate::clock::now(), snapshot::Issues::All)?;
+        let json = serde_json::to_string_pretty(&snapshot).context("writing the status as JSON")?;
+        println!("{json}");
+        return Ok(ExitStatus::Success);
+    }
     if let Some((owner, until)) = store.lease_holder(SEND_LEASE, crate::clock::now())? {
         println!(
             "a send is running: {owner} holds the send lease (renewed until {})",

@@ -12,7 +12,7 @@ use crate::config::{Config, Secrets};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mail::Mailer;
-use crate::store::{Channel, Origin, Source, Status, Store};
+use crate::store::{Channel, Origin, QueueTake, Source, Status, Store};
 use crate::subscribers_csv::{self, OnInvalid};
 use crate::tokens::Tokens;
 use crate::web::confirmation_queue;
@@ -189,9 +189,14 @@ fn add(
     let tokens = Tokens::load(&secrets, store)?;
     // The store queued the mail with the request; send it now rather than wait for a `serve` to pick it up.
     let queued = store
-        .due_confirmation_mails(now, usize::MAX)?
+        .due_confirmation_mails(&QueueTake {
+            now,
+            limit: 1,
+            owner: &crate::lease::owner_id(),
+            only: Some(outcome.subscriber_id),
+        })?
         .into_iter()
-        .find(|mail| mail.subscriber_id == outcome.subscriber_id)
+        .next()
         .with_context(|| {
             format!("{email} was added as pending, but no confirmation email was queued")
         })?;

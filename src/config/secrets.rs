@@ -19,6 +19,8 @@ pub struct Secrets {
     pub dkim_key: Option<String>,
     /// `VERDICTS_DKIM_ED25519_KEY`: the Ed25519 key, PKCS#8 PEM, or a path to a file holding it.
     pub dkim_ed25519_key: Option<String>,
+    /// `VERDICTS_METRICS_TOKEN`: the bearer token `GET /metrics` requires; unset, `/metrics` is off (404).
+    pub metrics_token: Option<String>,
 }
 
 impl Secrets {
@@ -36,6 +38,7 @@ impl Secrets {
                 .collect(),
             dkim_key: var("VERDICTS_DKIM_KEY"),
             dkim_ed25519_key: var("VERDICTS_DKIM_ED25519_KEY"),
+            metrics_token: var("VERDICTS_METRICS_TOKEN"),
         }
     }
 }
@@ -52,6 +55,7 @@ impl fmt::Debug for Secrets {
             )
             .field("dkim_key", &set(self.dkim_key.is_some()))
             .field("dkim_ed25519_key", &set(self.dkim_ed25519_key.is_some()))
+            .field("metrics_token", &set(self.metrics_token.is_some()))
             .finish()
     }
 }

@@ -234,3 +234,30 @@ fn a_postgres_database_takes_its_password_from_the_environment_and_never_shows_i
     assert_eq!(url.config().get_password(), Some(&b"hunter2"[..]));
     assert!(!format!("{config:?}").contains("hunter2"));
 }
+
+#[test]
+fn the_metrics_token_is_a_secret_read_from_the_environment_and_refused_in_the_file() {
+    let config = Config::parse("", &env(&[("VERDICTS_METRICS_TOKEN", "s3cret-token")])).unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("s3cret-token"), "{shown}");
+    let err =
+        Config::parse("site_name = \"A\"\nmetrics_token = \"s3cret-token\"\n", &[]).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("VERDICTS_METRICS_TOKEN"), "{err}");
+    assert!(!err.contains("s3cret-token"), "{err}");
+}
+
+#[test]
+fn the_send_claim_time_defaults_to_five_minutes_and_out_of_range_values_are_refused_by_name() {
+    assert_eq!(Config::default().send_claim_seconds, 300);
+    let config = Config::parse("send_claim_seconds = 2", &[]).unwrap();
+    assert_eq!(config.send_claim_seconds, 2);
+    for value in ["0", "86401"] {
+        let err = Config::parse("", &env(&[("VERDICTS_SEND_CLAIM_SECONDS", value)])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&format!("send_claim_seconds = {value}")),
+            "{err:#}"
+        );
+    }
+}

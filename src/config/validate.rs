@@ -35,6 +35,12 @@ impl Config {
                 self.rate_limit_per_second
             );
         }
+        if self.send_claim_seconds == 0 || self.send_claim_seconds > 86_400 {
+            bail!(
+                "send_claim_seconds = {} must be between 1 and 86400 (a day)",
+                self.send_claim_seconds
+            );
+        }
         crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");

@@ -3,6 +3,10 @@
 //! told who holds it and does nothing; a lease left by a killed process expires and the next
 //! run resumes. Losing the lease mid-run (the store was unreachable for longer than its time
 //! to live) stops the run like a signal: in-flight messages are recorded, the rest wait.
+//!
+//! On PostgreSQL, `verdicts send` takes no lease: several senders deliver one issue together,
+//! each claiming its own pages of the ledger ([`send_or_join`]). The built-in scheduler still
+//! takes the lease there, so that of several `verdicts serve` instances one sends each fire.
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -11,6 +15,7 @@ use super::{SendOptions, SendReport, StopSignal, send};
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
 use crate::lease::{Acquire, LeaseGuard, SEND_LEASE, SEND_LEASE_TTL};
+use crate::store::Database;
 
 /// What an exclusive send did.
 #[derive(Debug, Clone)]
@@ -21,6 +26,23 @@ pub enum Exclusive {
         owner: String,
         expires_at: DateTime<Utc>,
     },
+}
+
+/// `verdicts send`: where senders share the ledger (PostgreSQL), [`send`] alongside any other
+/// sender of the issue, each claiming its own recipients; elsewhere (SQLite) [`send_exclusive`].
+pub async fn send_or_join(
+    config: &Config,
+    secrets: &Secrets,
+    comparisons: &[Comparison],
+    as_of: DateTime<Utc>,
+    options: SendOptions,
+) -> Result<Exclusive> {
+    match config.database {
+        Database::Postgres(_) => Ok(Exclusive::Ran(
+            send(config, secrets, comparisons, as_of, options).await?,
+        )),
+        Database::Sqlite(_) => send_exclusive(config, secrets, comparisons, as_of, options).await,
+    }
 }
 
 /// [`send`] under the send lease.

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, anyhow};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::metrics::Counters;
 use crate::store::{DeliveryResult, Outcome, Store};
 
 /// Most outcomes per transaction, and room in the queue to the writer.
@@ -35,6 +36,8 @@ pub struct Tally {
     pub deferrals: AtomicU64,
     /// Recipients whose latest outcome in this run is a deferral (a later send or failure takes them out).
     deferred: Mutex<HashSet<u64>>,
+    /// The process's totals (for `/metrics`), counted with the run's after each commit.
+    process: Counters,
 }
 
 /// A snapshot of a [`Tally`].
@@ -58,6 +61,14 @@ impl RunCounts {
 }
 
 impl Tally {
+    /// A tally that also counts into the process's `counters`.
+    pub fn counting_into(counters: Counters) -> Tally {
+        Tally {
+            process: counters,
+            ..Tally::default()
+        }
+    }
+
     pub fn counts(&self) -> RunCounts {
         RunCounts {
             sent: self.sent.load(Ordering::Relaxed),
@@ -69,6 +80,7 @@ impl Tally {
     }
 
     fn add(&self, outcomes: &[Outcome]) {
+        self.process.add_outcomes(outcomes);
         let mut deferred = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
         for outcome in outcomes {
             let counter = match outcome.result {

@@ -4,10 +4,12 @@
 //! refusing everyone pauses the run instead of failing the list), to the single ledger writer. A run goes over
 //! the ledger in passes: after a pass it waits for deferred recipients due soon and goes again, or leaves them
 //! to the next run. Memory stays flat however long the list: only a page of recipients and the channels'
-//! contents are held.
+//! contents are held. Pages are claimed in the run's name (`claims.rs`), so on PostgreSQL several senders can
+//! deliver one issue together.
 
 mod backoff;
 mod breaker;
+mod claims;
 mod exclusive;
 mod ledger;
 mod pace;
@@ -26,7 +28,7 @@ use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
 pub use breaker::{Breaker, Observed, Refusal};
-pub use exclusive::{Exclusive, send_exclusive};
+pub use exclusive::{Exclusive, send_exclusive, send_or_join};
 pub use ledger::{MAX_UNCOMMITTED, RunCounts};
 pub use report::Progress;
 pub use shared::Shared;
@@ -41,6 +43,7 @@ use crate::exit::ExitStatus;
 use crate::issue::Edition;
 use crate::issue::plan::{self, Plan};
 use crate::mail::{Mailer, Timeouts};
+use crate::metrics::Counters;
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
 use pace::Pace;
@@ -59,12 +62,17 @@ pub struct SendOptions {
     pub relay_down_after: u32,
     /// First pause before reconnecting after a failure; doubles per consecutive failure.
     pub reconnect_base: Duration,
-    /// Recipients read from the store per page.
+    /// Recipients read (claimed) from the store per page.
     pub page_size: usize,
+    /// Where the run counts messages by result and SMTP replies (the server's, for `/metrics`).
+    pub counters: Counters,
+    /// How long other senders leave a claimed page alone (PostgreSQL, where senders share the ledger).
+    pub claim_for: Duration,
 }
 
 impl SendOptions {
     pub fn new(config: &Config) -> SendOptions {
+        let claim_for = Duration::from_secs(config.send_claim_seconds);
         SendOptions {
             progress: Progress::Quiet,
             stop: StopSignal::never(),
@@ -73,7 +81,9 @@ impl SendOptions {
             timeouts: Timeouts::default(),
             relay_down_after: 6,
             reconnect_base: Duration::from_millis(200),
-            page_size: 256,
+            page_size: claims::claim_page_size(256, config.rate_limit_per_second, claim_for),
+            claim_for,
+            counters: Counters::default(),
         }
     }
 }
@@ -209,7 +219,8 @@ fn shared_for(
 ) -> Result<Shared> {
     let mailer = Mailer::from_config(config, secrets)?
         .with_timeouts(options.timeouts)
-        .with_clock(options.clock.clone());
+        .with_clock(options.clock.clone())
+        .with_counters(options.counters.clone());
     let edition = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),

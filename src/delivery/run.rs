@@ -1,18 +1,21 @@
 //! One run over an issue's ledger: pages of due recipients to the workers, outcomes to the ledger writer, pass
-//! after pass while deferred recipients come due within the run's patience.
+//! after pass while deferred recipients come due within the run's patience. Pages are claimed in this run's name
+//! (`claims.rs`): on PostgreSQL other senders may be delivering the same issue, and the run goes on while they
+//! hold claims, to take over the rows of any that dies.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use tokio::sync::{Mutex, mpsc, watch};
 
+use super::claims::claim_poll_wait;
 use super::ledger::{Ledger, RunCounts, Tally};
 use super::report::Reporter;
 use super::shared::Shared;
 use super::worker::{Courier, Job, Step};
 use super::{RunEnd, SendOptions};
-use crate::store::{DeliveryResult, Outcome, Status, Store, StoredIssue};
+use crate::store::{ClaimRequest, DeliveryResult, Outcome, Status, Store, StoredIssue};
 
 /// The passes over the ledger; returns what this run recorded and how it ended.
 pub async fn deliver(
@@ -23,7 +26,12 @@ pub async fn deliver(
     options: &SendOptions,
 ) -> Result<(RunCounts, RunEnd)> {
     let clock = options.clock.clone();
-    let tally = Arc::new(Tally::default());
+    let owner = crate::lease::owner_id();
+    let claim_for = chrono::Duration::from_std(options.claim_for).context("send claim time")?;
+    if store.shares_senders() {
+        tracing::info!("sending as {owner}, alongside any other sender of this issue");
+    }
+    let tally = Arc::new(Tally::counting_into(options.counters.clone()));
     let (ledger, ledger_thread) = Ledger::start(writer, clock.clone(), Arc::clone(&tally))?;
     let before = store.ledger_counts(issue.id)?;
     let reporter = Reporter::start(
@@ -51,16 +59,31 @@ pub async fn deliver(
     let mut stop = options.stop.clone();
     let outcome: Result<()> = async {
         loop {
-            let pass_started = clock.now();
             let mut after = 0;
             'pass: loop {
                 if stop.is_stopped() || shared.halted().is_some() {
                     break;
                 }
-                let page = store.due_deliveries(issue.id, after, options.page_size, pass_started)?;
-                let Some(last) = page.last() else { break };
-                after = last.subscriber_id;
-                for due in page {
+                let claimed_at = clock.now();
+                let page = store.claim_due(&ClaimRequest {
+                    issue_id: issue.id,
+                    owner: &owner,
+                    after,
+                    limit: options.page_size,
+                    now: claimed_at,
+                    claim_for,
+                })?;
+                if page.is_empty() {
+                    break;
+                }
+                // Past half the claim time, the rest of the page is claimed again (it is still ours) before it
+                // is handed out, so no message goes out on a claim that may run out while it is on the wire.
+                let renew_at = claimed_at + claim_for / 2;
+                for (index, due) in page.into_iter().enumerate() {
+                    if index > 0 && clock.now() >= renew_at {
+                        continue 'pass;
+                    }
+                    after = due.subscriber_id;
                     if due.status != Status::Confirmed {
                         ledger
                             .record(Outcome {
@@ -101,6 +124,14 @@ pub async fn deliver(
             if shared.take_requeued() > 0 {
                 continue;
             }
+            if let Some(expiry) = store.next_claim_expiry(issue.id, &owner, clock.now())? {
+                let wait = claim_poll_wait((expiry - clock.now()).to_std().unwrap_or(Duration::ZERO));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stop.stopped() => return Ok(()),
+                }
+                continue;
+            }
             let Some(next) = store.next_retry(issue.id)? else {
                 return Ok(());
             };
@@ -124,6 +155,9 @@ pub async fn deliver(
     reporter.finish().await;
     outcome?;
     recorded?;
+    // Rows claimed but not sent (the run stopped or halted) go to the other senders now, not when the claim
+    // runs out.
+    store.release_claims(issue.id, &owner, clock.now())?;
 
     let end = if let Some(reason) = shared.halted() {
         if shared.untrusted() {

@@ -150,7 +150,8 @@ impl Courier {
                     }
                     let (index, relay) = relays.choose(shared.clock.now());
                     match SmtpConnection::open(relay, timeouts).await {
-                        Ok(connection) => {
+                        Ok(mut connection) => {
+                            connection.count_replies(shared.mailer.counters());
                             shared.connection_opened();
                             self.relay = index;
                             self.connection.insert(connection)

@@ -15,6 +15,7 @@ use super::relays::{ListSettings, Relays};
 use super::smtp::{Attempt, SmtpConnection, Timeouts};
 use crate::clock::Clock;
 use crate::config::{Config, Secrets};
+use crate::metrics::Counters;
 
 /// Where messages go.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct Mailer {
     sender: Address,
     /// When a relay that is down may be tried again.
     clock: Clock,
+    /// Where SMTP replies are counted (see [`Mailer::with_counters`]).
+    counters: Counters,
 }
 
 impl Mailer {
@@ -74,6 +77,7 @@ impl Mailer {
             dkim: dkim.map(Arc::new),
             sender,
             clock: Clock::System,
+            counters: Counters::default(),
         }
     }
 
@@ -81,6 +85,18 @@ impl Mailer {
     pub fn with_clock(mut self, clock: Clock) -> Mailer {
         self.clock = clock;
         self
+    }
+
+    /// The same mailer counting the SMTP replies of its messages (one-off mails and, through the workers, an
+    /// issue's) into `counters`.
+    pub fn with_counters(mut self, counters: Counters) -> Mailer {
+        self.counters = counters;
+        self
+    }
+
+    /// Where this mailer's SMTP replies are counted.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// The same mailer with other SMTP timeouts (tests shorten them).
@@ -185,7 +201,10 @@ impl Mailer {
             };
             tried[index] = true;
             match SmtpConnection::open(relays.get(index), timeouts).await {
-                Ok(connection) => return Ok((index, connection)),
+                Ok(mut connection) => {
+                    connection.count_replies(&self.counters);
+                    return Ok((index, connection));
+                }
                 Err(e) => {
                     failures.push(e.to_string());
                     relays.down(index, self.clock.now());

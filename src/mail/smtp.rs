@@ -24,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::relay::{Relay, Security};
 use super::wire::{data_block, reply_text};
+use crate::metrics::Counters;
 pub use blame::{Blame, Enhanced, blame, sameness_key};
 use handshake::{PlainStart, Primed, StartError, Tap, encrypt};
 pub use reply::{Attempt, Stage};
@@ -73,6 +74,8 @@ pub struct SmtpConnection {
     block: String,
     /// When the connection last carried a command.
     last_used: Instant,
+    /// Where the reply deciding each message is counted, for `/metrics`.
+    counters: Option<Counters>,
 }
 
 impl SmtpConnection {
@@ -155,7 +158,13 @@ impl SmtpConnection {
             timeouts,
             block: String::new(),
             last_used: Instant::now(),
+            counters: None,
         })
+    }
+
+    /// Counts the reply deciding each message this connection carries into `counters`.
+    pub fn count_replies(&mut self, counters: &Counters) {
+        self.counters = Some(counters.clone());
     }
 
     /// How long the connection has carried nothing.
@@ -187,6 +196,9 @@ impl SmtpConnection {
     pub async fn send(&mut self, from: &Address, to: &Address, message: &[u8]) -> Attempt {
         let attempt = self.transaction(from, to, message).await;
         self.last_used = Instant::now();
+        if let (Some(counters), Some((stage, code))) = (&self.counters, attempt.deciding_reply()) {
+            counters.add_reply(stage.into(), code);
+        }
         attempt
     }
 

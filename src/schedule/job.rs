@@ -13,20 +13,32 @@ use super::Scheduler;
 use crate::config::{Config, Secrets};
 use crate::delivery::{Exclusive, SendOptions, StopSignal, send_exclusive};
 use crate::exit::ExitStatus;
+use crate::metrics::Counters;
+
+/// What a scheduled send runs with besides the configuration.
+#[derive(Debug, Clone)]
+pub struct FireContext {
+    pub secrets: Secrets,
+    /// Stops a send in progress gracefully.
+    pub stop: StopSignal,
+    /// The server's running totals, so its `/metrics` shows the messages the scheduler sends.
+    pub counters: Counters,
+}
 
 /// Sends the issue for one fire. `Ok` records the fire as handled; `Err` makes the scheduler try
 /// again later (until the fire is too late), which resumes the ledger.
 pub async fn send_for_fire(
     config: &Config,
-    secrets: &Secrets,
+    context: &FireContext,
     fire: DateTime<Utc>,
-    stop: StopSignal,
 ) -> Result<()> {
     let comparisons = crate::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
     let options = SendOptions {
-        stop,
+        stop: context.stop.clone(),
+        counters: context.counters.clone(),
         ..SendOptions::new(config)
     };
+    let secrets = &context.secrets;
     match send_exclusive(config, secrets, &comparisons, fire, options).await? {
         Exclusive::LeaseHeld { owner, .. } => {
             tracing::info!("another sender ({owner}) holds the send lease; this fire is theirs");
@@ -63,22 +75,18 @@ fn describe(report: &crate::delivery::SendReport) -> String {
 
 /// Runs the scheduler until `stop` fires. A send in progress at shutdown is let finish its
 /// messages in flight (it sees the same stop), so nothing is cut off unrecorded.
-pub async fn run_until_stopped(config: Config, secrets: Secrets, stop: StopSignal) -> Result<()> {
+pub async fn run_until_stopped(config: Config, context: FireContext) -> Result<()> {
     let scheduler = Scheduler::from_config(&config)?;
     let sending = Arc::new(AtomicBool::new(false));
+    let stop = context.stop.clone();
     let job = {
         let sending = Arc::clone(&sending);
-        let stop = stop.clone();
         move |fire: DateTime<Utc>| {
-            let (config, secrets, stop, sending) = (
-                config.clone(),
-                secrets.clone(),
-                stop.clone(),
-                Arc::clone(&sending),
-            );
+            let (config, context, sending) =
+                (config.clone(), context.clone(), Arc::clone(&sending));
             async move {
                 sending.store(true, Ordering::SeqCst);
-                let result = send_for_fire(&config, &secrets, fire, stop).await;
+                let result = send_for_fire(&config, &context, fire).await;
                 sending.store(false, Ordering::SeqCst);
                 result
             }

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
-    ArchivedIssue, Backend, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow, ImportSummary,
-    IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin, Outcome,
-    QueuedConfirmation, Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber,
-    UnsubscribeOutcome,
+    ArchivedIssue, Backend, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow,
+    ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin,
+    Outcome, QueueTake, QueuedConfirmation, Restore, Source, Status, Store, StoredIssue,
+    SubscribeOutcome, Subscriber, UnsubscribeOutcome,
 };
 use crate::tokens::Link;
 
@@ -203,6 +203,34 @@ impl Store {
     pub fn delivery_counts(&self) -> Result<Vec<IssueStatus>> {
         dispatch!(self.delivery_counts())
     }
+    // claims
+    /// Takes up to `request.limit` due rows with a subscriber id above `request.after`, by id, for
+    /// `request.owner` until `now + claim_for`: rows nobody holds, rows whose claim ran out (a sender that died)
+    /// and rows `owner` holds already. Concurrent claims never take the same row. Recording a row's outcome ends
+    /// its claim. On SQLite, where one sender holds the send lease, this is [`Store::due_deliveries`].
+    pub fn claim_due(&mut self, request: &ClaimRequest) -> Result<Vec<DueDelivery>> {
+        dispatch_mut!(self.claim_due(request))
+    }
+    /// The earliest expiry among the issue's due rows that senders other than `owner` hold (in the past when a
+    /// claim has run out and its rows wait to be taken over); `None` when they hold none (always on SQLite).
+    pub fn next_claim_expiry(
+        &self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        dispatch!(self.next_claim_expiry(issue_id, owner, now))
+    }
+    /// Ends `owner`'s claims on the issue's unfinished rows at `now` (a run stopping with rows it did not
+    /// send), so the other senders take them at once instead of after the claim time. How many it ended.
+    pub fn release_claims(
+        &mut self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        dispatch_mut!(self.release_claims(issue_id, owner, now))
+    }
     // paused
     /// Records that a run paused the issue, and why.
     pub fn pause_issue(&mut self, issue_id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
@@ -281,13 +309,22 @@ impl Store {
         dispatch!(self.archived_issue(key))
     }
     // confirmation_mails
-    /// Up to `limit` mails due at `now`, oldest first. Mails whose subscription has a newer nonce are dropped.
+    /// Takes up to `take.limit` mails due at `take.now`, oldest first, claiming them for `take.owner` (see
+    /// [`QueueTake`]); mails claimed by others are left alone until their claim ends. Mails whose subscription has
+    /// a newer nonce are dropped.
     pub fn due_confirmation_mails(
         &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
+        take: &QueueTake<'_>,
     ) -> Result<Vec<QueuedConfirmation>> {
-        dispatch_mut!(self.due_confirmation_mails(now, limit))
+        dispatch_mut!(self.due_confirmation_mails(take))
+    }
+    /// The processes holding claims on queued mails.
+    pub fn confirmation_mail_claimants(&self) -> Result<Vec<String>> {
+        dispatch!(self.confirmation_mail_claimants())
+    }
+    /// Gives back the claims of `owner` (a process that died): its mails are due again at `now`. Returns how many.
+    pub fn release_confirmation_claims(&mut self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        dispatch_mut!(self.release_confirmation_claims(owner, now))
     }
     /// When the next queued mail is due, if any is queued.
     pub fn next_confirmation_mail_at(&self) -> Result<Option<DateTime<Utc>>> {

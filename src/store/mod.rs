@@ -8,6 +8,7 @@ use anyhow::Result;
 
 mod api;
 mod archive;
+mod claims;
 mod confirmation_mails;
 pub mod consent;
 mod copy;
@@ -29,7 +30,10 @@ mod subscriber_queries;
 mod subscribers;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
-pub use confirmation_mails::{CONFIRMATION_MAIL_ATTEMPTS, QueuedConfirmation};
+pub use claims::ClaimRequest;
+pub use confirmation_mails::{
+    CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,
+};
 pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use copy::{CopyOutcome, CopyRequest, TableCount, copy_sqlite_to_postgres};
 pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};

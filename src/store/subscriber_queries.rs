@@ -21,6 +21,3 @@ pub struct Subscriber {
     pub confirmed_at: Option<DateTime<Utc>>,
     pub unsubscribed_at: Option<DateTime<Utc>>,
 }
-
-#[cfg(test)]
-mod tests;

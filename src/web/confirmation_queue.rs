@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use crate::config::Config;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::mail::Mailer;
-use crate::store::QueuedConfirmation;
+use crate::store::{QueueTake, QueuedConfirmation, Store};
 use crate::tokens::{Purpose, Tokens};
 use crate::web::AppState;
 use crate::web::confirmation_mail::{self, Confirmation};
@@ -36,6 +36,8 @@ pub struct MailQueue {
 struct QueueInner {
     wake: Notify,
     stop: watch::Sender<bool>,
+    /// This process, as the claims on the mails it takes name it.
+    owner: String,
 }
 
 impl Default for MailQueue {
@@ -44,6 +46,7 @@ impl Default for MailQueue {
             inner: Arc::new(QueueInner {
                 wake: Notify::new(),
                 stop: watch::Sender::new(false),
+                owner: crate::lease::owner_id(),
             }),
         }
     }
@@ -96,11 +99,25 @@ pub async fn run(state: AppState) {
 
 /// Sends every mail due now; returns when the next queued one falls due.
 async fn drain(state: &AppState, stop: &watch::Receiver<bool>) -> Result<Option<DateTime<Utc>>> {
+    let owner = state.mail_queue().inner.owner.clone();
+    let now = state.now();
+    state
+        .store()
+        .run(move |store| release_claims_of_the_dead(store, now))
+        .await?;
     loop {
         let now = state.now();
+        let owner = owner.clone();
         let due = state
             .store()
-            .run(move |store| store.due_confirmation_mails(now, BATCH))
+            .run(move |store| {
+                store.due_confirmation_mails(&QueueTake {
+                    now,
+                    limit: BATCH,
+                    owner: &owner,
+                    only: None,
+                })
+            })
             .await?;
         let exhausted = due.len() < BATCH;
         for mail in due {
@@ -123,9 +140,23 @@ async fn drain(state: &AppState, stop: &watch::Receiver<bool>) -> Result<Option<
     }
 }
 
+/// Gives back the mails claimed by processes of this host that have died (a `serve` killed while sending), so they
+/// go out now rather than when their claims run out.
+fn release_claims_of_the_dead(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
+    for owner in store.confirmation_mail_claimants()? {
+        if crate::lease::holder_is_dead_here(&owner) {
+            let released = store.release_confirmation_claims(&owner, now)?;
+            tracing::info!(
+                "{released} confirmation mail(s) taken by {owner}, which has exited, are due again"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Takes the queued mail off the queue, or schedules its retry; logs what happened.
 pub fn record_attempt(
-    store: &mut crate::store::Store,
+    store: &mut Store,
     mail: &QueuedConfirmation,
     sent: &Result<String>,
     now: DateTime<Utc>,

@@ -60,6 +60,11 @@ pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), path)
             }),
         )
+        // Outermost, so it sees the status every other layer settled on (413, 429 included).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::metrics::count_requests,
+        ))
         .with_state(state)
 }
 

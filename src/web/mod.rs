@@ -15,6 +15,7 @@ mod error;
 mod idle_io;
 mod layers;
 mod links;
+mod metrics;
 pub mod pages;
 pub mod rate_limit;
 mod server;
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -35,9 +36,11 @@ use tokio::task::JoinSet;
 pub use crate::clock::Clock;
 use crate::config::{Config, Secrets};
 use crate::mail::Mailer;
+use crate::metrics::Counters;
 use crate::store::Store;
 use crate::tokens::Tokens;
 pub use error::WebError;
+pub use metrics::MetricsToken;
 pub use rate_limit::RateLimiter;
 pub use server::{ServeOptions, serve_with};
 pub use store_pool::StorePool;
@@ -66,6 +69,10 @@ struct Inner {
     /// Work that outlives a request (the confirmation mail sender); [`AppState::finish_background`] stops it and
     /// waits for it at shutdown.
     background: Mutex<JoinSet<()>>,
+    /// `/metrics` answers only with this token; `None`: it is off (404).
+    metrics_token: Option<MetricsToken>,
+    /// This server's running totals: requests, and the mail it sends (the scheduler's sends included).
+    counters: Counters,
 }
 
 impl AppState {
@@ -90,21 +97,25 @@ impl AppState {
             tokens,
             mailer,
             clock,
+            metrics_token: secrets.metrics_token.as_deref().and_then(MetricsToken::new),
         }))
     }
 
     pub fn new(parts: StateParts) -> AppState {
         let limiter = RateLimiter::new(parts.config.post_rate_limit_per_minute);
+        let counters = Counters::default();
         let state = AppState {
             inner: Arc::new(Inner {
                 config: parts.config,
                 store: parts.store,
                 tokens: parts.tokens,
-                mailer: parts.mailer,
+                mailer: parts.mailer.with_counters(counters.clone()),
                 clock: parts.clock,
                 limiter,
                 background: Mutex::new(JoinSet::new()),
                 mail_queue: confirmation_queue::MailQueue::default(),
+                metrics_token: parts.metrics_token,
+                counters,
             }),
         };
         confirmation_queue::start(&state);
@@ -135,6 +146,21 @@ impl AppState {
 
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    /// This server's running totals; hand them to a send run in the same process (the scheduler) so `/metrics`
+    /// shows its messages.
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Whether `/metrics` answers (a token is configured).
+    pub fn metrics_enabled(&self) -> bool {
+        self.inner.metrics_token.is_some()
+    }
+
+    pub(crate) fn metrics_token(&self) -> Option<&MetricsToken> {
+        self.inner.metrics_token.as_ref()
     }
 
     /// The time a request is handled at (the state's clock).
@@ -187,6 +213,8 @@ pub struct StateParts {
     pub tokens: Tokens,
     pub mailer: Mailer,
     pub clock: Clock,
+    /// `None`: `/metrics` is off.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// The subscription routes, without state or layers: merge routes of your own into them (e.g. `/archive`), then
@@ -205,6 +233,8 @@ pub fn routes() -> Router<AppState> {
             get(links::unsubscribe_page).post(links::unsubscribe),
         )
         .route("/healthz", get(links::healthz))
+        // Every method, so that while it is off no method tells it apart from an unknown path.
+        .route("/metrics", any(metrics::page))
         .merge(archive::routes())
         .fallback(links::not_found)
 }

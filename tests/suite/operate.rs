@@ -70,7 +70,7 @@ async fn two_senders_at_once_deliver_one_copy_each_and_one_reports_the_lease_hel
 /// `verdicts serve` as a real process; killed when dropped.
 /// A schedule firing once, 10 s from now (seconds-first form with a year), and a content folder
 /// with one comparison published an hour ago, so that fire has something to send.
-fn fire_soon_with_fresh_content() -> (DateTime<Utc>, String, tempfile::TempDir) {
+pub(crate) fn fire_soon_with_fresh_content() -> (DateTime<Utc>, String, tempfile::TempDir) {
     let now = weekly_verdicts::clock::now();
     let fire = (now + Span::seconds(10)).with_nanosecond(0).unwrap();
     let schedule = fire.format("%-S %-M %-H %-d %b * %Y").to_string();

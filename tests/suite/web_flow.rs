@@ -12,7 +12,7 @@ use weekly_verdicts::tokens::Purpose;
 use crate::support::app::{TestApp, spawn_app, spawn_app_with};
 
 /// The digest message this subscriber would get, built by the digest's own code.
-fn digest_for(app: &TestApp, subscriber_id: u64, email: &str) -> lettre::Message {
+pub(crate) fn digest_for(app: &TestApp, subscriber_id: u64, email: &str) -> lettre::Message {
     let issue = RenderedIssue::from_parts(
         "2026-W48",
         "This week's verdicts",
@@ -34,7 +34,7 @@ fn digest_for(app: &TestApp, subscriber_id: u64, email: &str) -> lettre::Message
 }
 
 /// The https (here http) URL of a List-Unsubscribe header, as a path on the test server.
-fn one_click_path(app: &TestApp, message: &lettre::Message) -> String {
+pub(crate) fn one_click_path(app: &TestApp, message: &lettre::Message) -> String {
     let raw = String::from_utf8(message.formatted()).unwrap();
     let header = raw
         .lines()

@@ -5,6 +5,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use crate::metrics::ReplyStage;
+
 /// Which command a reply answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -13,6 +15,17 @@ pub enum Stage {
     Data,
     /// The reply after the message's final dot.
     DataEnd,
+}
+
+impl From<Stage> for ReplyStage {
+    fn from(stage: Stage) -> ReplyStage {
+        match stage {
+            Stage::Mail => ReplyStage::Mail,
+            Stage::Rcpt => ReplyStage::Rcpt,
+            Stage::Data => ReplyStage::Data,
+            Stage::DataEnd => ReplyStage::DataEnd,
+        }
+    }
 }
 
 impl fmt::Display for Stage {
@@ -44,6 +57,22 @@ pub enum Attempt {
 }
 
 impl Attempt {
+    /// The reply that decided the transaction, as the command it answered and its code: the one after the data
+    /// when the relay took the message, else the refusal. A lost connection or an unsendable message has none.
+    pub fn deciding_reply(&self) -> Option<(Stage, u16)> {
+        match self {
+            Attempt::Sent { reply } => Some((
+                Stage::DataEnd,
+                reply
+                    .get(..3)
+                    .and_then(|code| code.parse().ok())
+                    .unwrap_or(250),
+            )),
+            Attempt::Refused { stage, code, .. } => Some((*stage, *code)),
+            Attempt::Lost { .. } | Attempt::Unsendable { .. } => None,
+        }
+    }
+
     /// After this the connection is unusable: lost, or the relay said 421 (closing the channel).
     pub fn closes_connection(&self) -> bool {
         matches!(

@@ -6,15 +6,18 @@
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::store::{CONFIRMATION_MAIL_ATTEMPTS, PgStore, QueuedConfirmation};
+use crate::store::{
+    CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, PgStore, QueueTake, QueuedConfirmation,
+};
 
 impl PgStore {
     pub fn due_confirmation_mails(
         &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
+        take: &QueueTake<'_>,
     ) -> Result<Vec<QueuedConfirmation>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = i64::try_from(take.limit).unwrap_or(i64::MAX);
+        let only = take.only.map(|id| id as i64);
+        let (now, owner) = (take.now, take.owner);
         self.with(|client| {
             let mut tx = client.transaction()?;
             tx.execute(
@@ -22,13 +25,22 @@ impl PgStore {
                    (SELECT 1 FROM subscribers s WHERE s.id = q.subscriber_id AND s.link_nonce = q.nonce)",
                 &[],
             )?;
-            let due = tx.query(
-                "SELECT q.subscriber_id, s.email, q.name, q.nonce, q.attempts
-                 FROM confirmation_mails q JOIN subscribers s ON s.id = q.subscriber_id
-                 WHERE q.next_attempt_at <= $1 ORDER BY q.queued_at, q.subscriber_id LIMIT $2",
-                &[&now, &limit],
+            // Handing a mail out claims it: its next attempt moves past the claim, so no other instance takes it
+            // meanwhile; sent deletes it, failed sets the real retry time. SKIP LOCKED: another instance claiming
+            // at the same moment takes other mails instead of waiting for these.
+            let mut due = tx.query(
+                "WITH due AS (
+                   SELECT subscriber_id FROM confirmation_mails
+                   WHERE next_attempt_at <= $1 AND ($5::BIGINT IS NULL OR subscriber_id = $5)
+                   ORDER BY queued_at, subscriber_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 UPDATE confirmation_mails q SET next_attempt_at = $3, claimed_by = $4
+                 FROM due, subscribers s
+                 WHERE q.subscriber_id = due.subscriber_id AND s.id = q.subscriber_id
+                 RETURNING q.subscriber_id, s.email, q.name, q.nonce, q.attempts, q.queued_at",
+                &[&now, &limit, &(now + CONFIRMATION_MAIL_CLAIM), &owner, &only],
             )?;
             tx.commit()?;
+            due.sort_by_key(|row| (row.get::<_, DateTime<Utc>>(5), row.get::<_, i64>(0)));
             Ok(due
                 .iter()
                 .map(|row| QueuedConfirmation {
@@ -39,6 +51,28 @@ impl PgStore {
                     attempts: row.get::<_, i32>(4) as u32,
                 })
                 .collect())
+        })
+    }
+
+    pub fn confirmation_mail_claimants(&self) -> Result<Vec<String>> {
+        self.with(|client| {
+            Ok(client
+                .query(
+                    "SELECT DISTINCT claimed_by FROM confirmation_mails WHERE claimed_by IS NOT NULL",
+                    &[],
+                )?
+                .iter()
+                .map(|row| row.get(0))
+                .collect())
+        })
+    }
+
+    pub fn release_confirmation_claims(&mut self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        self.with(|client| {
+            Ok(client.execute(
+                "UPDATE confirmation_mails SET claimed_by = NULL, next_attempt_at = $2 WHERE claimed_by = $1",
+                &[&owner, &now],
+            )?)
         })
     }
 
@@ -78,7 +112,8 @@ impl PgStore {
             } else {
                 let retry_at = now + Duration::seconds(30 * (1 << attempts));
                 client.execute(
-                    "UPDATE confirmation_mails SET attempts = $3, next_attempt_at = $4, last_error = $5
+                    "UPDATE confirmation_mails SET attempts = $3, next_attempt_at = $4, last_error = $5,
+                       claimed_by = NULL
                      WHERE subscriber_id = $1 AND nonce = $2",
                     &[&id, &nonce, &(attempts as i32), &retry_at, &error],
                 )?;

@@ -2,7 +2,7 @@
 //! change inside the transaction that makes it.
 
 use anyhow::Result;
-use postgres::{GenericClient, ToStatement};
+use postgres::GenericClient;
 
 use crate::email_address::SubscriberEmail;
 use crate::store::consent::{Entry, email_hash};
@@ -32,27 +32,11 @@ impl PgStore {
     }
 }
 
-/// Appends one entry to the consent history; see [`record_consent`].
-pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consent_events
-        (subscriber_id, email_hash, at, event, channel, client, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
 /// Appends a consent history entry; call it inside the transaction that makes the change it records.
 pub(crate) fn record_consent(client: &mut impl GenericClient, entry: &Entry<'_>) -> Result<()> {
-    record_consent_with(client, INSERT_CONSENT, entry)
-}
-
-/// [`record_consent`] with [`INSERT_CONSENT`] prepared once for many entries.
-pub(crate) fn record_consent_with<S>(
-    client: &mut impl GenericClient,
-    statement: &S,
-    entry: &Entry<'_>,
-) -> Result<()>
-where
-    S: ToStatement + ?Sized,
-{
     client.execute(
-        statement,
+        "INSERT INTO consent_events (subscriber_id, email_hash, at, event, channel, client, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &entry.subscriber_id,
             &email_hash(entry.email_key),

@@ -30,11 +30,13 @@ impl PgStore {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(|client| {
-            // Walks the primary key (issue_id, subscriber_id) from `after`, already in page order.
+            // Walks the ledger's keys from `after`, already in page order. `s.id > $2` says again what the join
+            // implies, because the planner does not infer it: without it a merge join reads the subscribers from
+            // the first id on every page, and a pass over the list grows with its square.
             let rows = client.query(
                 "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts
                  FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-                 WHERE d.issue_id = $1 AND d.subscriber_id > $2
+                 WHERE d.issue_id = $1 AND d.subscriber_id > $2 AND s.id > $2
                    AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3))
                  ORDER BY d.subscriber_id
                  LIMIT $4",

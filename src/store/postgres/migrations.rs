@@ -61,7 +61,9 @@ const MIGRATIONS: &[&str] = &[
       queued_at TIMESTAMPTZ NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0,
       next_attempt_at TIMESTAMPTZ NOT NULL,
-      last_error TEXT
+      last_error TEXT,
+      -- The process that took the mail to send it (see confirmation_mails.rs); its next attempt is the claim's end.
+      claimed_by TEXT
     );
 
     CREATE TABLE issues (
@@ -89,7 +91,10 @@ const MIGRATIONS: &[&str] = &[
     );
 
     CREATE TABLE deliveries (
-      issue_id BIGINT NOT NULL REFERENCES issues(id),
+      -- No foreign key to issues: rows go in only in the transaction that inserts their issue, and issues are never
+      -- deleted, while the key's per-row check would take a third of the time of snapshotting a large list. The
+      -- one to subscribers stays: it makes a snapshot and a concurrent `subscribers remove` exclude each other.
+      issue_id BIGINT NOT NULL,
       subscriber_id BIGINT NOT NULL REFERENCES subscribers(id),
       email TEXT NOT NULL,
       state TEXT NOT NULL CHECK (state IN ('pending','sent','deferred','failed','skipped')),

@@ -9,7 +9,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use postgres::{GenericClient, ToStatement};
+use postgres::GenericClient;
 
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::consent::Entry;
@@ -22,7 +22,7 @@ use crate::store::{
 };
 
 /// Inserts a subscriber unless the address is already on the list; see [`insert_new`].
-pub(crate) const INSERT_NEW: &str = "INSERT INTO subscribers
+const INSERT_NEW: &str = "INSERT INTO subscribers
         (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
          link_nonce, links_from, pending_name)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $3)
@@ -112,7 +112,7 @@ impl PgStore {
                 confirmed_at: (status == Status::Confirmed).then_some(now),
                 now,
             };
-            let Some(id) = insert_new(&mut tx, INSERT_NEW, &new)? else {
+            let Some(id) = insert_new(&mut tx, &new)? else {
                 let existing =
                     find_by_key(&mut tx, &email.key())?.context("the address vanished")?;
                 anyhow::bail!(
@@ -143,6 +143,13 @@ impl PgStore {
         self.with(|client| {
             let mut tx = client.transaction()?;
             let key = email.key();
+            // Ledger rows first, then the subscriber row: the order in which a sender recording a bounce takes
+            // them, so the two cannot deadlock.
+            tx.execute(
+                "DELETE FROM deliveries
+                 WHERE subscriber_id = (SELECT id FROM subscribers WHERE email_key = $1)",
+                &[&key],
+            )?;
             // Locked, so a concurrent remove waits and then finds nothing, and a concurrent change cannot slip in
             // between this read and the delete.
             let Some(found) = tx.query_opt(
@@ -166,6 +173,7 @@ impl PgStore {
                     at: now,
                 },
             )?;
+            // Again: an issue created while this waited for the row lock has ledger rows for it by now.
             tx.execute("DELETE FROM deliveries WHERE subscriber_id = $1", &[&id])?;
             tx.execute(
                 "DELETE FROM confirmation_mails WHERE subscriber_id = $1",
@@ -226,7 +234,7 @@ fn find_or_insert_pending(
             now,
         };
         // None: another request inserted the address after the look above; the next look finds (and locks) it.
-        if let Some(id) = insert_new(tx, INSERT_NEW, &new)? {
+        if let Some(id) = insert_new(tx, &new)? {
             return Ok((id, SubscribeKind::Created, None));
         }
     }
@@ -272,19 +280,12 @@ pub(crate) fn bounce_row(
     Ok(true)
 }
 
-/// Inserts a subscriber unless the address is already on the list; `None` then. `statement` is [`INSERT_NEW`],
-/// or that prepared once for many rows. The caller records the consent entry.
-pub(crate) fn insert_new<S>(
-    client: &mut impl GenericClient,
-    statement: &S,
-    new: &NewSubscriber<'_>,
-) -> Result<Option<i64>>
-where
-    S: ToStatement + ?Sized,
-{
+/// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
+/// entry.
+fn insert_new(client: &mut impl GenericClient, new: &NewSubscriber<'_>) -> Result<Option<i64>> {
     let unsubscribed_at = (new.status == Status::Unsubscribed).then_some(new.now);
     let inserted = client.query_opt(
-        statement,
+        INSERT_NEW,
         &[
             &new.email.as_str(),
             &new.email.key(),

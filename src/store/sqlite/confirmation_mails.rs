@@ -8,14 +8,16 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use crate::store::sqlite::{SqliteStore, parse_ts, ts};
-use crate::store::{CONFIRMATION_MAIL_ATTEMPTS, QueuedConfirmation};
+use crate::store::{
+    CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,
+};
 
 impl SqliteStore {
     pub fn due_confirmation_mails(
         &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
+        take: &QueueTake<'_>,
     ) -> Result<Vec<QueuedConfirmation>> {
+        let now = take.now;
         let tx = self.write_transaction()?;
         tx.execute(
             "DELETE FROM confirmation_mails WHERE NOT EXISTS
@@ -27,10 +29,15 @@ impl SqliteStore {
             .prepare(
                 "SELECT q.subscriber_id, s.email, q.name, q.nonce, q.attempts
                  FROM confirmation_mails q JOIN subscribers s ON s.id = q.subscriber_id
-                 WHERE q.next_attempt_at <= ?1 ORDER BY q.queued_at LIMIT ?2",
+                 WHERE q.next_attempt_at <= ?1 AND (?3 IS NULL OR q.subscriber_id = ?3)
+                 ORDER BY q.queued_at LIMIT ?2",
             )?
             .query_map(
-                params![ts(now), i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![
+                    ts(now),
+                    i64::try_from(take.limit).unwrap_or(i64::MAX),
+                    take.only.map(|id| id as i64)
+                ],
                 |row| {
                     Ok(QueuedConfirmation {
                         subscriber_id: row.get::<_, i64>(0)? as u64,
@@ -41,9 +48,38 @@ impl SqliteStore {
                     })
                 },
             )?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<rusqlite::Result<Vec<QueuedConfirmation>>>()?;
+        // Handing a mail out claims it (another `serve` on the same file, `subscribers add`): its next attempt moves
+        // past the claim; sent deletes it, failed sets the real retry time.
+        let mut claim = tx.prepare(
+            "UPDATE confirmation_mails SET next_attempt_at = ?2, claimed_by = ?3 WHERE subscriber_id = ?1",
+        )?;
+        for mail in &due {
+            claim.execute(params![
+                mail.subscriber_id as i64,
+                ts(now + CONFIRMATION_MAIL_CLAIM),
+                take.owner
+            ])?;
+        }
+        drop(claim);
         tx.commit()?;
         Ok(due)
+    }
+
+    pub fn confirmation_mail_claimants(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT claimed_by FROM confirmation_mails WHERE claimed_by IS NOT NULL",
+        )?;
+        let owners = stmt.query_map([], |row| row.get(0))?;
+        Ok(owners.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn release_confirmation_claims(&mut self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        let released = self.conn.execute(
+            "UPDATE confirmation_mails SET claimed_by = NULL, next_attempt_at = ?2 WHERE claimed_by = ?1",
+            params![owner, ts(now)],
+        )?;
+        Ok(released as u64)
     }
 
     pub fn next_confirmation_mail_at(&self) -> Result<Option<DateTime<Utc>>> {
@@ -86,7 +122,8 @@ impl SqliteStore {
         } else {
             let retry_at = now + Duration::seconds(30 * (1 << attempts));
             tx.execute(
-                "UPDATE confirmation_mails SET attempts = ?3, next_attempt_at = ?4, last_error = ?5
+                "UPDATE confirmation_mails SET attempts = ?3, next_attempt_at = ?4, last_error = ?5,
+                   claimed_by = NULL
                  WHERE subscriber_id = ?1 AND nonce = ?2",
                 params![
                     mail.subscriber_id as i64,

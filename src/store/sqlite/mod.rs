@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 
 mod archive;
+mod claims;
 mod confirmation_mails;
 pub(crate) mod consent;
 mod deliveries;

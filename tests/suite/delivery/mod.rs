@@ -12,6 +12,8 @@ mod happy;
 mod one_path;
 mod restore;
 mod retry;
+mod scheduled_senders;
+mod senders;
 mod socket;
 mod tls;
 

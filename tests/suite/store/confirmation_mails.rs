@@ -1,11 +1,14 @@
 //! The confirmation mail queue: filled by subscribe, emptied by the sender, retried with backoff, and never sending
 //! a link that would do nothing; on each backend.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use weekly_verdicts::email_address::SubscriberName;
-use weekly_verdicts::store::{CONFIRMATION_MAIL_ATTEMPTS, Source, Store};
+use weekly_verdicts::store::{
+    CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation, Source,
+    Store,
+};
 
-use crate::store::people::{confirm, email, form, now, subscribe, unsubscribe};
+use crate::store::people::{confirm, email, form, now, queued, subscribe, unsubscribe};
 use crate::support::postgres::backends;
 
 #[test]
@@ -36,14 +39,12 @@ fn a_subscribe_queues_one_mail_with_the_name_and_nonce_and_sending_it_takes_it_o
             backend.name
         );
         assert_eq!(
-            store
-                .due_confirmation_mails(now() - Duration::seconds(1), 10)
-                .unwrap(),
+            queued(&mut store, now() - Duration::seconds(1), 10).unwrap(),
             [],
             "{}: not due before it was queued",
             backend.name
         );
-        let due = store.due_confirmation_mails(now(), 10).unwrap();
+        let due = queued(&mut store, now(), 10).unwrap();
         assert_eq!(due.len(), 1, "{}", backend.name);
         let mail = &due[0];
         assert_eq!(
@@ -71,7 +72,7 @@ fn a_subscribe_queues_one_mail_with_the_name_and_nonce_and_sending_it_takes_it_o
         );
         store.confirmation_mail_sent(mail).unwrap();
         assert_eq!(
-            store.due_confirmation_mails(now(), 10).unwrap(),
+            queued(&mut store, now(), 10).unwrap(),
             [],
             "{}",
             backend.name
@@ -96,16 +97,14 @@ fn due_mails_come_oldest_first_up_to_the_limit() {
         ] {
             subscribe(&mut store, address, now() + Duration::minutes(minutes));
         }
-        let due: Vec<String> = store
-            .due_confirmation_mails(now() + Duration::hours(1), 2)
+        let due: Vec<String> = queued(&mut store, now() + Duration::hours(1), 2)
             .unwrap()
             .into_iter()
             .map(|mail| mail.email)
             .collect();
         assert_eq!(due, ["a@example.org", "b@example.org"], "{}", backend.name);
         assert_eq!(
-            store
-                .due_confirmation_mails(now() + Duration::hours(1), usize::MAX)
+            queued(&mut store, now() + Duration::hours(1), usize::MAX)
                 .unwrap()
                 .len(),
             3,
@@ -122,7 +121,7 @@ fn a_failed_mail_is_retried_with_growing_waits_and_given_up_after_the_last_attem
         subscribe(&mut store, "ann@example.org", now());
         let mut at = now();
         for attempt in 1..CONFIRMATION_MAIL_ATTEMPTS {
-            let mail = store.due_confirmation_mails(at, 10).unwrap().remove(0);
+            let mail = queued(&mut store, at, 10).unwrap().remove(0);
             assert_eq!(mail.attempts, attempt - 1, "{}", backend.name);
             assert!(
                 !store
@@ -137,16 +136,14 @@ fn a_failed_mail_is_retried_with_growing_waits_and_given_up_after_the_last_attem
                 backend.name
             );
             assert_eq!(
-                store
-                    .due_confirmation_mails(retry - Duration::seconds(1), 10)
-                    .unwrap(),
+                queued(&mut store, retry - Duration::seconds(1), 10).unwrap(),
                 [],
                 "{}: not due before its retry time",
                 backend.name
             );
             at = retry;
         }
-        let last = store.due_confirmation_mails(at, 10).unwrap().remove(0);
+        let last = queued(&mut store, at, 10).unwrap().remove(0);
         assert_eq!(
             last.attempts,
             CONFIRMATION_MAIL_ATTEMPTS - 1,
@@ -174,17 +171,17 @@ fn a_mail_whose_subscription_moved_on_is_dropped_and_a_newer_request_replaces_it
     for backend in backends("a_mail_whose_subscription_moved_on_is_dropped") {
         let mut store = Store::open(&backend.database).unwrap();
         let ann = subscribe(&mut store, "ann@example.org", now()).subscriber_id;
-        let old = store.due_confirmation_mails(now(), 10).unwrap().remove(0);
+        let old = queued(&mut store, now(), 10).unwrap().remove(0);
         let resent = now() + Duration::minutes(10);
         subscribe(&mut store, "ann@example.org", resent);
-        let due = store.due_confirmation_mails(resent, 10).unwrap();
+        let due = queued(&mut store, resent, 10).unwrap();
         assert_eq!(due.len(), 1, "{}: one mail per address", backend.name);
         assert_ne!(due[0].nonce, old.nonce, "{}", backend.name);
         // Sending or failing the replaced mail touches the newer one in no way.
         store.confirmation_mail_sent(&old).unwrap();
         assert!(!store.confirmation_mail_failed(&old, "550", resent).unwrap());
         assert_eq!(
-            store.due_confirmation_mails(resent, 10).unwrap(),
+            queued(&mut store, resent, 10).unwrap(),
             due,
             "{}",
             backend.name
@@ -196,7 +193,7 @@ fn a_mail_whose_subscription_moved_on_is_dropped_and_a_newer_request_replaces_it
         let carl = subscribe(&mut store, "carl@example.org", resent).subscriber_id;
         store.mark_bounced(carl, resent).unwrap();
         assert_eq!(
-            store.due_confirmation_mails(resent, 10).unwrap(),
+            queued(&mut store, resent, 10).unwrap(),
             [],
             "{}",
             backend.name
@@ -208,4 +205,128 @@ fn a_mail_whose_subscription_moved_on_is_dropped_and_a_newer_request_replaces_it
             backend.name
         );
     }
+}
+
+fn take(at: DateTime<Utc>, owner: &str) -> QueueTake<'_> {
+    QueueTake {
+        now: at,
+        limit: 100,
+        owner,
+        only: None,
+    }
+}
+
+fn ids(mails: &[QueuedConfirmation]) -> Vec<u64> {
+    mails.iter().map(|mail| mail.subscriber_id).collect()
+}
+
+#[test]
+fn a_taken_mail_is_left_alone_by_other_readers_until_its_claim_ends_or_is_given_back() {
+    for backend in backends("a_taken_mail_is_left_alone_by_other_readers") {
+        let mut first = Store::open(&backend.database).unwrap();
+        let mut second = Store::open(&backend.database).unwrap();
+        let ann = subscribe(&mut first, "ann@example.org", now()).subscriber_id;
+        let bob = subscribe(&mut first, "bob@example.org", now()).subscriber_id;
+        // `subscribers add` takes its own mail and leaves the rest.
+        let own = QueueTake {
+            only: Some(bob),
+            ..take(now(), "add")
+        };
+        assert_eq!(
+            ids(&first.due_confirmation_mails(&own).unwrap()),
+            [bob],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            ids(&first
+                .due_confirmation_mails(&take(now(), "serve-1"))
+                .unwrap()),
+            [ann],
+            "{}",
+            backend.name
+        );
+        // A second instance finds nothing to send while the mails are claimed...
+        assert_eq!(
+            second
+                .due_confirmation_mails(&take(now(), "serve-2"))
+                .unwrap(),
+            [],
+            "{}",
+            backend.name
+        );
+        let mut claimants = second.confirmation_mail_claimants().unwrap();
+        claimants.sort();
+        assert_eq!(claimants, ["add", "serve-1"], "{}", backend.name);
+        // ...takes what a process that died had claimed once it is given back...
+        assert_eq!(
+            second
+                .release_confirmation_claims("serve-1", now())
+                .unwrap(),
+            1,
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            ids(&second
+                .due_confirmation_mails(&take(now(), "serve-2"))
+                .unwrap()),
+            [ann],
+            "{}",
+            backend.name
+        );
+        // ...and everything once the claims have run out.
+        let later = now() + CONFIRMATION_MAIL_CLAIM;
+        assert_eq!(
+            ids(&second
+                .due_confirmation_mails(&take(later, "serve-2"))
+                .unwrap()),
+            [ann, bob],
+            "{}",
+            backend.name
+        );
+    }
+}
+
+#[test]
+fn instances_taking_the_queue_at_once_take_each_mail_once() {
+    let Some(database) =
+        crate::support::postgres::fresh_database("instances_taking_the_queue_at_once")
+    else {
+        return;
+    };
+    let mut store = Store::open(&database).unwrap();
+    for n in 0..60 {
+        subscribe(&mut store, &format!("reader{n}@example.org"), now());
+    }
+    let taken: Vec<u64> = std::thread::scope(|scope| {
+        let takers: Vec<_> = (0..6)
+            .map(|t| {
+                let database = &database;
+                scope.spawn(move || {
+                    let mut store = Store::open(database).unwrap();
+                    let owner = format!("serve-{t}");
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = store
+                            .due_confirmation_mails(&QueueTake {
+                                limit: 4,
+                                ..take(now(), &owner)
+                            })
+                            .unwrap();
+                        if batch.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(ids(&batch));
+                    }
+                })
+            })
+            .collect();
+        takers.into_iter().flat_map(|t| t.join().unwrap()).collect()
+    });
+    let mut sorted = taken.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 60, "every mail taken");
+    assert_eq!(taken.len(), 60, "no mail taken twice");
 }

@@ -170,3 +170,67 @@ fn imported_creation_and_confirmation_times_are_kept() {
         assert_eq!(old.status_changed_at, now(), "{}", backend.name);
     }
 }
+
+#[test]
+fn a_long_import_keeps_file_order_for_ids_and_history_and_skips_a_repeat_far_down_the_file() {
+    for backend in backends("a_long_import_keeps_file_order") {
+        let mut store = Store::open(&backend.database).unwrap();
+        let mut rows: Vec<ImportRow> = (0..2500)
+            .map(|i| row(&format!("reader{i}@example.org"), Status::Confirmed))
+            .collect();
+        rows[1700] = row("READER3@example.org", Status::Pending);
+        rows[2400].name = Some(SubscriberName::parse("Late Reader").unwrap());
+        let summary = store.import(&rows, now()).unwrap();
+        assert_eq!(
+            summary,
+            ImportSummary {
+                added: 2499,
+                skipped_existing: 1
+            },
+            "{}",
+            backend.name
+        );
+        let listed = store.list(None).unwrap();
+        let in_file_order: Vec<&str> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1700)
+            .map(|(_, r)| r.email.as_str())
+            .collect();
+        let listed_emails: Vec<&str> = listed.iter().map(|s| s.email.as_str()).collect();
+        assert_eq!(
+            listed_emails, in_file_order,
+            "{}: ids follow the file",
+            backend.name
+        );
+        let reader3 = store
+            .find_by_email(&email("reader3@example.org"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            reader3.status,
+            Status::Confirmed,
+            "{}: the first row wins",
+            backend.name
+        );
+        let late = store.find_by_email(&rows[2400].email).unwrap().unwrap();
+        assert_eq!(
+            late.name.as_deref(),
+            Some("Late Reader"),
+            "{}",
+            backend.name
+        );
+        let history = store.consent_history(&rows[2400].email).unwrap();
+        assert_eq!(history.len(), 1, "{}", backend.name);
+        assert_eq!(history[0].subscriber_id, late.id, "{}", backend.name);
+        assert_eq!(
+            store
+                .consent_history(&email("reader3@example.org"))
+                .unwrap()
+                .len(),
+            1,
+            "{}",
+            backend.name
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! cluster runs, see `support/postgres.rs`), through the one `Store` interface the program uses.
 
 mod archive;
+mod claims;
 mod confirmation_mails;
 mod consent;
 mod deliveries;
@@ -14,7 +15,9 @@ mod lease;
 mod links;
 mod people;
 mod pg_ledger;
+mod remove_and_bounce;
 mod scheduler_state;
 mod subscriber_queries;
 mod subscriber_races;
 mod subscribers;
+mod unsubscribe_links;

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{
-    Channel, ConfirmOutcome, Database, Origin, Source, Status, Store, SubscribeOutcome,
-    UnsubscribeOutcome,
+    Channel, ConfirmOutcome, Database, Origin, QueueTake, QueuedConfirmation, Source, Status,
+    Store, SubscribeOutcome, UnsubscribeOutcome,
 };
 use weekly_verdicts::tokens::Link;
 
@@ -30,8 +30,7 @@ pub fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> Subscri
 
 /// The link in the newest confirmation mail queued for `id` (the queue holds the nonce it is signed with).
 pub fn newest_link(store: &mut Store, id: u64, at: DateTime<Utc>) -> Link {
-    let queued = store
-        .due_confirmation_mails(now() + Duration::days(3650), usize::MAX)
+    let queued = queued(store, now() + Duration::days(3650), usize::MAX)
         .unwrap()
         .into_iter()
         .find(|mail| mail.subscriber_id == id)
@@ -49,6 +48,22 @@ pub fn newest_link(store: &mut Store, id: u64, at: DateTime<Utc>) -> Link {
 }
 
 /// Follows the newest confirm link.
+/// The mails due at `at` (at most `limit`), read without keeping them: taken, then their claims given back.
+pub fn queued(
+    store: &mut Store,
+    at: DateTime<Utc>,
+    limit: usize,
+) -> anyhow::Result<Vec<QueuedConfirmation>> {
+    let mails = store.due_confirmation_mails(&QueueTake {
+        now: at,
+        limit,
+        owner: "store-suite",
+        only: None,
+    })?;
+    store.release_confirmation_claims("store-suite", at)?;
+    Ok(mails)
+}
+
 pub fn confirm(store: &mut Store, id: u64, at: DateTime<Utc>) -> ConfirmOutcome {
     let link = newest_link(store, id, at);
     store

@@ -5,12 +5,14 @@ use std::sync::Barrier;
 use std::thread;
 
 use weekly_verdicts::store::{
-    CONFIRMATION_RESEND_INTERVAL, Channel, ConfirmOutcome, Database, Origin, Source, Store,
+    CONFIRMATION_RESEND_INTERVAL, Channel, ConfirmOutcome, Database, Origin, Source, Status, Store,
     SubscribeKind, UnsubscribeOutcome,
 };
 
-use crate::store::people::{email, newest_link, now, subscribe, unsubscribe};
-use crate::support::postgres::backends;
+use crate::store::people::{
+    email, execute, newest_link, now, pg_client, query_count, queued, subscribe, unsubscribe,
+};
+use crate::support::postgres::{backends, fresh_database};
 
 const THREADS: usize = 16;
 
@@ -65,7 +67,7 @@ fn connections_subscribing_one_new_address_at_once_make_one_row_one_mail_and_an_
             backend.name
         );
         assert_eq!(
-            store.due_confirmation_mails(now(), 100).unwrap().len(),
+            queued(&mut store, now(), 100).unwrap().len(),
             1,
             "{}",
             backend.name
@@ -97,7 +99,7 @@ fn connections_asking_again_for_a_pending_address_at_once_queue_one_new_mail() {
             .filter(|o| o.should_send_confirmation)
             .count();
         assert_eq!(mailed, 1, "{}: {outcomes:?}", backend.name);
-        let due = store.due_confirmation_mails(resend_at, 100).unwrap();
+        let due = queued(&mut store, resend_at, 100).unwrap();
         assert_eq!(due.len(), 1, "{}", backend.name);
         assert_ne!(due[0].nonce, first.nonce.unwrap(), "{}", backend.name);
         let link = newest_link(&mut store, id, resend_at);
@@ -152,13 +154,7 @@ fn connections_unsubscribing_and_bouncing_one_reader_at_once_leave_one_change_on
         let mut store = Store::open(&backend.database).unwrap();
         let ann = email("ann@example.org");
         let id = store
-            .add(
-                &ann,
-                None,
-                weekly_verdicts::store::Status::Confirmed,
-                Source::Cli,
-                now(),
-            )
+            .add(&ann, None, Status::Confirmed, Source::Cli, now())
             .unwrap();
         let outcomes = at_once(&backend.database, |store| {
             (
@@ -203,13 +199,7 @@ fn connections_removing_one_address_at_once_remove_it_once() {
         let mut store = Store::open(&backend.database).unwrap();
         let ann = email("ann@example.org");
         store
-            .add(
-                &ann,
-                None,
-                weekly_verdicts::store::Status::Confirmed,
-                Source::Cli,
-                now(),
-            )
+            .add(&ann, None, Status::Confirmed, Source::Cli, now())
             .unwrap();
         let removed = at_once(&backend.database, |store| {
             store.remove(&ann, now()).unwrap()
@@ -228,4 +218,63 @@ fn connections_removing_one_address_at_once_remove_it_once() {
             .count();
         assert_eq!(removes, 1, "{}", backend.name);
     }
+}
+
+/// A sender recording a bounce holds the ledger row and then wants the subscriber's row; `subscribers remove` must
+/// take them in the same order, or PostgreSQL breaks the deadlock by failing one of the two.
+#[test]
+fn on_postgresql_a_remove_waiting_for_a_senders_ledger_row_lets_the_senders_bounce_through() {
+    let Some(database) = fresh_database("on_postgresql_a_remove_waiting_for_a_senders_ledger_row")
+    else {
+        return;
+    };
+    let Database::Postgres(url) = &database else {
+        unreachable!()
+    };
+    let mut store = Store::open(&database).unwrap();
+    let ann = email("ann@example.org");
+    let id = store
+        .add(&ann, None, Status::Confirmed, Source::Cli, now())
+        .unwrap();
+    let ledger = format!(
+        "INSERT INTO issues (id, key, window_start, window_end, subject, preheader, html, text, created_at)
+         VALUES (1, '2026-W48', '2026-11-16T00:00:00Z', '2026-11-23T00:00:00Z', 's', 'p', 'h', 't',
+                 '2026-11-23T09:00:00Z');
+         INSERT INTO deliveries (issue_id, subscriber_id, email, state) VALUES (1, {id}, 'x', 'pending');"
+    );
+    execute(&database, &ledger, &ledger);
+
+    let mut sender = pg_client(url);
+    let mut sending = sender.transaction().unwrap();
+    sending
+        .batch_execute(&format!(
+            "UPDATE deliveries SET state = 'failed' WHERE subscriber_id = {id}"
+        ))
+        .unwrap();
+    thread::scope(|scope| {
+        let removing = scope.spawn(|| Store::open(&database).unwrap().remove(&ann, now()));
+        // Wait until the remove is blocked on the ledger row.
+        let mut watcher = pg_client(url);
+        while watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            thread::yield_now();
+        }
+        sending
+            .batch_execute(&format!(
+                "UPDATE subscribers SET status = 'bounced' WHERE id = {id}"
+            ))
+            .unwrap();
+        sending.commit().unwrap();
+        assert!(removing.join().unwrap().unwrap());
+    });
+    assert_eq!(store.find_by_email(&ann).unwrap(), None);
+    assert_eq!(query_count(&database, "SELECT count(*) FROM deliveries"), 0);
 }

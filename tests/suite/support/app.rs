@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use weekly_verdicts::config::{BaseUrl, Config, Secrets};
 use weekly_verdicts::email_address::SubscriberEmail;
+use weekly_verdicts::metrics::Counters;
 use weekly_verdicts::store::{Database, Store, Subscriber};
 use weekly_verdicts::tokens::Tokens;
 use weekly_verdicts::web::{self, AppState, Clock};
@@ -33,6 +34,8 @@ pub struct TestApp {
     pub tokens: Tokens,
     /// Follows no redirects, so tests see them.
     pub client: reqwest::Client,
+    /// The server's running totals, to hand to a send run as the scheduler in `serve` does.
+    pub counters: Counters,
     _dir: tempfile::TempDir,
     server: JoinHandle<()>,
 }
@@ -49,6 +52,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the configuration adjusted first (the rate limit is 1000 a minute unless changed).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_secrets(adjust, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], with the secrets (the token key is [`TOKEN_SECRET`]) adjusted too.
+pub async fn spawn_app_with_secrets(
+    adjust: impl FnOnce(&mut Config),
+    adjust_secrets: impl FnOnce(&mut Secrets),
+) -> TestApp {
     let smtp = SmtpServer::start(Script::accept_all()).await;
     let dir = tempfile::tempdir().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,12 +74,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     adjust(&mut config);
-    let secrets = Secrets {
+    let mut secrets = Secrets {
         token_key: Some(TOKEN_SECRET.to_owned()),
         ..Secrets::default()
     };
+    adjust_secrets(&mut secrets);
     let clock = Clock::manual(start_time());
     let state = AppState::from_config(config.clone(), &secrets, clock.clone()).unwrap();
+    let counters = state.counters().clone();
     let options = web::ServeOptions::from_config(&config);
     let server = tokio::spawn(async move {
         web::serve_with(
@@ -90,6 +103,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        counters,
         _dir: dir,
         server,
     }
