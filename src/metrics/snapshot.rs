@@ -108,10 +108,9 @@ pub enum Issues {
 
 /// Reads the snapshot at `now` (which also decides whether the lease has run out).
 ///
-/// Cost: the store has one query for issue counts, [`Store::delivery_counts`], which counts every issue's ledger;
-/// `Issues::Current` keeps the first. At 1M subscribers that is about half a second per issue kept (see
-/// `scripts/bench-metrics`). A store method counting one issue's ledger (with its pause) would make a scrape's
-/// cost that of the current issue alone; it belongs here when the store has one.
+/// Cost: `Issues::All` counts every issue's ledger ([`Store::delivery_counts`]); `Issues::Current` only the newest
+/// issue's ([`Store::newest_issue_status`]), so a scrape costs the same however many issues are kept (see
+/// `scripts/bench-metrics`).
 pub fn read(store: &Store, now: DateTime<Utc>, issues: Issues) -> Result<StoreSnapshot> {
     let mut subscribers = SubscriberCounts::default();
     for (status, n) in store.count_by_status()? {
@@ -126,16 +125,11 @@ pub fn read(store: &Store, now: DateTime<Utc>, issues: Issues) -> Result<StoreSn
     let send_lease = store
         .lease_holder(SEND_LEASE, now)?
         .map(|(holder, expires_at)| LeaseSnapshot { holder, expires_at });
-    let keep = match issues {
-        Issues::All => usize::MAX,
-        Issues::Current => 1,
+    let issues = match issues {
+        Issues::All => store.delivery_counts()?,
+        Issues::Current => store.newest_issue_status()?.into_iter().collect(),
     };
-    let issues = store
-        .delivery_counts()?
-        .into_iter()
-        .take(keep)
-        .map(IssueSnapshot::from)
-        .collect();
+    let issues = issues.into_iter().map(IssueSnapshot::from).collect();
     Ok(StoreSnapshot {
         taken_at: now,
         subscribers,

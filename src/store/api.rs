@@ -201,7 +201,12 @@ impl Store {
     }
     /// Every issue, newest first, with its ledger counted by state.
     pub fn delivery_counts(&self) -> Result<Vec<IssueStatus>> {
-        dispatch!(self.delivery_counts())
+        dispatch!(self.issue_statuses(i64::MAX))
+    }
+    /// The newest issue with its ledger counted by state, as [`Store::delivery_counts`] shows it, counting only
+    /// that issue's ledger (for `/metrics`, scraped often).
+    pub fn newest_issue_status(&self) -> Result<Option<IssueStatus>> {
+        Ok(dispatch!(self.issue_statuses(1))?.into_iter().next())
     }
     // claims
     /// Takes up to `request.limit` due rows with a subscriber id above `request.after`, by id, for

@@ -28,6 +28,7 @@ mod status;
 mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
+mod time_text;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use claims::ClaimRequest;

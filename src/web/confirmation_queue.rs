@@ -76,6 +76,14 @@ pub fn start(state: &AppState) {
 pub async fn run(state: AppState) {
     let queue = state.mail_queue().clone();
     let mut stop = queue.inner.stop.subscribe();
+    let now = state.now();
+    if let Err(error) = state
+        .store()
+        .run(move |store| release_claims_of_the_dead(store, now))
+        .await
+    {
+        tracing::error!("confirmation mail queue: {error:#}");
+    }
     loop {
         if *stop.borrow() {
             return;
@@ -100,11 +108,6 @@ pub async fn run(state: AppState) {
 /// Sends every mail due now; returns when the next queued one falls due.
 async fn drain(state: &AppState, stop: &watch::Receiver<bool>) -> Result<Option<DateTime<Utc>>> {
     let owner = state.mail_queue().inner.owner.clone();
-    let now = state.now();
-    state
-        .store()
-        .run(move |store| release_claims_of_the_dead(store, now))
-        .await?;
     loop {
         let now = state.now();
         let owner = owner.clone();
@@ -141,7 +144,7 @@ async fn drain(state: &AppState, stop: &watch::Receiver<bool>) -> Result<Option<
 }
 
 /// Gives back the mails claimed by processes of this host that have died (a `serve` killed while sending), so they
-/// go out now rather than when their claims run out.
+/// go out now rather than when their claims run out. Done at start: that is when a killed `serve` is replaced.
 fn release_claims_of_the_dead(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
     for owner in store.confirmation_mail_claimants()? {
         if crate::lease::holder_is_dead_here(&owner) {

@@ -122,16 +122,17 @@ impl PgStore {
         })
     }
 
-    pub fn delivery_counts(&self) -> Result<Vec<IssueStatus>> {
+    pub fn issue_statuses(&self, newest: i64) -> Result<Vec<IssueStatus>> {
         self.with(|client| {
             let rows = client.query(
                 "SELECT i.key, i.subject, i.created_at, i.completed_at,
                         (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
                         d.state, count(d.state), i.paused_at, i.paused_reason
                  FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
+                 WHERE i.id IN (SELECT id FROM issues ORDER BY window_end DESC, id DESC LIMIT $1)
                  GROUP BY i.id, d.state
                  ORDER BY i.window_end DESC, i.id DESC",
-                &[],
+                &[&newest],
             )?;
             let mut out: Vec<IssueStatus> = Vec::new();
             for row in rows {

@@ -12,7 +12,7 @@ use postgres::{GenericClient, Row};
 
 use crate::digest::History;
 use crate::store::issues::FIRST_WINDOW_START;
-use crate::store::sqlite::{parse_ts, ts};
+use crate::store::time_text::{parse_ts, ts};
 use crate::store::{IssueComparison, IssueCreated, NewIssue, PgStore, StoredIssue};
 
 impl PgStore {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::store::PgStore;
 use crate::store::scheduler_state::LAST_FIRE_SETTING;
-use crate::store::sqlite::{parse_ts, ts};
+use crate::store::time_text::{parse_ts, ts};
 
 impl PgStore {
     pub fn scheduler_last_fire(&self) -> Result<Option<DateTime<Utc>>> {

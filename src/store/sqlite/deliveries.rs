@@ -136,16 +136,17 @@ impl SqliteStore {
         )?)
     }
 
-    pub fn delivery_counts(&self) -> Result<Vec<IssueStatus>> {
-        let mut stmt = self.conn.prepare(
+    pub fn issue_statuses(&self, newest: i64) -> Result<Vec<IssueStatus>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT i.key, i.subject, i.created_at, i.completed_at,
                     (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
                     d.state, count(d.state), i.paused_at, i.paused_reason
              FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
+             WHERE i.id IN (SELECT id FROM issues ORDER BY window_end DESC, id DESC LIMIT ?1)
              GROUP BY i.id, d.state
              ORDER BY i.window_end DESC, i.id DESC",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([newest])?;
         let mut out: Vec<IssueStatus> = Vec::new();
         while let Some(row) = rows.next()? {
             let key: String = row.get(0)?;

@@ -7,8 +7,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+
+pub(crate) use crate::store::time_text::{parse_ts, ts};
 
 mod archive;
 mod claims;
@@ -30,10 +32,6 @@ pub(crate) mod subscribers;
 
 /// How long a connection waits for another writer before giving up with "database is locked".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Timestamps are stored as TEXT in this format: fixed width, UTC, so string order is time order and SQL can
-/// compare them directly.
-const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// The subscriber, issue and delivery store. One `Store` wraps one connection; open one per thread or task.
 pub struct SqliteStore {
@@ -133,18 +131,6 @@ fn use_wal(conn: &Connection) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// Formats a time for storage (see [`TS_FORMAT`]).
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.format(TS_FORMAT).to_string()
-}
-
-/// Parses a time written by [`ts`].
-pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ")
-        .map(|naive| naive.and_utc())
-        .with_context(|| format!("{s:?} is not a stored timestamp (expected {TS_FORMAT})"))
 }
 
 /// Reads a timestamp column inside a rusqlite row mapper.
