@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow};
 use postgres::types::{ToSql, Type};
 use rusqlite::Row;
 
-use crate::store::sqlite::parse_ts;
+use crate::store::time_text::parse_ts;
 
 /// A column's type, which says how it is read from SQLite and how PostgreSQL receives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub(super) enum Kind {
     BigInt,
     Int,
     Text,
-    /// TEXT in SQLite's fixed format (`sqlite::ts`), `timestamptz` in PostgreSQL.
+    /// TEXT in SQLite's fixed format (`time_text::ts`), `timestamptz` in PostgreSQL.
     Time,
 }
 
