@@ -55,6 +55,9 @@ configuration; 4 some recipients deferred (a later run retries them); 5 the rela
     /// Manage the subscriber list by hand.
     #[command(subcommand)]
     Subscribers(commands::subscribers::SubscribersCommand),
+    /// Jobs on the store as a whole: `store copy --to postgres://…` moves a list into PostgreSQL.
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
 }
 
 /// Runs a parsed command line.
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Schedule(args) => commands::schedule::run(&config, args),
         Command::Archive(args) => commands::archive::run(&config, args),
         Command::Subscribers(command) => commands::subscribers::run(&config, command),
+        Command::Store(command) => commands::store::run(&config, command),
     }
 }

@@ -10,6 +10,7 @@ pub mod schedule;
 pub mod send;
 pub mod serve;
 pub mod status;
+pub mod store;
 pub mod subscribers;
 
 use crate::config::Config;

@@ -11,6 +11,7 @@ mod archive;
 mod claims;
 mod confirmation_mails;
 pub mod consent;
+mod copy;
 mod deliveries;
 mod import;
 mod issues;
@@ -35,6 +36,7 @@ pub use confirmation_mails::{
     CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,
 };
 pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
+pub use copy::{CopyOutcome, CopyRequest, TableCount, copy_sqlite_to_postgres};
 pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};

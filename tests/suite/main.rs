@@ -17,6 +17,7 @@ mod private_store;
 mod scheduler;
 mod smtp_server;
 mod store;
+mod store_copy;
 mod subscribers_cli;
 mod subscribers_cli_postgres;
 mod support;
