@@ -13,6 +13,7 @@ pub const LEDGER_ROWS: &str = "verdicts_issue_ledger_rows";
 pub const ISSUE_PAUSED: &str = "verdicts_issue_paused";
 pub const ISSUE_COMPLETE: &str = "verdicts_issue_complete";
 pub const ISSUE_NEXT_RETRY: &str = "verdicts_issue_next_retry_timestamp_seconds";
+pub const ISSUE_CLAIMED: &str = "verdicts_issue_claimed_rows";
 pub const LEASE_HELD: &str = "verdicts_send_lease_held";
 pub const LEASE_EXPIRY: &str = "verdicts_send_lease_expiry_timestamp_seconds";
 pub const MESSAGES: &str = "verdicts_messages_total";
@@ -67,6 +68,16 @@ pub fn render(store: &StoreSnapshot, counters: &CountersSnapshot) -> String {
     );
     if let Some((issue, next)) = current.and_then(|i| i.next_retry_at.map(|next| (i, next))) {
         page.sample(ISSUE_NEXT_RETRY, &[("issue", &issue.key)], next.timestamp());
+    }
+
+    page.metric(
+        ISSUE_CLAIMED,
+        Kind::Gauge,
+        "Rows of the current issue that senders have claimed and not recorded yet (PostgreSQL, where several \
+         senders share the ledger; 0 on SQLite).",
+    );
+    if let Some(issue) = current {
+        page.sample(ISSUE_CLAIMED, &[("issue", &issue.key)], issue.claimed);
     }
 
     page.metric(
@@ -152,6 +163,7 @@ mod tests {
                 total: sent + 2,
                 ..LedgerRows::default()
             },
+            claimed: 2,
         };
         StoreSnapshot {
             taken_at: at,
@@ -182,6 +194,7 @@ mod tests {
             "verdicts_issue_paused{issue=\"2026-W48\"} 1",
             "verdicts_issue_complete{issue=\"2026-W48\"} 0",
             "verdicts_issue_next_retry_timestamp_seconds{issue=\"2026-W48\"} 1795424400",
+            "verdicts_issue_claimed_rows{issue=\"2026-W48\"} 2",
             "verdicts_send_lease_held 1",
             "verdicts_send_lease_expiry_timestamp_seconds 1795424400",
             "verdicts_messages_total{result=\"sent\"} 0",

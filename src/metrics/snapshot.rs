@@ -53,6 +53,8 @@ pub struct IssueSnapshot {
     /// The earliest retry among its deferred rows.
     pub next_retry_at: Option<DateTime<Utc>>,
     pub ledger: LedgerRows,
+    /// Rows senders have claimed and not recorded yet (PostgreSQL; 0 on SQLite).
+    pub claimed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -163,6 +165,7 @@ impl From<IssueStatus> for IssueSnapshot {
                 skipped: c.skipped,
                 total: c.total(),
             },
+            claimed: issue.claimed,
         }
     }
 }
@@ -187,6 +190,7 @@ mod tests {
             counts,
             next_attempt_at: None,
             paused: None,
+            claimed: 0,
         }
     }
 

@@ -84,4 +84,8 @@ pub struct IssueStatus {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// When and why the last run paused the issue (relay down or refusing everyone); cleared when a run resumes.
     pub paused: Option<(DateTime<Utc>, String)>,
+    /// Ledger rows a sender has claimed and not yet recorded, with the claim still running (by the database's
+    /// clock): the messages the senders of a shared ledger have in hand. Always 0 on SQLite, where one sender at a
+    /// time holds the lease and claims nothing.
+    pub claimed: u64,
 }

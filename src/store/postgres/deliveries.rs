@@ -127,7 +127,9 @@ impl PgStore {
             let rows = client.query(
                 "SELECT i.key, i.subject, i.created_at, i.completed_at,
                         (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
-                        d.state, count(d.state), i.paused_at, i.paused_reason
+                        d.state, count(d.state), i.paused_at, i.paused_reason,
+                        (SELECT count(*) FROM deliveries
+                         WHERE issue_id = i.id AND claimed_by IS NOT NULL AND claim_expires_at > now())
                  FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
                  WHERE i.id IN (SELECT id FROM issues ORDER BY window_end DESC, id DESC LIMIT $1)
                  GROUP BY i.id, d.state
@@ -148,6 +150,7 @@ impl PgStore {
                         counts: LedgerCounts::default(),
                         next_attempt_at: row.get(4),
                         paused: paused_at.zip(paused_reason),
+                        claimed: row.get::<_, i64>(9) as u64,
                     });
                 }
                 let state: Option<&str> = row.get(5);

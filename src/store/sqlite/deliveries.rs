@@ -162,6 +162,7 @@ impl SqliteStore {
                         (Some(at), Some(reason)) => Some((at, reason)),
                         _ => None,
                     },
+                    claimed: 0,
                 });
             }
             let state: Option<String> = row.get(5)?;

@@ -205,3 +205,37 @@ fn senders_claiming_at_once_never_take_the_same_row() {
         assert_eq!(total, N, "no row claimed twice");
     }
 }
+
+#[test]
+fn the_issue_status_counts_the_rows_senders_hold_until_they_are_recorded() {
+    for backend in backends("the_issue_status_counts_the_rows_senders_hold") {
+        let mut store = Store::open(&backend.database).unwrap();
+        let issue_id = issue_for(&mut store, 6);
+        // The count reads the database's clock, so these claims run from now.
+        let now = Utc::now();
+        let held = claim(&mut store, issue_id, "sender-a", 4, now);
+        assert_eq!(held.len(), 4, "{}", backend.name);
+        let claimed = |store: &Store| store.newest_issue_status().unwrap().unwrap().claimed;
+        let expected = if backend.name == "PostgreSQL" { 4 } else { 0 };
+        assert_eq!(claimed(&store), expected, "{}", backend.name);
+        let outcomes: Vec<Outcome> = held
+            .iter()
+            .map(|&subscriber_id| Outcome {
+                issue_id,
+                subscriber_id,
+                at: now,
+                result: DeliveryResult::Sent {
+                    reply: "250 ok".into(),
+                },
+            })
+            .collect();
+        store.record(&outcomes, now).unwrap();
+        assert_eq!(claimed(&store), 0, "{}", backend.name);
+        assert_eq!(
+            store.delivery_counts().unwrap()[0].claimed,
+            0,
+            "{}",
+            backend.name
+        );
+    }
+}
