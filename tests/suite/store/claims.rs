@@ -212,7 +212,7 @@ fn the_issue_status_counts_the_rows_senders_hold_until_they_are_recorded() {
         let mut store = Store::open(&backend.database).unwrap();
         let issue_id = issue_for(&mut store, 6);
         // The count reads the database's clock, so these claims run from now.
-        let now = Utc::now();
+        let now = weekly_verdicts::clock::now();
         let held = claim(&mut store, issue_id, "sender-a", 4, now);
         assert_eq!(held.len(), 4, "{}", backend.name);
         let claimed = |store: &Store| store.newest_issue_status().unwrap().unwrap().claimed;
