@@ -15,6 +15,3 @@ pub enum LeaseOutcome {
         expires_at: DateTime<Utc>,
     },
 }
-
-#[cfg(test)]
-mod tests;

@@ -59,3 +59,15 @@ pub(crate) fn nonce() -> i64 {
 mod concurrency_tests;
 #[cfg(test)]
 mod tests;
+
+/// What a subscribe request did, for its consent history entry (the same words on both backends).
+pub(crate) fn opt_in_detail(kind: SubscribeKind, mailed: bool) -> &'static str {
+    match (kind, mailed) {
+        (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
+        (SubscribeKind::Created, _) => "new address: confirmation mail queued",
+        (_, true) => "confirmation mail queued; nothing changes until its link is followed",
+        (_, false) => {
+            "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
+        }
+    }
+}

@@ -15,7 +15,7 @@ use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::consent::Entry;
 use crate::store::postgres::consent::record_consent;
 use crate::store::postgres::subscriber_queries::{enum_column, find_by_key};
-use crate::store::subscribers::{NewSubscriber, nonce};
+use crate::store::subscribers::{NewSubscriber, nonce, opt_in_detail};
 use crate::store::{
     CONFIRMATION_RESEND_INTERVAL, Channel, ConsentEvent, Origin, PgStore, Source, Status,
     SubscribeKind, SubscribeOutcome,
@@ -65,14 +65,7 @@ impl PgStore {
                     &[&id, &nonce, &name, &now],
                 )?;
             }
-            let detail = match (kind, should_send_confirmation) {
-                (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
-                (SubscribeKind::Created, _) => "new address: confirmation mail queued",
-                (_, true) => "confirmation mail queued; nothing changes until its link is followed",
-                (_, false) => {
-                    "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
-                }
-            };
+            let detail = opt_in_detail(kind, should_send_confirmation);
             record_consent(
                 &mut tx,
                 &Entry {

@@ -17,7 +17,7 @@ use crate::store::consent::Entry;
 use crate::store::sqlite::consent::record_consent;
 use crate::store::sqlite::subscriber_queries::{enum_column, find_by_key};
 use crate::store::sqlite::{SqliteStore, parse_ts, ts};
-use crate::store::subscribers::{NewSubscriber, nonce};
+use crate::store::subscribers::{NewSubscriber, nonce, opt_in_detail};
 use crate::store::{
     CONFIRMATION_RESEND_INTERVAL, Channel, ConsentEvent, Origin, Source, Status, SubscribeKind,
     SubscribeOutcome,
@@ -86,14 +86,7 @@ impl SqliteStore {
                 params![id, nonce, name.map(SubscriberName::as_str), ts(now)],
             )?;
         }
-        let detail = match (kind, should_send_confirmation) {
-            (SubscribeKind::AlreadyConfirmed, _) => "already confirmed: nothing changed, no mail",
-            (SubscribeKind::Created, _) => "new address: confirmation mail queued",
-            (_, true) => "confirmation mail queued; nothing changes until its link is followed",
-            (_, false) => {
-                "a confirmation mail went out less than 10 minutes ago: nothing sent or changed"
-            }
-        };
+        let detail = opt_in_detail(kind, should_send_confirmation);
         record_consent(
             &tx,
             &Entry {
