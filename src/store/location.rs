@@ -59,6 +59,12 @@ impl FromStr for Database {
     type Err = anyhow::Error;
 
     fn from_str(text: &str) -> Result<Database> {
+        // Not echoed: the value may hold a password.
+        if text.chars().any(char::is_control) {
+            bail!(
+                "database holds a control character (a stray newline or escape?): give a path or a postgres:// URL"
+            );
+        }
         let Some(scheme) = url_scheme(text) else {
             if text.trim().is_empty() {
                 bail!("database is empty: give the path of a SQLite file or a postgres:// URL");
@@ -144,18 +150,17 @@ fn url_scheme(text: &str) -> Option<&str> {
 /// The URL with the password of its `user:password@` part, and any `password=` option, replaced by `***`.
 fn redact(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(end) => rest.split_at(end),
-        None => (rest, ""),
+    // The user information ends at the last `@`, as the client reads it: a password may hold `/`, `?` or `@`
+    // unencoded, so the host part cannot be found first. An `@` further on only hides more than needed.
+    let (user_info, after) = match rest.rfind('@') {
+        Some(at) => rest.split_at(at),
+        None => ("", rest),
     };
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
+    let user_info = match user_info.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => user_info.to_string(),
     };
-    let tail = tail
+    let after = after
         .split('&')
         .map(|part| match part.split_once("password=") {
             Some((before, _)) => format!("{before}password=***"),
@@ -163,7 +168,7 @@ fn redact(url: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&");
-    format!("{scheme}://{authority}{tail}")
+    format!("{scheme}://{user_info}{after}")
 }
 
 #[cfg(test)]
@@ -195,6 +200,34 @@ mod tests {
             shown.contains("postgres://mail:***@db.example.org:6432/verdicts"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_password_with_unencoded_slash_question_mark_or_at_is_still_hidden() {
+        for url in [
+            "postgres://mail:hun/ter2@db/verdicts",
+            "postgres://mail:hun?ter2@db/verdicts",
+            "postgres://mail:hun@ter2@db/verdicts",
+        ] {
+            let db: Database = url.parse().unwrap();
+            let shown = format!("{db} {db:?}");
+            assert!(!shown.contains("ter2"), "{url}: {shown}");
+            assert!(shown.contains("postgres://mail:***@db/verdicts"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_control_character_is_refused_without_echoing_the_value() {
+        for value in [
+            "postgres://u:hunter2@h/db\u{1}",
+            "subscribers/verdicts.db\n",
+        ] {
+            let err = value.parse::<Database>().unwrap_err().to_string();
+            assert!(
+                err.contains("control character") && !err.contains("hunter2"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
