@@ -1,6 +1,7 @@
 //! The issue as the workers send it: one subscriber's message at a time, stamped from one build, then
 //! DKIM-signed over those bytes when DKIM is configured.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,6 +12,7 @@ use lettre::Address;
 use super::stamp::{Personal, Stamp};
 use crate::digest::{Recipient, RenderedIssue};
 use crate::mail::DkimSigner;
+use crate::mail::dkim::{BodyTemplate, StampedBody};
 use crate::tokens::{Purpose, Tokens};
 
 /// The issue as every worker needs it: rendered once, signed links and DKIM per message.
@@ -26,6 +28,9 @@ pub struct Edition {
     pub sender: Address,
     /// Messages are stamped from one build rather than built one by one.
     stamp: Option<Stamp>,
+    /// The stamp's body as DKIM hashes it, made once: a stamped message's body hash costs one pass over the
+    /// bytes after its first slot rather than a canonicalisation of its whole body.
+    body: Option<Arc<BodyTemplate>>,
     /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
     /// check them all); a mismatch turns stamping off for the run.
     stamp_checked: AtomicBool,
@@ -64,6 +69,17 @@ impl Edition {
         let stamp = Stamp::new(&issue, composed_at, token_len)
             .inspect_err(|e| tracing::warn!("building each message in full: {e:#}"))
             .ok();
+        let body = match (&dkim, &stamp) {
+            (Some(_), Some(stamp)) => {
+                let (raw, slots) = stamp.stand_in();
+                let template = BodyTemplate::new(raw, slots);
+                if template.is_none() {
+                    tracing::info!("DKIM hashes each message's whole body");
+                }
+                template.map(Arc::new)
+            }
+            _ => None,
+        };
         Edition {
             issue_id,
             composed_at,
@@ -71,6 +87,7 @@ impl Edition {
             dkim,
             sender,
             stamp,
+            body,
             stamp_checked: AtomicBool::new(false),
             stamp_checked_named: AtomicBool::new(false),
             stamp_off: AtomicBool::new(false),
@@ -79,25 +96,44 @@ impl Edition {
         }
     }
 
+    /// Whether DKIM takes stamped messages' body hashes from the issue's template (see `mail::dkim::body`).
+    pub fn hashes_bodies_from_template(&self) -> bool {
+        self.body.is_some()
+    }
+
     /// The subscriber's message, signed on this thread.
     pub fn build(&self, job: Addressee<'_>) -> Result<Built> {
-        let mut built = self.unsigned(job)?;
+        let (mut built, slots) = self.unsigned(job)?;
         if let Some(dkim) = &self.dkim {
-            built.raw = dkim.sign(&built.raw)?;
+            built.raw = match self.stamped_body(slots) {
+                Some(body) => dkim.sign_stamped(&built.raw, &body)?,
+                None => dkim.sign(&built.raw)?,
+            };
         }
         Ok(built)
     }
 
     /// The subscriber's message, signed in the signing pool (one thread per core) when DKIM is on.
     pub async fn build_pooled(&self, job: Addressee<'_>) -> Result<Built> {
-        let mut built = self.unsigned(job)?;
+        let (mut built, slots) = self.unsigned(job)?;
         if let Some(dkim) = &self.dkim {
-            built.raw = dkim.sign_pooled(built.raw).await?;
+            built.raw = dkim
+                .sign_pooled(built.raw, self.stamped_body(slots))
+                .await?;
         }
         Ok(built)
     }
 
-    fn unsigned(&self, job: Addressee<'_>) -> Result<Built> {
+    /// What the signer needs to hash a stamped message's body from the template.
+    fn stamped_body(&self, slots: Option<Vec<Range<usize>>>) -> Option<StampedBody> {
+        Some(StampedBody {
+            template: Arc::clone(self.body.as_ref()?),
+            slots: slots?,
+        })
+    }
+
+    /// The message, and where its stamp's slots are when it was stamped.
+    fn unsigned(&self, job: Addressee<'_>) -> Result<(Built, Option<Vec<Range<usize>>>)> {
         let to: Address = job
             .email
             .parse()
@@ -133,14 +169,26 @@ impl Edition {
         let check = cfg!(debug_assertions)
             || !self.stamp_checked.swap(true, Ordering::Relaxed)
             || (job.name.is_some() && !self.stamp_checked_named.swap(true, Ordering::Relaxed));
-        let raw = match stamped {
-            Some(raw) if !check => raw,
+        let (raw, slots) = match stamped {
+            Some(stamped) if !check => (stamped.raw, Some(stamped.slots)),
             stamped => {
                 let built = self
                     .issue
                     .message(&recipient, self.composed_at)?
                     .formatted();
-                if stamped.is_some_and(|raw| raw != built) {
+                let Some(stamped) = stamped else {
+                    return Ok((
+                        Built {
+                            message_id,
+                            to,
+                            raw: built,
+                        },
+                        None,
+                    ));
+                };
+                if stamped.raw == built {
+                    (built, Some(stamped.slots))
+                } else {
                     // Debug builds (the test suite) fail the message, so a difference cannot go unnoticed.
                     anyhow::ensure!(
                         !cfg!(debug_assertions),
@@ -151,14 +199,17 @@ impl Edition {
                         "a stamped message differed from lettre's build; building each in full"
                     );
                     self.stamp_off.store(true, Ordering::Relaxed);
+                    (built, None)
                 }
-                built
             }
         };
-        Ok(Built {
-            message_id,
-            to,
-            raw,
-        })
+        Ok((
+            Built {
+                message_id,
+                to,
+                raw,
+            },
+            slots,
+        ))
     }
 }

@@ -46,8 +46,17 @@ enum Piece {
 pub struct Stamp {
     template: String,
     pieces: Vec<Piece>,
+    /// Where the slots are in `template`.
+    stand_in_slots: Vec<Range<usize>>,
     token_len: usize,
     has_preferences: bool,
+}
+
+/// One subscriber's message, and the byte ranges of it that differ from one subscriber to the next.
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    pub raw: Vec<u8>,
+    pub slots: Vec<Range<usize>>,
 }
 
 /// What differs for one subscriber.
@@ -90,7 +99,7 @@ impl Stamp {
             let url = issue.preferences_url(Some(&preferences_token));
             patterns.push((Slot::EncodedPreferencesUrl, encoded(&url)));
         }
-        let pieces = cut(&template, &patterns);
+        let (pieces, stand_in_slots) = cut(&template, &patterns);
         let count = |slot| {
             pieces
                 .iter()
@@ -108,14 +117,20 @@ impl Stamp {
         Ok(Stamp {
             template,
             pieces,
+            stand_in_slots,
             token_len,
             has_preferences,
         })
     }
 
-    /// The subscriber's message; `None` when a token's length differs from the stand-in's, or an edition's
-    /// preferences link is missing.
-    pub fn fill(&self, personal: &Personal) -> Option<Vec<u8>> {
+    /// The stand-in's message and where its slots are: what the DKIM body hash of every message shares.
+    pub fn stand_in(&self) -> (&[u8], &[Range<usize>]) {
+        (self.template.as_bytes(), &self.stand_in_slots)
+    }
+
+    /// The subscriber's message and where its slots are in it; `None` when a token's length differs from the
+    /// stand-in's, or an edition's preferences link is missing.
+    pub fn fill(&self, personal: &Personal) -> Option<Stamped> {
         let token = personal.recipient.unsubscribe_token;
         let like_stand_in =
             |token: &str| token.len() == self.token_len && token.bytes().all(url_safe);
@@ -141,7 +156,9 @@ impl Stamp {
         let to = to_line(&mailbox);
         let url = encoded(personal.unsubscribe_url);
         let mut out = String::with_capacity(self.template.len() + to.len() + 64);
+        let mut slots = Vec::with_capacity(self.pieces.len());
         for piece in &self.pieces {
+            let start = out.len();
             match piece {
                 Piece::Same(range) => out.push_str(&self.template[range.clone()]),
                 Piece::Slot(Slot::To) => out.push_str(&to),
@@ -150,8 +167,14 @@ impl Stamp {
                 Piece::Slot(Slot::EncodedPreferencesUrl) => out.push_str(&preferences_url),
                 Piece::Slot(Slot::Token) => out.push_str(token),
             }
+            if matches!(piece, Piece::Slot(_)) {
+                slots.push(start..out.len());
+            }
         }
-        Some(out.into_bytes())
+        Some(Stamped {
+            raw: out.into_bytes(),
+            slots,
+        })
     }
 }
 
@@ -181,9 +204,11 @@ fn stand_in_token(start: &str, len: usize) -> String {
     token
 }
 
-/// Splits `text` at every occurrence of the patterns; at one position the earliest-listed pattern wins.
-fn cut(text: &str, patterns: &[(Slot, String)]) -> Vec<Piece> {
+/// Splits `text` at every occurrence of the patterns; at one position the earliest-listed pattern wins. Also
+/// says where each occurrence is.
+fn cut(text: &str, patterns: &[(Slot, String)]) -> (Vec<Piece>, Vec<Range<usize>>) {
     let mut pieces = Vec::new();
+    let mut slots = Vec::new();
     let mut at = 0;
     loop {
         let next = patterns
@@ -196,12 +221,13 @@ fn cut(text: &str, patterns: &[(Slot, String)]) -> Vec<Piece> {
             .min_by_key(|(position, _, _)| *position);
         let Some((position, slot, len)) = next else {
             pieces.push(Piece::Same(at..text.len()));
-            return pieces;
+            return (pieces, slots);
         };
         if position > at {
             pieces.push(Piece::Same(at..position));
         }
         pieces.push(Piece::Slot(slot));
+        slots.push(position..position + len);
         at = position + len;
     }
 }
@@ -282,7 +308,7 @@ mod tests {
                     })
                     .unwrap();
                 assert_eq!(
-                    String::from_utf8_lossy(&stamped),
+                    String::from_utf8_lossy(&stamped.raw),
                     String::from_utf8_lossy(&expected),
                     "{email} {name:?}"
                 );

@@ -121,19 +121,44 @@ pub fn relaxed_header(text: &[u8], out: &mut Vec<u8>) {
 /// the message and differs for every subscriber (their unsubscribe link).
 pub fn body_hash(body: &[u8]) -> Digest {
     let mut hash = Context::new(&SHA256);
+    relaxed_body(body, |bytes| hash.update(bytes));
+    hash.finish()
+}
+
+/// The body in relaxed form, as bytes (a stamped issue's shared parts are canonicalised once, see `body.rs`).
+pub fn relaxed_body_bytes(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 2);
+    relaxed_body(body, |bytes| out.extend_from_slice(bytes));
+    out
+}
+
+/// Hands the relaxed body to `emit` in as few pieces as it can: a run of lines that need no change (most of
+/// them) goes out as one slice of the input, so the hash sees a few large updates rather than two per line.
+fn relaxed_body(body: &[u8], mut emit: impl FnMut(&[u8])) {
     let mut blank_lines = 0usize;
     let mut scratch = Vec::with_capacity(128);
     // Built once per body: `memmem::find` builds its searcher anew on every call, once per line.
     let line_end = memmem::Finder::new(b"\r\n");
     let double_space = memmem::Finder::new(b"  ");
-    let mut rest = body;
-    loop {
-        let (line, next) = match line_end.find(rest) {
-            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
-            None if rest.is_empty() => break,
-            None => (rest, None),
+    // body[run..at] is canonical already (whole lines with their CRLF) and not yet emitted.
+    let mut run = 0;
+    let mut at = 0;
+    while at < body.len() {
+        let (end, next) = match line_end.find(&body[at..]) {
+            Some(i) => (at + i, Some(at + i + 2)),
+            None => (body.len(), None),
         };
-        let line = if already_relaxed(line, &double_space) {
+        let line = &body[at..end];
+        let relaxed = already_relaxed(line, &double_space);
+        if let Some(next) = next.filter(|_| relaxed && !line.is_empty() && blank_lines == 0) {
+            at = next;
+            continue;
+        }
+        // Anything else ends the run of unchanged lines.
+        if run < at {
+            emit(&body[run..at]);
+        }
+        let line = if relaxed {
             line
         } else {
             scratch.clear();
@@ -144,18 +169,18 @@ pub fn body_hash(body: &[u8]) -> Digest {
             blank_lines += 1;
         } else {
             for _ in 0..blank_lines {
-                hash.update(b"\r\n");
+                emit(b"\r\n");
             }
             blank_lines = 0;
-            hash.update(line);
-            hash.update(b"\r\n");
+            emit(line);
+            emit(b"\r\n");
         }
-        match next {
-            Some(next) => rest = next,
-            None => break,
-        }
+        at = next.unwrap_or(body.len());
+        run = at;
     }
-    hash.finish()
+    if run < at {
+        emit(&body[run..at]);
+    }
 }
 
 /// Most lines need no change: no tab, no run of spaces, no space at the end (vectorised searches, not a loop

@@ -6,6 +6,7 @@ mod breaker;
 mod cli;
 mod crash;
 mod dkim;
+mod dkim_stamped;
 mod failover;
 mod faults;
 mod happy;
