@@ -36,19 +36,26 @@ fn thread_cpu_micros() -> f64 {
     nanos / 1e3
 }
 
-/// The median over `rounds` of the CPU time per call of `messages` calls of `work`.
-fn cpu_per_call(messages: usize, rounds: usize, mut work: impl FnMut(usize)) -> f64 {
-    let mut per_call: Vec<f64> = (0..rounds)
-        .map(|_| {
+/// For each phase, the median over `rounds` of its CPU time per call over `messages` calls. The phases take
+/// turns within each round, so a busy spell on a shared machine weighs on all of them alike.
+fn cpu_per_call(messages: usize, rounds: usize, phases: &mut [&mut dyn FnMut(usize)]) -> Vec<f64> {
+    let mut samples = vec![Vec::with_capacity(rounds); phases.len()];
+    for _ in 0..rounds {
+        for (phase, samples) in phases.iter_mut().zip(&mut samples) {
             let started = thread_cpu_micros();
             for i in 0..messages {
-                work(i);
+                phase(i);
             }
-            (thread_cpu_micros() - started) / messages as f64
+            samples.push((thread_cpu_micros() - started) / messages as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut per_call| {
+            per_call.sort_by(f64::total_cmp);
+            per_call[per_call.len() / 2]
         })
-        .collect();
-    per_call.sort_by(f64::total_cmp);
-    per_call[per_call.len() / 2]
+        .collect()
 }
 
 fn main() {
@@ -96,8 +103,11 @@ fn main() {
             "digest@verdicts.example.org".parse().unwrap(),
         )
     };
-    let (unsigned, stamped_rsa, stamped_both) =
-        (edition(None), edition(Some(rsa.clone())), edition(Some(both.clone())));
+    let (unsigned, stamped_rsa, stamped_both) = (
+        edition(None),
+        edition(Some(rsa.clone())),
+        edition(Some(both.clone())),
+    );
     assert!(stamped_rsa.hashes_bodies_from_template());
     let emails: Vec<String> = (0..messages)
         .map(|i| format!("reader{i}@example.org"))
@@ -112,15 +122,24 @@ fn main() {
     };
 
     let tiny: &[u8] = b"From: a@example.org\r\nSubject: x\r\n\r\nbody\r\n";
-    let signature = cpu_per_call(messages, rounds, |_| {
-        black_box(rsa.sign(black_box(tiny)).unwrap());
-    });
-    let whole = cpu_per_call(messages, rounds, |_| {
-        black_box(rsa.sign(black_box(&raw)).unwrap());
-    });
-    let stamp_only = cpu_per_call(messages, rounds, |i| build(&unsigned, i));
-    let stamped = cpu_per_call(messages, rounds, |i| build(&stamped_rsa, i));
-    let stamped_both = cpu_per_call(messages, rounds, |i| build(&stamped_both, i));
+    let medians = cpu_per_call(
+        messages,
+        rounds,
+        &mut [
+            &mut |_| {
+                black_box(rsa.sign(black_box(tiny)).unwrap());
+            },
+            &mut |_| {
+                black_box(rsa.sign(black_box(&raw)).unwrap());
+            },
+            &mut |i| build(&unsigned, i),
+            &mut |i| build(&stamped_rsa, i),
+            &mut |i| build(&stamped_both, i),
+        ],
+    );
+    let [signature, whole, stamp_only, stamped, stamped_both] = medians[..] else {
+        unreachable!("five phases")
+    };
     // openssl speed divides by the CPU time its process got: like for like with the figures above.
     let openssl_micros = openssl(&["speed", "-seconds", "3", "rsa2048"])
         .lines()
