@@ -25,6 +25,8 @@ pub struct BodyTemplate {
     segments: Vec<Vec<u8>>,
     /// Whether a message's hash was compared with its whole body's yet.
     used: AtomicBool,
+    /// A hash from the template differed from its whole body's: every body is hashed in full.
+    off: AtomicBool,
 }
 
 impl std::fmt::Debug for BodyTemplate {
@@ -69,7 +71,9 @@ impl BodyTemplate {
     pub fn new(raw: &[u8], slots: &[Range<usize>]) -> Option<BodyTemplate> {
         let (start, slots) = body_slots(raw, slots)?;
         let body = &raw[start..];
-        slots.first()?;
+        if slots.is_empty() {
+            return None;
+        }
         // The slot values come out unchanged, so they are found in the relaxed body in order.
         let relaxed = canon::relaxed_body_bytes(body);
         let mut cuts = Vec::with_capacity(slots.len());
@@ -94,6 +98,7 @@ impl BodyTemplate {
             prefix,
             segments,
             used: AtomicBool::new(false),
+            off: AtomicBool::new(false),
         };
         // The check of the reasoning above on this body: other values in the slots (of other lengths) give the
         // hash a whole canonicalisation gives.
@@ -118,6 +123,11 @@ impl BodyTemplate {
         !self.used.swap(true, Ordering::Relaxed)
     }
 
+    /// From now on `body_hash` says `None`: the caller hashes each whole body.
+    pub fn turn_off(&self) {
+        self.off.store(true, Ordering::Relaxed);
+    }
+
     /// The relaxed body hash of a message built from the template: `body` is its body and `slots` (relative to
     /// the body) hold its values. `None` when the slot count differs or a value is not transparent.
     fn hash(&self, body: &[u8], slots: &[Range<usize>]) -> Option<Digest> {
@@ -136,6 +146,9 @@ impl BodyTemplate {
     /// `raw`, in order, header slots included); `None` when the message does not fit the template, and the
     /// caller hashes the whole body instead.
     pub fn body_hash(&self, raw: &[u8], slots: &[Range<usize>]) -> Option<Digest> {
+        if self.off.load(Ordering::Relaxed) {
+            return None;
+        }
         let (start, slots) = body_slots(raw, slots)?;
         self.hash(&raw[start..], &slots)
     }
@@ -201,6 +214,12 @@ mod tests {
             let from_template = template.body_hash(&raw, &slots).unwrap();
             assert_eq!(from_template.as_ref(), whole_body_hash(&raw), "{values:?}");
         }
+        assert!(template.first_use() && !template.first_use());
+        template.turn_off();
+        assert!(
+            template.body_hash(&stand_in, &slots).is_none(),
+            "turned off, every body is hashed in full"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, Once, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
 use anyhow::{Context, Result};
 
@@ -32,7 +32,8 @@ struct Queue {
 pub struct Pool {
     queue: Arc<Queue>,
     threads: usize,
-    started: Once,
+    /// How many threads started (set at the first task).
+    started: OnceLock<usize>,
 }
 
 impl Pool {
@@ -41,7 +42,7 @@ impl Pool {
         Pool {
             queue: Arc::new(Queue::default()),
             threads: threads.max(1),
-            started: Once::new(),
+            started: OnceLock::new(),
         }
     }
 
@@ -50,16 +51,21 @@ impl Pool {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        self.started.call_once(|| {
-            for i in 0..self.threads {
-                let queue = Arc::clone(&self.queue);
-                // A thread that cannot start leaves the others; with none, the task's sender is dropped with
-                // the queue and the caller gets the error below.
-                let _ = std::thread::Builder::new()
-                    .name(format!("dkim-sign-{i}"))
-                    .spawn(move || serve(&queue));
-            }
+        let started = *self.started.get_or_init(|| {
+            (0..self.threads)
+                .filter(|i| {
+                    let queue = Arc::clone(&self.queue);
+                    std::thread::Builder::new()
+                        .name(format!("dkim-sign-{i}"))
+                        .spawn(move || serve(&queue))
+                        .is_ok()
+                })
+                .count()
         });
+        if started == 0 {
+            // No thread could start (the system's limit): sign here rather than wait for ever.
+            return Ok(work());
+        }
         let (done, result) = tokio::sync::oneshot::channel();
         let task: Task = Box::new(move || {
             // The caller may have gone (its run stopped): nobody wants the result then.
