@@ -7,6 +7,7 @@
 //! pinned clock.
 
 mod archive;
+pub mod categories;
 pub mod client_addr;
 mod confirm;
 pub mod confirmation_mail;
@@ -21,6 +22,7 @@ pub mod rate_limit;
 mod server;
 mod store_pool;
 pub mod subscribe;
+pub mod topics_form;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -35,10 +37,12 @@ use tokio::task::JoinSet;
 
 pub use crate::clock::Clock;
 use crate::config::{Config, Secrets};
+use crate::content::KnownCategories;
 use crate::mail::Mailer;
 use crate::metrics::Counters;
 use crate::store::Store;
 use crate::tokens::Tokens;
+use categories::ContentCategories;
 pub use error::WebError;
 pub use metrics::MetricsToken;
 pub use rate_limit::RateLimiter;
@@ -73,6 +77,8 @@ struct Inner {
     metrics_token: Option<MetricsToken>,
     /// This server's running totals: requests, and the mail it sends (the scheduler's sends included).
     counters: Counters,
+    /// The categories of the content, for the subscribe form and the preferences page.
+    categories: ContentCategories,
 }
 
 impl AppState {
@@ -104,8 +110,10 @@ impl AppState {
     pub fn new(parts: StateParts) -> AppState {
         let limiter = RateLimiter::new(parts.config.post_rate_limit_per_minute);
         let counters = Counters::default();
+        let categories = ContentCategories::new(&parts.config.content_dir, &parts.config.base_url);
         let state = AppState {
             inner: Arc::new(Inner {
+                categories,
                 config: parts.config,
                 store: parts.store,
                 tokens: parts.tokens,
@@ -152,6 +160,14 @@ impl AppState {
     /// shows its messages.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
+    }
+
+    /// The categories the content has now (read again when the content changed; see [`categories`]).
+    pub async fn known_categories(&self) -> Arc<KnownCategories> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.categories.current())
+            .await
+            .unwrap_or_default()
     }
 
     /// Whether `/metrics` answers (a token is configured).

@@ -1,0 +1,280 @@
+//! Reading a reader's topics from a request, at the edge and as pure functions: the category checkboxes (a
+//! repeated `category` field, on the subscribe form and the preferences page; `"categories": [...]` in JSON) and
+//! the preferences page's form (`action`, `pause`). Every refusal names the field and the value it refused.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::content::{Categories, KnownCategories};
+
+/// The checkboxes' field, repeated once per ticked category.
+pub const CATEGORY_FIELD: &str = "category";
+/// The preferences page's pause select: empty (no pause), `keep`, or a number of weeks.
+pub const PAUSE_FIELD: &str = "pause";
+/// Which of the preferences page's two forms was sent: `save` or `unsubscribe`.
+pub const ACTION_FIELD: &str = "action";
+/// The longest pause a reader can choose, in weeks.
+pub const MAX_PAUSE_WEEKS: u8 = 8;
+/// Longer than any category name; a longer value is refused before it is looked up (or echoed).
+const MAX_NAME_CHARS: usize = 100;
+/// More ticked boxes than any page offers.
+const MAX_CATEGORIES: usize = 200;
+
+/// What was wrong with a form, naming the field and the value (Debug-quoted, so control characters show as
+/// escapes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem(pub String);
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FieldProblem {}
+
+/// The categories named by the ticked boxes (or a JSON list), checked against the content's: none is everything.
+pub fn parse_categories<S: AsRef<str>>(
+    field: &str,
+    values: &[S],
+    known: &KnownCategories,
+) -> Result<Categories, FieldProblem> {
+    if values.len() > MAX_CATEGORIES {
+        return Err(FieldProblem(format!(
+            "{field}: {} values sent; there are at most {MAX_CATEGORIES}",
+            values.len()
+        )));
+    }
+    for value in values {
+        let value = value.as_ref();
+        if value.chars().count() > MAX_NAME_CHARS {
+            let start: String = value.chars().take(20).collect();
+            return Err(FieldProblem(format!(
+                "{field}: {start:?}… is longer than any category ({MAX_NAME_CHARS} characters at most)"
+            )));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldProblem(format!(
+                "{field}: {value:?} has a control character"
+            )));
+        }
+        if value.contains([',', ';']) {
+            return Err(FieldProblem(format!(
+                "{field}: {value:?} is one category per value, without commas or semicolons"
+            )));
+        }
+    }
+    let list: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+    Categories::parse(&list.join(";"), known)
+        .map_err(|unknown| FieldProblem(format!("{field}: {unknown}")))
+}
+
+/// The pause chosen on the preferences page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// Send every week (ends a pause).
+    None,
+    /// Leave the current pause as it is.
+    Keep,
+    Weeks(u8),
+}
+
+impl Pause {
+    /// The `paused_until` to store, given the current one.
+    pub fn until(
+        self,
+        current: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Pause::None => None,
+            Pause::Keep => current.filter(|until| *until > now),
+            Pause::Weeks(weeks) => Some(now + Duration::weeks(i64::from(weeks))),
+        }
+    }
+}
+
+/// What the preferences page's form asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreferencesRequest {
+    Save {
+        categories: Categories,
+        pause: Pause,
+        /// The ticked names as sent, to show the form again after a mistake elsewhere.
+        ticked: Vec<String>,
+    },
+    Unsubscribe,
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body, decoded (invalid UTF-8 becomes U+FFFD, which no
+/// category or choice contains).
+pub fn fields(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    form_urlencoded::parse(body).collect()
+}
+
+/// The one value of a field that may be sent at most once.
+fn single<'a>(
+    fields: &'a [(Cow<'_, str>, Cow<'_, str>)],
+    name: &str,
+) -> Result<Option<&'a str>, FieldProblem> {
+    let mut values = fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(FieldProblem(format!("{name}: sent more than once")));
+    }
+    Ok(first)
+}
+
+/// Every value of a repeated field.
+pub fn repeated<'a>(fields: &'a [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Vec<&'a str> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+        .collect()
+}
+
+/// Reads the preferences page's form. Fields it does not know are ignored.
+pub fn parse_preferences(
+    body: &[u8],
+    known: &KnownCategories,
+) -> Result<PreferencesRequest, FieldProblem> {
+    let fields = fields(body);
+    match single(&fields, ACTION_FIELD)? {
+        Some("unsubscribe") => return Ok(PreferencesRequest::Unsubscribe),
+        Some("save") | None => {}
+        Some(other) => {
+            return Err(FieldProblem(format!(
+                "{ACTION_FIELD}: {other:?} is not save or unsubscribe"
+            )));
+        }
+    }
+    let pause = match single(&fields, PAUSE_FIELD)?.map(str::trim) {
+        None | Some("" | "0") => Pause::None,
+        Some("keep") => Pause::Keep,
+        Some(value) => match value.parse::<u8>() {
+            Ok(weeks @ 1..=MAX_PAUSE_WEEKS) => Pause::Weeks(weeks),
+            _ => {
+                return Err(FieldProblem(format!(
+                    "{PAUSE_FIELD}: {value:?} is not a number of weeks from 1 to {MAX_PAUSE_WEEKS}"
+                )));
+            }
+        },
+    };
+    let ticked = repeated(&fields, CATEGORY_FIELD);
+    let categories = parse_categories(CATEGORY_FIELD, &ticked, known)?;
+    Ok(PreferencesRequest::Save {
+        categories,
+        pause,
+        ticked: ticked.into_iter().map(str::to_string).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::{Pause, PreferencesRequest, parse_categories, parse_preferences};
+    use crate::content::KnownCategories;
+    use crate::web::categories::known_of;
+
+    fn known() -> KnownCategories {
+        known_of(&["Search", "Voice", "Developer Tools"])
+    }
+
+    fn save(body: &str) -> (Vec<String>, Pause) {
+        match parse_preferences(body.as_bytes(), &known()).unwrap() {
+            PreferencesRequest::Save {
+                categories, pause, ..
+            } => (categories.names().map(str::to_string).collect(), pause),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ticked_boxes_become_the_choice_in_the_contents_spelling_and_repeats_count_once() {
+        assert_eq!(
+            save("action=save&category=voice&category=Search&category=VOICE&pause="),
+            (vec!["Search".into(), "Voice".into()], Pause::None)
+        );
+        assert_eq!(
+            save("category=developer+tools&pause=3"),
+            (vec!["Developer Tools".into()], Pause::Weeks(3))
+        );
+        assert_eq!(save("pause=keep"), (vec![], Pause::Keep));
+        assert_eq!(save(""), (vec![], Pause::None));
+        assert_eq!(
+            parse_preferences(b"action=unsubscribe&category=Nope", &known()),
+            Ok(PreferencesRequest::Unsubscribe)
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_field_and_the_value() {
+        for (body, expected) in [
+            (
+                "category=Serch",
+                "category: unknown category \"Serch\": the content has Developer Tools, Search, Voice",
+            ),
+            (
+                "category=Sea%00rch",
+                "category: \"Sea\\0rch\" has a control character",
+            ),
+            (
+                "category=Search%0D%0ABcc:x",
+                "category: \"Search\\r\\nBcc:x\" has a control character",
+            ),
+            (
+                "category=Search,Voice",
+                "category: \"Search,Voice\" is one category per value, without commas or semicolons",
+            ),
+            (
+                "pause=9",
+                "pause: \"9\" is not a number of weeks from 1 to 8",
+            ),
+            (
+                "pause=-1",
+                "pause: \"-1\" is not a number of weeks from 1 to 8",
+            ),
+            ("pause=1&pause=2", "pause: sent more than once"),
+            (
+                "action=delete",
+                "action: \"delete\" is not save or unsubscribe",
+            ),
+            (
+                "action=save&action=unsubscribe",
+                "action: sent more than once",
+            ),
+            (
+                "category=%FF",
+                "category: unknown category \"\u{fffd}\": the content has Developer Tools, Search, Voice",
+            ),
+        ] {
+            let problem = parse_preferences(body.as_bytes(), &known()).unwrap_err();
+            assert_eq!(problem.to_string(), expected, "{body}");
+        }
+        let long = format!("category={}", "x".repeat(5000));
+        let problem = parse_preferences(long.as_bytes(), &known()).unwrap_err();
+        assert!(problem.to_string().len() < 120, "{problem}");
+        let many: Vec<&str> = vec!["Search"; 201];
+        assert!(parse_categories("category", &many, &known()).is_err());
+    }
+
+    #[test]
+    fn a_pause_ends_weeks_from_now_and_keep_keeps_only_a_pause_still_running() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let later = now + Duration::days(3);
+        assert_eq!(
+            Pause::Weeks(2).until(None, now),
+            Some(now + Duration::days(14))
+        );
+        assert_eq!(Pause::Keep.until(Some(later), now), Some(later));
+        assert_eq!(Pause::Keep.until(Some(now - Duration::days(1)), now), None);
+        assert_eq!(Pause::None.until(Some(later), now), None);
+    }
+}
