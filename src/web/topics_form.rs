@@ -139,15 +139,23 @@ pub fn repeated<'a>(fields: &'a [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> V
         .collect()
 }
 
-/// Reads the preferences page's form. Fields it does not know are ignored.
+/// Reads the preferences page's form (`kept`: the reader's current choice, whose names stay acceptable even when
+/// the content no longer has them). Fields it does not know are ignored; `action` must be there, so a body that
+/// is not the page's form never resets a choice.
 pub fn parse_preferences(
     body: &[u8],
     known: &KnownCategories,
+    kept: &Categories,
 ) -> Result<PreferencesRequest, FieldProblem> {
     let fields = fields(body);
     match single(&fields, ACTION_FIELD)? {
         Some("unsubscribe") => return Ok(PreferencesRequest::Unsubscribe),
-        Some("save") | None => {}
+        Some("save") => {}
+        None => {
+            return Err(FieldProblem(format!(
+                "{ACTION_FIELD}: missing (save or unsubscribe)"
+            )));
+        }
         Some(other) => {
             return Err(FieldProblem(format!(
                 "{ACTION_FIELD}: {other:?} is not save or unsubscribe"
@@ -167,7 +175,26 @@ pub fn parse_preferences(
         },
     };
     let ticked = repeated(&fields, CATEGORY_FIELD);
-    let categories = parse_categories(CATEGORY_FIELD, &ticked, known)?;
+    let (kept_names, others): (Vec<&str>, Vec<&str>) = ticked.iter().partition(|name| {
+        !kept.is_everything() && kept.includes(name) && Categories::parse(name, known).is_err()
+    });
+    let parsed = parse_categories(CATEGORY_FIELD, &others, known)?;
+    let categories = if kept_names.is_empty() {
+        parsed
+    } else {
+        let kept_shown = kept.names().filter(|shown| {
+            kept_names
+                .iter()
+                .any(|k| Categories::from_names([k]).includes(shown))
+        });
+        Categories::from_names(
+            parsed
+                .names()
+                .chain(kept_shown)
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        )
+    };
     Ok(PreferencesRequest::Save {
         categories,
         pause,
@@ -180,7 +207,7 @@ mod tests {
     use chrono::{Duration, TimeZone, Utc};
 
     use super::{Pause, PreferencesRequest, parse_categories, parse_preferences};
-    use crate::content::KnownCategories;
+    use crate::content::{Categories, KnownCategories};
     use crate::web::categories::known_of;
 
     fn known() -> KnownCategories {
@@ -188,7 +215,7 @@ mod tests {
     }
 
     fn save(body: &str) -> (Vec<String>, Pause) {
-        match parse_preferences(body.as_bytes(), &known()).unwrap() {
+        match parse_preferences(body.as_bytes(), &known(), &Categories::everything()).unwrap() {
             PreferencesRequest::Save {
                 categories, pause, ..
             } => (categories.names().map(str::to_string).collect(), pause),
@@ -203,13 +230,17 @@ mod tests {
             (vec!["Search".into(), "Voice".into()], Pause::None)
         );
         assert_eq!(
-            save("category=developer+tools&pause=3"),
+            save("action=save&category=developer+tools&pause=3"),
             (vec!["Developer Tools".into()], Pause::Weeks(3))
         );
-        assert_eq!(save("pause=keep"), (vec![], Pause::Keep));
-        assert_eq!(save(""), (vec![], Pause::None));
+        assert_eq!(save("action=save&pause=keep"), (vec![], Pause::Keep));
+        assert_eq!(save("action=save"), (vec![], Pause::None));
         assert_eq!(
-            parse_preferences(b"action=unsubscribe&category=Nope", &known()),
+            parse_preferences(
+                b"action=unsubscribe&category=Nope",
+                &known(),
+                &Categories::everything()
+            ),
             Ok(PreferencesRequest::Unsubscribe)
         );
     }
@@ -218,7 +249,7 @@ mod tests {
     fn bad_values_are_refused_naming_the_field_and_the_value() {
         for (body, expected) in [
             (
-                "category=Serch",
+                "action=save&category=Serch",
                 "category: unknown category \"Serch\": the content has Developer Tools, Search, Voice",
             ),
             (
@@ -241,7 +272,7 @@ mod tests {
                 "pause=-1",
                 "pause: \"-1\" is not a number of weeks from 1 to 8",
             ),
-            ("pause=1&pause=2", "pause: sent more than once"),
+            ("action=save&pause=1&pause=2", "pause: sent more than once"),
             (
                 "action=delete",
                 "action: \"delete\" is not save or unsubscribe",
@@ -250,19 +281,49 @@ mod tests {
                 "action=save&action=unsubscribe",
                 "action: sent more than once",
             ),
+            ("pause=1&laction=x", "action: missing (save or unsubscribe)"),
             (
                 "category=%FF",
                 "category: unknown category \"\u{fffd}\": the content has Developer Tools, Search, Voice",
             ),
         ] {
-            let problem = parse_preferences(body.as_bytes(), &known()).unwrap_err();
+            // The page's forms always send their action.
+            let body = if body.contains("action=") {
+                body.to_string()
+            } else {
+                format!("action=save&{body}")
+            };
+            let problem = parse_preferences(body.as_bytes(), &known(), &Categories::everything())
+                .unwrap_err();
             assert_eq!(problem.to_string(), expected, "{body}");
         }
-        let long = format!("category={}", "x".repeat(5000));
-        let problem = parse_preferences(long.as_bytes(), &known()).unwrap_err();
+        let long = format!("action=save&category={}", "x".repeat(5000));
+        let problem =
+            parse_preferences(long.as_bytes(), &known(), &Categories::everything()).unwrap_err();
         assert!(problem.to_string().len() < 120, "{problem}");
         let many: Vec<&str> = vec!["Search"; 201];
         assert!(parse_categories("category", &many, &known()).is_err());
+    }
+
+    #[test]
+    fn a_kept_category_the_content_no_longer_has_can_stay_ticked_but_not_be_added() {
+        let kept = Categories::from_names(["Retired Topic", "Search"]);
+        let body = b"action=save&category=retired+topic&category=Voice";
+        let PreferencesRequest::Save { categories, .. } =
+            parse_preferences(body, &known(), &kept).unwrap()
+        else {
+            panic!("a save")
+        };
+        assert_eq!(
+            categories.names().collect::<Vec<_>>(),
+            ["Retired Topic", "Voice"]
+        );
+        let refused = parse_preferences(
+            b"action=save&category=Retired",
+            &known(),
+            &Categories::everything(),
+        );
+        assert!(refused.is_err());
     }
 
     #[test]
