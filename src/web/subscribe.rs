@@ -3,6 +3,7 @@
 //! every address (one write transaction: the request in the consent history, and a queued mail when one is due)
 //! and no mail work at all: the queued mail is built and sent by `confirmation_queue` after the answer.
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{Channel, Origin, Source};
 use crate::web::client_addr::ClientIp;
@@ -175,7 +176,16 @@ async fn subscribe(state: &AppState, form: SubscribeForm, origin: Origin) -> Res
     // the request with its queued mail, which the sender then delivers.
     let outcome = state
         .store()
-        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, &origin, now))
+        .run(move |store| {
+            store.subscribe(
+                &email,
+                name.as_ref(),
+                &Categories::everything(),
+                Source::Form,
+                &origin,
+                now,
+            )
+        })
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
     if outcome.should_send_confirmation {
