@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 
 use crate::config::{Config, Secrets};
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mail::Mailer;
@@ -177,7 +178,14 @@ fn add(
         return Ok(ExitStatus::Failure);
     }
     if args.confirmed {
-        store.add(&email, name.as_ref(), Status::Confirmed, Source::Cli, now)?;
+        store.add(
+            &email,
+            name.as_ref(),
+            &Categories::everything(),
+            Status::Confirmed,
+            Source::Cli,
+            now,
+        )?;
         eprintln!("added {email} (confirmed)");
         return Ok(ExitStatus::Success);
     }
@@ -185,7 +193,14 @@ fn add(
     let secrets = Secrets::from_env();
     let mailer = Mailer::from_config(config, &secrets)?;
     let origin = Origin::new(Channel::Cli);
-    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, &origin, now)?;
+    let outcome = store.subscribe(
+        &email,
+        name.as_ref(),
+        &Categories::everything(),
+        Source::Cli,
+        &origin,
+        now,
+    )?;
     let tokens = Tokens::load(&secrets, store)?;
     // The store queued the mail with the request; send it now rather than wait for a `serve` to pick it up.
     let queued = store

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use csv::StringRecord;
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{ImportRow, Status};
 use crate::subscribers_csv::RowError;
@@ -189,6 +190,7 @@ pub(super) fn parse_row(
             email,
             name,
             status,
+            categories: Categories::everything(),
             created_at,
             confirmed_at,
         }),

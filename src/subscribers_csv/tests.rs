@@ -1,5 +1,6 @@
 //! CSV import and export: the headers other tools write, every bad row reported by line, and the store side.
 
+use crate::content::Categories;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::email_address::SubscriberEmail;
@@ -210,7 +211,14 @@ fn an_import_does_not_resurrect_an_address_that_unsubscribed() {
     let mut store = Store::open_in_memory().unwrap();
     let email = SubscriberEmail::parse("gone@example.org").unwrap();
     let id = store
-        .add(&email, None, Status::Confirmed, Source::Form, now())
+        .add(
+            &email,
+            None,
+            &Categories::everything(),
+            Status::Confirmed,
+            Source::Form,
+            now(),
+        )
         .unwrap();
     store
         .unsubscribe(

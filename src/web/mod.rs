@@ -18,6 +18,7 @@ mod layers;
 mod links;
 mod metrics;
 pub mod pages;
+mod preferences;
 pub mod rate_limit;
 mod server;
 mod store_pool;
@@ -247,6 +248,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             UNSUBSCRIBE_ROUTE,
             get(links::unsubscribe_page).post(links::unsubscribe),
+        )
+        .route(
+            preferences::PREFERENCES_ROUTE,
+            get(preferences::preferences_page).post(preferences::save_preferences),
         )
         .route("/healthz", get(links::healthz))
         // Every method, so that while it is off no method tells it apart from an unknown path.

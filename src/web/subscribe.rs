@@ -242,13 +242,21 @@ async fn subscribe(
         name,
         categories,
     } = NewSubscriber::parse(form, field, &known)?;
-    let _ = &categories; // TODO(topics-core merge): passed to Store::subscribe
     let now = state.now();
     // One transaction, committed or not as a whole: a client that hangs up mid-request leaves either nothing or
     // the request with its queued mail, which the sender then delivers.
     let outcome = state
         .store()
-        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, &origin, now))
+        .run(move |store| {
+            store.subscribe(
+                &email,
+                name.as_ref(),
+                &categories,
+                Source::Form,
+                &origin,
+                now,
+            )
+        })
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
     if outcome.should_send_confirmation {

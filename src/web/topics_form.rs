@@ -102,8 +102,6 @@ pub enum PreferencesRequest {
     Save {
         categories: Categories,
         pause: Pause,
-        /// The ticked names as sent, to show the form again after a mistake elsewhere.
-        ticked: Vec<String>,
     },
     Unsubscribe,
 }
@@ -195,11 +193,7 @@ pub fn parse_preferences(
                 .collect::<Vec<_>>(),
         )
     };
-    Ok(PreferencesRequest::Save {
-        categories,
-        pause,
-        ticked: ticked.into_iter().map(str::to_string).collect(),
-    })
+    Ok(PreferencesRequest::Save { categories, pause })
 }
 
 #[cfg(test)]
@@ -216,9 +210,9 @@ mod tests {
 
     fn save(body: &str) -> (Vec<String>, Pause) {
         match parse_preferences(body.as_bytes(), &known(), &Categories::everything()).unwrap() {
-            PreferencesRequest::Save {
-                categories, pause, ..
-            } => (categories.names().map(str::to_string).collect(), pause),
+            PreferencesRequest::Save { categories, pause } => {
+                (categories.names().map(str::to_string).collect(), pause)
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -30,6 +30,7 @@ mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
 mod tls;
+mod topics;
 
 /// One connection to the database. Not shared between threads: open one per thread or task.
 pub struct PgStore {

@@ -29,6 +29,7 @@ mod scheduler_state;
 pub(crate) mod subscriber_links;
 pub(crate) mod subscriber_queries;
 pub(crate) mod subscribers;
+mod topics;
 
 /// How long a connection waits for another writer before giving up with "database is locked".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -20,6 +20,7 @@ mod tls;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
+use weekly_verdicts::content::Categories;
 
 use chrono::{DateTime, Utc};
 use tempfile::TempDir;
@@ -110,6 +111,7 @@ impl Fixture {
                 email: SubscriberEmail::parse(&address(i)).unwrap(),
                 name: None,
                 status: Status::Confirmed,
+                categories: Categories::everything(),
                 created_at: None,
                 confirmed_at: None,
             })

@@ -20,4 +20,5 @@ mod scheduler_state;
 mod subscriber_queries;
 mod subscriber_races;
 mod subscribers;
+mod topics;
 mod unsubscribe_links;

@@ -1,6 +1,7 @@
 //! The list the copy tests move: a SQLite store in every state with a sent issue, and the `store copy` command.
 
 use std::process::{Command, Output};
+use weekly_verdicts::content::Categories;
 
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{Channel, Origin, Source, Status};
@@ -53,6 +54,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("bounced@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,
@@ -63,6 +65,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("left@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,
@@ -78,6 +81,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .subscribe(
             &email("pending@example.org"),
             Some(&name),
+            &Categories::everything(),
             Source::Form,
             &Origin::from_client(Channel::Form, "192.0.2.7"),
             now,
@@ -87,6 +91,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("forgotten@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,
