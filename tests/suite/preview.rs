@@ -244,13 +244,28 @@ fn preview_with_categories_renders_only_that_edition_with_its_subject_count_and_
 }
 
 #[test]
-fn plain_preview_stays_the_full_issue_without_a_topics_footer() {
+fn plain_preview_stays_the_full_issue_with_a_choose_your_topics_link_instead_of_a_topics_line() {
     let rendered =
         crate::support::preview::render(&crate::support::preview::sample_content(), SAMPLE_AS_OF);
     assert!(rendered.html.contains("3 new verdicts this week"));
     assert!(rendered.html.contains("SmolLM3 vs Code Llama 4"));
     assert!(!rendered.html.contains("You get:") && !rendered.text.contains("You get:"));
-    assert!(!rendered.html.contains("/preferences/"));
+    let preferences = "https://verdicts.example.org/preferences/SAMPLE-PREFERENCES-TOKEN";
+    assert!(
+        rendered
+            .html
+            .contains(&format!("You get every topic · <a href=\"{preferences}\""))
+            && rendered.html.contains(">Choose your topics</a>"),
+        "{}",
+        rendered.html
+    );
+    assert!(
+        rendered.text.contains(&format!(
+            "You get every topic · Choose your topics:\n{preferences}\n"
+        )),
+        "{}",
+        rendered.text
+    );
 }
 
 #[test]
