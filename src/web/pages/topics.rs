@@ -125,7 +125,7 @@ pub fn preferences(config: &Config, view: &PreferencesView<'_>) -> Markup {
             p.lead {
                 "Issues to " strong { (view.email) } " hold the comparisons in the topics you tick."
             }
-            @if let Some(until) = paused {
+            @if let Some(until) = paused.filter(|_| view.notice != Some(Notice::Saved)) {
                 p.notice.ok { "Paused: no issue until " (day(until, config.timezone)) "." }
             }
             form method="post" action=(action) {
