@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::content::Categories;
 use crate::store::Status;
 
 /// A ledger row that is due: pending, or deferred with its next attempt at or before `now`.
@@ -17,6 +18,9 @@ pub struct DueDelivery {
     pub status: Status,
     /// Attempts made so far.
     pub attempts: u32,
+    /// The categories the subscriber followed when the issue was created: the edition they are sent (empty: the
+    /// full issue), whatever they chose since.
+    pub categories: Categories,
 }
 
 /// The result of one delivery, as the ledger records it.
@@ -40,7 +44,8 @@ pub enum DeliveryResult {
     },
     /// Final. `bounce` marks the subscriber bounced (a permanent refusal of the address).
     Failed { error: String, bounce: bool },
-    /// Not attempted: the subscriber left the list after the issue was created. Recorded as `skipped`.
+    /// Not attempted: the subscriber left the list after the issue was created, or their edition has nothing
+    /// new. Recorded as `skipped`.
     Skipped { reason: String },
 }
 
@@ -51,7 +56,8 @@ pub struct LedgerCounts {
     pub sent: u64,
     pub deferred: u64,
     pub failed: u64,
-    /// Left the list after the issue was created: not sent, and never will be.
+    /// Not sent, and never will be: paused, nothing new in the reader's topics, or left the list after the issue
+    /// was created (the row's reason says which).
     pub skipped: u64,
 }
 

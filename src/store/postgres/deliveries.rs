@@ -14,6 +14,7 @@ use postgres::types::ToSql;
 
 use crate::store::consent::email_hash;
 use crate::store::subscribers::nonce;
+use crate::store::topics::from_stored;
 use crate::store::{
     Channel, ConsentEvent, DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome,
     PgStore, Status,
@@ -34,7 +35,7 @@ impl PgStore {
             // implies, because the planner does not infer it: without it a merge join reads the subscribers from
             // the first id on every page, and a pass over the list grows with its square.
             let rows = client.query(
-                "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts
+                "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts, d.categories
                  FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
                  WHERE d.issue_id = $1 AND d.subscriber_id > $2 AND s.id > $2
                    AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3))
@@ -51,6 +52,7 @@ impl PgStore {
                         name: row.get(2),
                         status: status.parse::<Status>()?,
                         attempts: row.get::<_, i32>(4) as u32,
+                        categories: from_stored(row.get(5)),
                     })
                 })
                 .collect()

@@ -7,6 +7,7 @@ use rusqlite::params;
 
 use crate::store::sqlite::subscriber_queries::enum_column;
 use crate::store::sqlite::{SqliteStore, opt_ts_column, ts, ts_column};
+use crate::store::topics::from_stored;
 use crate::store::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 
 impl SqliteStore {
@@ -20,7 +21,7 @@ impl SqliteStore {
         // The unary `+` keeps SQLite on the primary key (issue_id, subscriber_id): already in the page order,
         // and every row skipped lies behind the next page's start, so a whole pass reads the ledger once.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts
+            "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts, d.categories
              FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
              WHERE d.issue_id = ?1 AND d.subscriber_id > ?2
                AND (+d.state = 'pending' OR (+d.state = 'deferred' AND d.next_attempt_at <= ?3))
@@ -36,6 +37,7 @@ impl SqliteStore {
                 name: row.get(2)?,
                 status: enum_column(row, 3)?,
                 attempts: row.get(4)?,
+                categories: from_stored(&row.get::<_, String>(5)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
