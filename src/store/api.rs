@@ -195,10 +195,26 @@ impl Store {
     pub fn history(&self, as_of: DateTime<Utc>) -> Result<History> {
         dispatch!(self.history(as_of))
     }
-    /// Creates the issue and, in the same transaction, its ledger: one pending delivery per confirmed
-    /// subscriber. If the key exists already, returns that issue and changes nothing.
+    /// Creates the issue and, in the same transaction, its ledger: one delivery per confirmed subscriber, with
+    /// the categories they follow (the edition they will be sent); pending, or `skipped` ("paused until …") for a
+    /// reader paused past `now`. If the key exists already, returns that issue and changes nothing.
     pub fn create_issue(&mut self, new: &NewIssue, now: DateTime<Utc>) -> Result<IssueCreated> {
         dispatch_mut!(self.create_issue(new, now))
+    }
+    /// The distinct category choices among the issue's due rows (pending or deferred), sorted: the editions a
+    /// run has to render.
+    pub fn ledger_editions(&self, issue_id: i64) -> Result<Vec<Categories>> {
+        dispatch!(self.ledger_editions(issue_id))
+    }
+    /// Marks every due row of the issue whose reader follows exactly `categories` `skipped`, with `reason` (an
+    /// edition with nothing new this week). How many it skipped.
+    pub fn skip_edition(
+        &mut self,
+        issue_id: i64,
+        categories: &Categories,
+        reason: &str,
+    ) -> Result<u64> {
+        dispatch_mut!(self.skip_edition(issue_id, categories, reason))
     }
     pub fn issue_by_key(&self, key: &str) -> Result<Option<StoredIssue>> {
         dispatch!(self.issue_by_key(key))

@@ -38,7 +38,7 @@ pub use confirmation_mails::{
 };
 pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use copy::{CopyOutcome, CopyRequest, TableCount, copy_sqlite_to_postgres};
-pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
+pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome, SkippedBy};
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;

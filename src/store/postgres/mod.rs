@@ -22,6 +22,7 @@ mod import;
 mod issues;
 mod keys;
 mod lease;
+mod ledger_editions;
 mod migrations;
 mod paused;
 mod restore;
