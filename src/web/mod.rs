@@ -1,5 +1,6 @@
-//! The HTTP side of `verdicts serve`: the subscribe page and form, the confirm and unsubscribe links, a health
-//! check, and the layers every response goes through (security headers, body limit, per-IP rate limit on POSTs).
+//! The HTTP side of `verdicts serve`: the subscribe page and form (with the content's categories, see
+//! [`categories`]), the confirm and unsubscribe links, the readers' preferences page, a health check, and the layers
+//! every response goes through (security headers, body limit, per-IP rate limit on POSTs).
 //!
 //! Build an [`AppState`], turn it into a [`Router`] with [`router`] (or add routes of your own with [`routes`] and
 //! [`with_layers`]), and run it on a listener with [`serve`]. Nothing here reads the wall clock or the
