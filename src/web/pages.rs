@@ -231,7 +231,8 @@ pub fn unsubscribe_invalid(config: &Config) -> Markup {
     )
 }
 
-/// `GET /unsubscribe` without a token (where the archive's copies of issues link).
+/// `GET /unsubscribe` without a token (where the archive's copies of issues link, for unsubscribing and for
+/// choosing topics).
 pub fn unsubscribe_help(config: &Config) -> Markup {
     page(
         config,
@@ -241,6 +242,10 @@ pub fn unsubscribe_help(config: &Config) -> Markup {
             p {
                 "Every issue we send you ends with your own unsubscribe link: open it from any issue in your "
                 "inbox, and press the button. Many mail apps also show an unsubscribe button next to the sender."
+            }
+            p {
+                "Choosing your topics or pausing works the same way: the \"Choose your topics\" (or \"Change\") "
+                "link at the bottom of every issue you receive is your own."
             }
             p.small { "Copies of issues on the web link here because their links cannot be personal." }
         },
