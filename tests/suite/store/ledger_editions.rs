@@ -57,7 +57,7 @@ fn the_ledger_keeps_each_readers_categories_at_the_snapshot_and_skips_a_paused_r
             store
                 .create_issue(&week1, now() + Duration::hours(1))
                 .unwrap(),
-            &backend.name,
+            backend.name,
         );
         assert_eq!(recipients, 4, "{}", backend.name);
         // Changed after the snapshot: this issue keeps what the ledger recorded.
@@ -120,7 +120,7 @@ fn the_ledger_keeps_each_readers_categories_at_the_snapshot_and_skips_a_paused_r
         // Three weeks on the pause is over, and the changed choice applies.
         let later = now() + Duration::weeks(3);
         let week4 = new_issue("2026-W51", later, &["b"]);
-        let (next, _) = created(store.create_issue(&week4, later).unwrap(), &backend.name);
+        let (next, _) = created(store.create_issue(&week4, later).unwrap(), backend.name);
         let due: Vec<(u64, Categories)> = store
             .due_deliveries(next.id, 0, 10, later)
             .unwrap()
@@ -152,7 +152,7 @@ fn an_edition_with_nothing_new_is_skipped_whole_and_counted_apart_from_readers_w
             store
                 .create_issue(&new_issue("2026-W48", now(), &["a"]), now())
                 .unwrap(),
-            &backend.name,
+            backend.name,
         );
         let editions = store.ledger_editions(issue.id).unwrap();
         assert_eq!(
