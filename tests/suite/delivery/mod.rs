@@ -16,6 +16,7 @@ mod scheduled_senders;
 mod senders;
 mod socket;
 mod tls;
+mod topics;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
