@@ -17,6 +17,7 @@ mod senders;
 mod socket;
 mod tls;
 mod topics;
+mod topics_crash;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
