@@ -307,3 +307,32 @@ pub(super) fn ledger_rows(database: &Database) -> HashMap<String, (String, Optio
         }),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edition_email_as_sent_stays_clean_with_spamassassin_and_the_nu_checker() {
+    let server = SmtpServer::start(Script::accept_all()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let database = Database::Sqlite(folder.path().join("verdicts.db"));
+    let mut store = Store::open(&database).unwrap();
+    reader(&mut store, "both@example.org", &["Search", "Voice"]);
+    drop(store);
+    run(verdicts(&database, &server.url(), folder.path()).args(["send", "--as-of", AS_OF]));
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let mail = read(&messages[0]);
+    assert!(mail.html.contains("You get: Search, Voice"), "an edition");
+    let eml = folder.path().join("edition.eml");
+    std::fs::write(&eml, &messages[0].data).unwrap();
+    let verdict = crate::support::tools::spamassassin(&eml);
+    assert!(
+        verdict.score < 1.0,
+        "SpamAssassin scored the sent edition {} (tests: {})",
+        verdict.score,
+        verdict.tests
+    );
+    let html = folder.path().join("edition.html");
+    std::fs::write(&html, &mail.html).unwrap();
+    let unexpected = crate::support::newsletter::unexpected_nu_findings(&html);
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
