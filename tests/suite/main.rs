@@ -20,6 +20,7 @@ mod store;
 mod store_copy;
 mod subscribers_cli;
 mod subscribers_cli_postgres;
+mod subscribers_topics_cli;
 mod support;
 mod web_browser;
 mod web_confirmation_queue;

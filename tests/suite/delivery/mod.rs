@@ -16,6 +16,8 @@ mod scheduled_senders;
 mod senders;
 mod socket;
 mod tls;
+mod topics;
+mod topics_crash;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

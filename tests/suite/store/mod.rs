@@ -12,6 +12,7 @@ mod issue_fixtures;
 mod issues;
 mod keys;
 mod lease;
+mod ledger_editions;
 mod links;
 mod people;
 mod pg_ledger;

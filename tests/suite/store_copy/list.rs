@@ -74,6 +74,33 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
     store
         .unsubscribe_email(&email("left@example.org"), &Origin::new(Channel::Cli), now)
         .unwrap();
+    // Topics and a pause, so their columns are copied with values in them.
+    let change = weekly_verdicts::store::TopicsChange {
+        categories: Categories::from_names(["Design", "Search"]),
+        paused_until: Some(now + chrono::Duration::weeks(2)),
+    };
+    store
+        .set_topics_by_email(
+            &email("left@example.org"),
+            &change,
+            &Origin::new(Channel::Cli),
+            now,
+        )
+        .unwrap()
+        .unwrap();
+    let voice = weekly_verdicts::store::TopicsChange {
+        categories: Categories::from_names(["Voice"]),
+        paused_until: None,
+    };
+    store
+        .set_topics_by_email(
+            &email(&crate::delivery::address(0)),
+            &voice,
+            &Origin::new(Channel::Cli),
+            now,
+        )
+        .unwrap()
+        .unwrap();
     let name = weekly_verdicts::email_address::SubscriberName::parse_optional("Pat Pending")
         .unwrap()
         .unwrap();
@@ -81,7 +108,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .subscribe(
             &email("pending@example.org"),
             Some(&name),
-            &Categories::everything(),
+            &Categories::from_names(["Voice"]),
             Source::Form,
             &Origin::from_client(Channel::Form, "192.0.2.7"),
             now,
