@@ -21,7 +21,8 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 struct Cached {
-    fingerprint: Option<Fingerprint>,
+    /// The folder as last read (`Some(None)`: it could not be listed); `None` before the first reading.
+    fingerprint: Option<Option<Fingerprint>>,
     known: Arc<KnownCategories>,
     checked_at: Option<Instant>,
 }
@@ -54,17 +55,18 @@ impl ContentCategories {
         }
         cached.checked_at = Some(Instant::now());
         let fingerprint = fingerprint(&self.dir);
-        if fingerprint.is_some() && fingerprint == cached.fingerprint {
+        // Unchanged (a folder that cannot be listed included): no reading, and no warning logged again.
+        if cached.fingerprint.as_ref() == Some(&fingerprint) {
             return cached.known.clone();
         }
         match crate::content::load_dir(&self.dir, &self.base_url) {
             Ok(comparisons) => {
                 cached.known = Arc::new(KnownCategories::of(&comparisons));
-                cached.fingerprint = fingerprint;
+                cached.fingerprint = Some(fingerprint);
             }
             Err(errors) => {
                 // Keep the last good set; try again once the files change.
-                cached.fingerprint = fingerprint;
+                cached.fingerprint = Some(fingerprint);
                 tracing::warn!(
                     "the content in {} does not load ({} problem(s), first: {}); the pages offer the \
                      categories read before",
