@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::exit::ExitStatus;
 use crate::lease::SEND_LEASE;
 use crate::metrics::snapshot;
-use crate::store::{SkippedBy, Store};
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
@@ -52,7 +52,7 @@ pub fn run(config: &Config, args: StatusArgs) -> Result<ExitStatus> {
             }
             (None, None, _) => "in progress: `verdicts send` resumes it".to_string(),
         };
-        let state = match skipped_words(&c.skipped_by) {
+        let state = match c.skipped_by.words() {
             Some(why) => format!("{state}; skipped: {why}"),
             None => state,
         };
@@ -68,18 +68,4 @@ pub fn run(config: &Config, args: StatusArgs) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Success)
-}
-
-/// "3 paused, 40 nothing new in their topics, 1 left the list", leaving out the reasons no row has.
-fn skipped_words(by: &SkippedBy) -> Option<String> {
-    let words: Vec<String> = [
-        (by.paused, "paused"),
-        (by.nothing_new, "nothing new in their topics"),
-        (by.left, "left the list"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, why)| format!("{n} {why}"))
-    .collect();
-    (!words.is_empty()).then(|| words.join(", "))
 }

@@ -74,6 +74,23 @@ pub struct SkippedBy {
     pub left: u64,
 }
 
+impl SkippedBy {
+    /// "3 paused, 40 nothing new in their topics, 1 left the list", leaving out the reasons no row has; `None`
+    /// when nothing was skipped.
+    pub fn words(&self) -> Option<String> {
+        let words: Vec<String> = [
+            (self.paused, "paused"),
+            (self.nothing_new, "nothing new in their topics"),
+            (self.left, "left the list"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| format!("{n} {why}"))
+        .collect();
+        (!words.is_empty()).then(|| words.join(", "))
+    }
+}
+
 /// SQL (the same on both backends) naming why a `deliveries` row (`alias` with its dot, or "") was skipped:
 /// 'paused', 'nothing new', or NULL (left the list, or not skipped). The words are the start of the reasons the
 /// snapshot (`issues.rs`, "paused until …") and the run (`issue::nothing_new_reason`) write.

@@ -139,8 +139,12 @@ async fn each_reader_gets_the_edition_of_their_categories_and_empty_or_paused_on
         );
         reader(&mut store, "again@example.org", &["Voice"]);
 
-        run(verdicts(&backend.database, &server.url(), folder.path())
+        let said = run(verdicts(&backend.database, &server.url(), folder.path())
             .args(["send", "--as-of", AS_OF]));
+        assert!(
+            said.contains("3 skipped (1 paused, 2 nothing new in their topics)"),
+            "{name}: {said}"
+        );
 
         let messages = server.messages();
         let by: HashMap<String, Mail> = messages
