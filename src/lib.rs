@@ -7,7 +7,8 @@
 //! and hand it to [`mail`], the one way out for every mail (relay, TLS, DKIM, outbox), recording each outcome.
 //! Readers who follow some categories ([`content::Categories`]) get an edition of the issue, rendered once per
 //! distinct choice ([`issue::Editions`]).
-//! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join ([`email_address`] parses,
+//! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join and choose their topics
+//! ([`email_address`] parses,
 //! [`tokens`] sign links, confirmations leave through [`mail`] too) and where the [`archive`] shows what was sent.
 //! [`metrics`] reads the store's counts at one moment (for `/metrics` and `status --json`) and keeps the process's
 //! running totals. Time comes from one [`clock`]; every page and email looks alike through [`look`] (one palette,

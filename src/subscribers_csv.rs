@@ -6,7 +6,11 @@
 //! - `status`: confirmed/subscribed/enabled, unconfirmed/pending, unsubscribed/blocklisted, cleaned/bounced; empty or
 //!   absent means confirmed, except that Mailchimp's unsubscribed and cleaned exports (no status column, but
 //!   `UNSUB_TIME` / `CLEAN_TIME`) import as unsubscribed and bounced, never as confirmed;
-//! - times: `created_at` / `OPTIN_TIME`, `confirmed_at` / `CONFIRM_TIME`.
+//! - times: `created_at` / `OPTIN_TIME`, `confirmed_at` / `CONFIRM_TIME`;
+//! - `categories`: the categories followed, separated by `;` (or `,`), each one the content has; empty means
+//!   everything. A Mailchimp group's column (named after the group, its cells the group names separated by
+//!   commas) is read the same way when the import names it. listmonk's export has no lists column. `paused_until`
+//!   is exported but not imported: a pause is the reader's own, made on their preferences page.
 //!
 //! The export is opened in spreadsheets, which run a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR
 //! before one) as a formula: a reader's name such as `=HYPERLINK(...)` would run on the operator's machine. So a
@@ -21,6 +25,7 @@ use std::io::{Read, Write};
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::content::KnownCategories;
 use crate::store::{ImportRow, Subscriber};
 
 mod rows;
@@ -28,13 +33,15 @@ mod rows;
 use rows::{Columns, Role, parse_row};
 
 /// The export's columns; listmonk reads the same names.
-pub const EXPORT_HEADER: [&str; 6] = [
+pub const EXPORT_HEADER: [&str; 8] = [
     "email",
     "name",
     "status",
     "source",
     "created_at",
     "confirmed_at",
+    "categories",
+    "paused_until",
 ];
 
 /// What to do with rows that fail their checks.
@@ -77,9 +84,34 @@ impl fmt::Display for RowError {
 /// Reads a CSV subscriber list and checks every row. With [`OnInvalid::Reject`] any problem fails the whole file
 /// and every problem is returned, by line; with [`OnInvalid::Skip`] only a bad header does.
 pub fn parse_import<R: Read>(
-    mut reader: R,
+    reader: R,
     on_invalid: OnInvalid,
 ) -> Result<ParsedImport, Vec<RowError>> {
+    let known = KnownCategories::default();
+    let options = ImportOptions {
+        on_invalid,
+        known: &known,
+        categories_column: None,
+    };
+    parse_import_with(reader, &options)
+}
+
+/// How to read a list: what to do with bad rows, the categories the content has (a `categories` cell must name
+/// only those), and which other column holds categories, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions<'a> {
+    pub on_invalid: OnInvalid,
+    pub known: &'a KnownCategories,
+    /// A Mailchimp group's column (named after the group, e.g. "Topics"), read like `categories`.
+    pub categories_column: Option<&'a str>,
+}
+
+/// [`parse_import`] with the content's categories and a group column.
+pub fn parse_import_with<R: Read>(
+    mut reader: R,
+    options: &ImportOptions<'_>,
+) -> Result<ParsedImport, Vec<RowError>> {
+    let on_invalid = options.on_invalid;
     let mut data = Vec::new();
     if let Err(e) = reader.read_to_end(&mut data) {
         return Err(vec![file_error(
@@ -106,7 +138,7 @@ pub fn parse_import<R: Read>(
             )]);
         }
     };
-    let columns = Columns::from_header(&header)?;
+    let columns = Columns::from_header(&header, options.categories_column)?;
 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -124,7 +156,7 @@ pub fn parse_import<R: Read>(
             continue;
         }
         let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
-        match parse_row(&record, line, &columns) {
+        match parse_row(&record, line, &columns, options.known) {
             Ok(row) => match first_line_of.get(&row.email.key()) {
                 Some(&first) => {
                     let (column, value) = columns
@@ -251,6 +283,8 @@ pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<(
             s.source.as_str(),
             &time(s.created_at),
             &s.confirmed_at.map(time).unwrap_or_default(),
+            &escape_cell(&s.categories.names().collect::<Vec<_>>().join(";")),
+            &s.paused_until.map(time).unwrap_or_default(),
         ])
         .with_context(|| format!("writing {} to the export", s.email))?;
     }
@@ -258,5 +292,7 @@ pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<(
     Ok(())
 }
 
+#[cfg(test)]
+mod categories_tests;
 #[cfg(test)]
 mod tests;

@@ -52,6 +52,10 @@ pub fn run(config: &Config, args: StatusArgs) -> Result<ExitStatus> {
             }
             (None, None, _) => "in progress: `verdicts send` resumes it".to_string(),
         };
+        let state = match c.skipped_by.words() {
+            Some(why) => format!("{state}; skipped: {why}"),
+            None => state,
+        };
         println!(
             "{:<9} {:<17} {:>9} {:>9} {:>9} {:>9} {:>9}  {state}",
             issue.key,

@@ -9,16 +9,18 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 
 use crate::config::{Config, Secrets};
+use crate::content::{Categories, KnownCategories};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::exit::ExitStatus;
 use crate::mail::Mailer;
 use crate::store::{Channel, Origin, QueueTake, Source, Status, Store};
-use crate::subscribers_csv::{self, OnInvalid};
+use crate::subscribers_csv::{self, ImportOptions, OnInvalid};
 use crate::tokens::Tokens;
 use crate::web::confirmation_queue;
 
 mod output;
 mod restore;
+mod topics;
 
 use output::{print_history, print_table, write_private_file};
 
@@ -32,7 +34,7 @@ pub enum SubscribersCommand {
     /// The consent history of an address: every opt-in, confirmation, opt-out, bounce, import, addition and removal,
     /// with when, through what and from which client address. Works for removed addresses too.
     History { email: String },
-    /// List subscribers, oldest first.
+    /// List subscribers, oldest first, with the categories each follows and any pause.
     List {
         /// Only this status: pending, confirmed, unsubscribed or bounced.
         #[arg(long)]
@@ -47,11 +49,18 @@ pub enum SubscribersCommand {
         /// Import the good rows and report the bad ones instead of refusing the file.
         #[arg(long)]
         skip_invalid: bool,
+        /// Also read categories from this column (a Mailchimp group's column, named after the group; its group
+        /// names separated by commas). A `categories` column is always read.
+        #[arg(long, value_name = "HEADER")]
+        categories_column: Option<String>,
     },
+    /// Show an address's topics, or change them: --categories LIST or --everything, --pause-weeks N (1 to 8)
+    /// or --resume. Recorded in its consent history; issues already created keep the edition they recorded.
+    Topics(topics::TopicsArgs),
     /// Undo bounces recorded by mistake: bounced subscribers become confirmed again. Name the addresses, or
     /// pass --bounced-since to restore everyone bounced since then.
     Restore(restore::RestoreArgs),
-    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at). Cells a spreadsheet would run
+    /// Write the list as CSV (email, name, status, source, created_at, confirmed_at, categories, paused_until). Cells a spreadsheet would run
     /// as a formula get a leading ' (import removes it).
     Export {
         /// Only this status.
@@ -72,6 +81,9 @@ pub struct AddArgs {
     /// The reader already agreed elsewhere: confirmed at once, no confirmation email.
     #[arg(long)]
     pub confirmed: bool,
+    /// Follow only these categories ("Search,Voice"; commas or semicolons, any case); default everything.
+    #[arg(long, value_name = "LIST")]
+    pub categories: Option<String>,
 }
 
 pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
@@ -111,7 +123,7 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
         }
         SubscribersCommand::List { status } => {
             let subscribers = store.list(status)?;
-            print_table(&subscribers)?;
+            print_table(&subscribers, now)?;
             Ok(ExitStatus::Success)
         }
         SubscribersCommand::Count => {
@@ -123,9 +135,19 @@ pub fn run(config: &Config, command: SubscribersCommand) -> Result<ExitStatus> {
             println!("{:<13}{total}", "total");
             Ok(ExitStatus::Success)
         }
-        SubscribersCommand::Import { file, skip_invalid } => {
-            import(&mut store, &file, skip_invalid, now)
-        }
+        SubscribersCommand::Import {
+            file,
+            skip_invalid,
+            categories_column,
+        } => import(
+            config,
+            &mut store,
+            &file,
+            skip_invalid,
+            categories_column.as_deref(),
+            now,
+        ),
+        SubscribersCommand::Topics(args) => topics::run(config, &mut store, &args, now),
         SubscribersCommand::Restore(args) => restore::run(&mut store, &args, config.timezone, now),
         SubscribersCommand::Export { status, out } => {
             let subscribers = store.list(status)?;
@@ -169,6 +191,13 @@ fn add(
             return Ok(ExitStatus::Invalid);
         }
     };
+    let categories = match &args.categories {
+        Some(list) => match topics::parse_list(list, &topics::known_categories(config)?) {
+            Some(categories) => categories,
+            None => return Ok(ExitStatus::Invalid),
+        },
+        None => Categories::everything(),
+    };
     if let Some(existing) = store.find_by_email(&email)? {
         eprintln!(
             "error: {email} is already on the list (as {}, status {}); remove it first to add it again",
@@ -177,15 +206,32 @@ fn add(
         return Ok(ExitStatus::Failure);
     }
     if args.confirmed {
-        store.add(&email, name.as_ref(), Status::Confirmed, Source::Cli, now)?;
-        eprintln!("added {email} (confirmed)");
+        store.add(
+            &email,
+            name.as_ref(),
+            &categories,
+            Status::Confirmed,
+            Source::Cli,
+            now,
+        )?;
+        eprintln!(
+            "added {email} (confirmed), following {}",
+            topics::shown(&categories)
+        );
         return Ok(ExitStatus::Success);
     }
     // The mail settings are checked before the address is stored: a bad smtp_url changes nothing.
     let secrets = Secrets::from_env();
     let mailer = Mailer::from_config(config, &secrets)?;
     let origin = Origin::new(Channel::Cli);
-    let outcome = store.subscribe(&email, name.as_ref(), Source::Cli, &origin, now)?;
+    let outcome = store.subscribe(
+        &email,
+        name.as_ref(),
+        &categories,
+        Source::Cli,
+        &origin,
+        now,
+    )?;
     let tokens = Tokens::load(&secrets, store)?;
     // The store queued the mail with the request; send it now rather than wait for a `serve` to pick it up.
     let queued = store
@@ -215,9 +261,11 @@ fn add(
 }
 
 fn import(
+    config: &Config,
     store: &mut Store,
     file: &Path,
     skip_invalid: bool,
+    categories_column: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ExitStatus> {
     let reader = File::open(file).with_context(|| format!("opening {}", file.display()))?;
@@ -226,7 +274,17 @@ fn import(
     } else {
         OnInvalid::Reject
     };
-    let parsed = match subscribers_csv::parse_import(reader, mode) {
+    // Without readable content no category can be checked: a list that names some is then refused (naming why).
+    let known = topics::known_categories(config).unwrap_or_else(|e| {
+        eprintln!("note: {e:#}");
+        KnownCategories::default()
+    });
+    let options = ImportOptions {
+        on_invalid: mode,
+        known: &known,
+        categories_column,
+    };
+    let parsed = match subscribers_csv::parse_import_with(reader, &options) {
         Ok(parsed) => parsed,
         Err(errors) => {
             for error in &errors {

@@ -165,7 +165,7 @@ pub(super) fn parse(
         title: report.text(&raw.title, "title"),
         question: report.text(&raw.question, "question"),
         published,
-        category: report.text(&raw.category, "category"),
+        category: category(&mut report, &raw.category),
         url,
         tools,
         reviews,
@@ -178,6 +178,23 @@ pub(super) fn parse(
     } else {
         Err(report.errors)
     }
+}
+
+/// A category: one line, and without `,` or `;`, which separate names wherever readers' choices are written
+/// ("Search, Voice") and stored ("Search;Voice"): a name holding one could never be chosen.
+fn category(report: &mut Report<'_>, value: &Spanned<String>) -> String {
+    let text = report.text(value, "category");
+    if text.contains([',', ';']) {
+        report.at(
+            value.span(),
+            "category",
+            format!(
+                "{text:?} contains a comma or semicolon, which separate categories in readers' choices; \
+                 name it without (\"Data and Analytics\")"
+            ),
+        );
+    }
+    text
 }
 
 /// Splits `+++\n…\n+++\n body` into front matter and body.

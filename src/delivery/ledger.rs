@@ -47,7 +47,8 @@ pub struct RunCounts {
     /// Recipients this run left deferred (each once, however often it was retried).
     pub deferred: u64,
     pub failed: u64,
-    /// Not attempted: unsubscribed (or bounced elsewhere) after the issue was created.
+    /// Not attempted: unsubscribed (or bounced elsewhere) after the issue was created, or an edition found with
+    /// nothing new mid-run.
     pub skipped: u64,
     /// Deferral events, retries within the run included.
     pub deferrals: u64,

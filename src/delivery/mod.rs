@@ -10,6 +10,7 @@
 mod backoff;
 mod breaker;
 mod claims;
+mod editions;
 mod exclusive;
 mod ledger;
 mod pace;
@@ -40,8 +41,8 @@ use crate::clock::Clock;
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
 use crate::exit::ExitStatus;
-use crate::issue::Edition;
 use crate::issue::plan::{self, Plan};
+use crate::issue::{Edition, Editions, EditionsOptions};
 use crate::mail::{Mailer, Timeouts};
 use crate::metrics::Counters;
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
@@ -189,7 +190,14 @@ pub async fn send(
             key: issue.issue.key,
         });
     }
-    let shared = Arc::new(shared_for(config, secrets, &mut store, &issue, &options)?);
+    let shared = Arc::new(shared_for(
+        config,
+        secrets,
+        comparisons,
+        &mut store,
+        &issue,
+        &options,
+    )?);
     store.resume_issue(issue.id)?;
     let writer = open_store(config).await?;
     let (this_run, end) =
@@ -213,6 +221,7 @@ pub async fn send(
 fn shared_for(
     config: &Config,
     secrets: &Secrets,
+    comparisons: &[Comparison],
     store: &mut Store,
     issue: &StoredIssue,
     options: &SendOptions,
@@ -221,15 +230,26 @@ fn shared_for(
         .with_timeouts(options.timeouts)
         .with_clock(options.clock.clone())
         .with_counters(options.counters.clone());
-    let edition = Edition::new(
+    let tokens = Tokens::load(secrets, store)?;
+    let full = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),
         issue.created_at,
-        Tokens::load(secrets, store)?,
+        tokens.clone(),
         mailer.dkim().cloned(),
         mailer.sender().clone(),
     );
-    let mut shared = Shared::new(edition, mailer, options.retry, options.stop.clone());
+    let options_for_editions = EditionsOptions {
+        issue_id: issue.id,
+        composed_at: issue.created_at,
+        tokens,
+        dkim: mailer.dkim().cloned(),
+        sender: mailer.sender().clone(),
+    };
+    let selection = plan::selection_of(&issue.issue, comparisons);
+    let editions = Editions::new(&selection, config, options_for_editions).with_full(full);
+    editions::prepare(store, &editions, issue.id)?;
+    let mut shared = Shared::new(editions, mailer, options.retry, options.stop.clone());
     shared.pace = Pace::per_second(config.rate_limit_per_second);
     shared.clock = options.clock.clone();
     shared.relay_down_after = options.relay_down_after;

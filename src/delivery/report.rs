@@ -141,7 +141,7 @@ impl fmt::Display for RunSummary {
             c.sent, c.deferred, c.failed
         )?;
         if c.skipped > 0 {
-            write!(f, ", {} skipped (left the list)", c.skipped)?;
+            write!(f, ", {} skipped", c.skipped)?;
         }
         if c.deferrals > c.deferred {
             // A recipient retried within the run is one deferred recipient, however many 4xx replies it got.
@@ -149,9 +149,14 @@ impl fmt::Display for RunSummary {
         }
         writeln!(f, " in {seconds:.1} s ({rate:.0} messages/s)")?;
         let l = &self.ledger;
+        let why = l
+            .skipped_by
+            .words()
+            .map(|words| format!(" ({words})"))
+            .unwrap_or_default();
         writeln!(
             f,
-            "ledger: {} sent, {} deferred, {} failed, {} skipped, {} pending of {}",
+            "ledger: {} sent, {} deferred, {} failed, {} skipped{why}, {} pending of {}",
             l.sent,
             l.deferred,
             l.failed,

@@ -1,4 +1,4 @@
-//! What every worker of a run shares: the edition and the mailer, the run's settings, and the counters that
+//! What every worker of a run shares: the editions and the mailer, the run's settings, and the counters that
 //! coordinate the workers (consecutive relay failures, open connections, workers still on, messages handed back)
 //! together with the run's halt reason, and the circuit breaker.
 
@@ -11,12 +11,13 @@ use super::breaker::Breaker;
 use super::pace::Pace;
 use super::stop::StopSignal;
 use crate::clock::Clock;
-use crate::issue::Edition;
+use crate::issue::Editions;
 use crate::mail::Mailer;
 
 /// What every worker of a run shares.
 pub struct Shared {
-    pub edition: Edition,
+    /// The issue once per edition its ledger holds.
+    pub editions: Editions,
     /// Where messages go; workers open their own connections to its relay.
     pub mailer: Mailer,
     pub policy: RetryPolicy,
@@ -44,9 +45,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(edition: Edition, mailer: Mailer, policy: RetryPolicy, stop: StopSignal) -> Shared {
+    pub fn new(
+        editions: Editions,
+        mailer: Mailer,
+        policy: RetryPolicy,
+        stop: StopSignal,
+    ) -> Shared {
         Shared {
-            edition,
+            editions,
             mailer,
             policy,
             pace: Pace::unlimited(),

@@ -11,7 +11,7 @@ mod idle;
 use super::backoff::reconnect_delay;
 use super::breaker::Refusal;
 use super::shared::Shared;
-use crate::issue::Built;
+use crate::issue::{Built, EditionMessages, nothing_new_reason};
 use crate::mail::smtp::{blame, sameness_key};
 use crate::mail::{
     Attempt, Blame, ConnectError, Relays, Route, SmtpConnection, Stage, Timeouts, accepted_by,
@@ -76,7 +76,17 @@ impl Courier {
     /// Delivers one message and says what to record.
     pub async fn deliver(&mut self, job: &Job) -> Step {
         let shared = Arc::clone(&self.shared);
-        let built = match shared.edition.build_pooled(job.addressee()).await {
+        let edition = shared.editions.get(&job.categories);
+        let edition = match edition.as_ref() {
+            EditionMessages::Ready(edition) => edition,
+            EditionMessages::NothingNew => {
+                // The run skips such editions before it starts; a row reaches here only if another sender's
+                // snapshot of the content differed.
+                let reason = nothing_new_reason(&job.categories);
+                return self.done(job, DeliveryResult::Skipped { reason });
+            }
+        };
+        let built = match edition.build_pooled(job.addressee()).await {
             Ok(built) => built,
             Err(e) => {
                 return self.done(
@@ -126,7 +136,7 @@ impl Courier {
         timeouts: Timeouts,
     ) -> Step {
         let shared = Arc::clone(&self.shared);
-        let sender = &shared.edition.sender;
+        let sender = shared.editions.sender();
         let mut losses = 0;
         loop {
             if shared.halted().is_some() {
@@ -283,7 +293,7 @@ impl Courier {
 
     fn done(&self, job: &Job, result: DeliveryResult) -> Step {
         Step::Done(Outcome {
-            issue_id: self.shared.edition.issue_id,
+            issue_id: self.shared.editions.issue_id(),
             subscriber_id: job.subscriber_id,
             at: self.shared.clock.now(),
             result,

@@ -79,7 +79,8 @@ mod tests {
     }
 
     #[test]
-    fn the_full_issue_is_byte_for_byte_the_digest_without_editions() {
+    fn the_full_issue_is_byte_for_byte_the_digest_without_editions_with_a_choose_your_topics_link()
+    {
         let all = week();
         let config = Config::default();
         let as_of = DateTime::parse_from_rfc3339("2026-11-22T23:59:59Z")
@@ -92,8 +93,21 @@ mod tests {
         assert_eq!(full.text, today.text);
         assert_eq!(full.subject, today.subject);
         assert_eq!(full.preheader, today.preheader);
-        assert!(!full.html.contains(PREFERENCES_PLACEHOLDER));
+        // The full issue has no topics line, but links the reader's preferences all the same.
         assert!(!full.html.contains("You get:") && !full.text.contains("You get:"));
+        assert!(
+            full.html.contains("Choose your topics</a>"),
+            "{}",
+            full.html
+        );
+        assert!(
+            full.text.contains(&format!(
+                "You get every topic · Choose your topics:\n{PREFERENCES_PLACEHOLDER}\n"
+            )),
+            "{}",
+            full.text
+        );
+        assert!(full.has_preferences_link());
     }
 
     #[test]

@@ -245,6 +245,11 @@ fn footer(digest: &Digest, unsubscribe_url: &str) -> Markup {
                     "You get: " (digest.topics.join(", ")) " · "
                     a href=(PREFERENCES_PLACEHOLDER) style=(style::FOOTER_LINK) class="vd-link" { "Change" }
                 }
+            } @else {
+                p style="margin:0 0 8px 0;" {
+                    "You get every topic · "
+                    a href=(PREFERENCES_PLACEHOLDER) style=(style::FOOTER_LINK) class="vd-link" { "Choose your topics" }
+                }
             }
             p style="margin:0 0 8px 0;" {
                 a href=(unsubscribe_url) style=(style::FOOTER_LINK) class="vd-link" { "Unsubscribe" }

@@ -42,6 +42,10 @@ pub fn render(digest: &Digest, unsubscribe_url: &str) -> String {
         );
         let _ = writeln!(out, "{PREFERENCES_PLACEHOLDER}");
         let _ = writeln!(out);
+    } else {
+        paragraph(&mut out, "You get every topic · Choose your topics:", "");
+        let _ = writeln!(out, "{PREFERENCES_PLACEHOLDER}");
+        let _ = writeln!(out);
     }
     let _ = writeln!(out, "Unsubscribe in one click:");
     let _ = writeln!(out, "{unsubscribe_url}");

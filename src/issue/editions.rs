@@ -27,6 +27,14 @@ pub struct EditionsOptions {
     pub sender: Address,
 }
 
+/// Why readers of `categories` get no email this week (the reason their ledger rows are `skipped` with).
+pub fn nothing_new_reason(categories: &Categories) -> String {
+    format!(
+        "nothing new in {} this week",
+        categories.names().collect::<Vec<_>>().join(", ")
+    )
+}
+
 /// One edition, as the workers need it.
 pub enum EditionMessages {
     /// Build each reader's message from this.
@@ -61,6 +69,53 @@ impl Editions {
             cache: RwLock::new(HashMap::new()),
             rendering: Mutex::new(()),
         }
+    }
+
+    /// Only `full`, the full issue: readers of some categories would get nothing. For runs whose ledger holds
+    /// no choice (tests driving one worker).
+    pub fn full_only(full: Edition, config: &Config) -> Editions {
+        let selection = Selection {
+            key: full.issue.key.clone(),
+            window_start: full.composed_at,
+            window_end: full.composed_at,
+            comparisons: Vec::new(),
+        };
+        let options = EditionsOptions {
+            issue_id: full.issue_id,
+            composed_at: full.composed_at,
+            tokens: full.tokens.clone(),
+            dkim: full.dkim.clone(),
+            sender: full.sender.clone(),
+        };
+        Editions::new(&selection, config, options).with_full(full)
+    }
+
+    /// Uses `full` as the full issue (readers of everything) instead of rendering it: the issue as stored, so a
+    /// resumed send sends what the first run did, byte for byte, and issues created before editions existed
+    /// stay as they were.
+    pub fn with_full(self, full: Edition) -> Editions {
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                EditionKey::full(),
+                Arc::new(EditionMessages::Ready(Box::new(full))),
+            );
+        self
+    }
+
+    pub fn issue_id(&self) -> i64 {
+        self.options.issue_id
+    }
+
+    /// The envelope sender of every edition's messages.
+    pub fn sender(&self) -> &Address {
+        &self.options.sender
+    }
+
+    /// Whether every edition is signed.
+    pub fn dkim(&self) -> bool {
+        self.options.dkim.is_some()
     }
 
     /// The edition for readers of `categories`, rendered on first use.

@@ -11,5 +11,5 @@ pub mod preview;
 mod stamp;
 
 pub use edition::{Addressee, Built, Edition};
-pub use editions::{EditionMessages, Editions, EditionsOptions};
+pub use editions::{EditionMessages, Editions, EditionsOptions, nothing_new_reason};
 pub use plan::{Plan, plan};

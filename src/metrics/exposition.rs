@@ -14,6 +14,7 @@ pub const ISSUE_PAUSED: &str = "verdicts_issue_paused";
 pub const ISSUE_COMPLETE: &str = "verdicts_issue_complete";
 pub const ISSUE_NEXT_RETRY: &str = "verdicts_issue_next_retry_timestamp_seconds";
 pub const ISSUE_CLAIMED: &str = "verdicts_issue_claimed_rows";
+pub const ISSUE_SKIPPED: &str = "verdicts_issue_skipped_rows";
 pub const LEASE_HELD: &str = "verdicts_send_lease_held";
 pub const LEASE_EXPIRY: &str = "verdicts_send_lease_expiry_timestamp_seconds";
 pub const MESSAGES: &str = "verdicts_messages_total";
@@ -41,6 +42,21 @@ pub fn render(store: &StoreSnapshot, counters: &CountersSnapshot) -> String {
     if let Some(issue) = current {
         for (state, n) in issue.ledger.by_state() {
             page.sample(LEDGER_ROWS, &[("issue", &issue.key), ("state", state)], n);
+        }
+    }
+    page.metric(
+        ISSUE_SKIPPED,
+        Kind::Gauge,
+        "Skipped ledger rows of the current issue by why: the reader paused, their topics had nothing new, or \
+         they left after the issue was created.",
+    );
+    if let Some(issue) = current {
+        for (reason, n) in issue.ledger.skipped_by.by_reason() {
+            page.sample(
+                ISSUE_SKIPPED,
+                &[("issue", &issue.key), ("reason", reason)],
+                n,
+            );
         }
     }
     page.metric(

@@ -71,7 +71,29 @@ pub struct LedgerRows {
     pub deferred: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// `skipped`, by why.
+    pub skipped_by: SkippedRows,
     pub total: u64,
+}
+
+/// Skipped ledger rows by why: the reader paused, their topics had nothing new, or they left after the issue
+/// was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SkippedRows {
+    pub paused: u64,
+    pub nothing_new: u64,
+    pub left: u64,
+}
+
+impl SkippedRows {
+    /// `(reason, rows)` in a fixed order, for the exposition.
+    pub fn by_reason(&self) -> [(&'static str, u64); 3] {
+        [
+            ("paused", self.paused),
+            ("nothing_new", self.nothing_new),
+            ("left", self.left),
+        ]
+    }
 }
 
 impl LedgerRows {
@@ -163,6 +185,11 @@ impl From<IssueStatus> for IssueSnapshot {
                 deferred: c.deferred,
                 failed: c.failed,
                 skipped: c.skipped,
+                skipped_by: SkippedRows {
+                    paused: c.skipped_by.paused,
+                    nothing_new: c.skipped_by.nothing_new,
+                    left: c.skipped_by.left,
+                },
                 total: c.total(),
             },
             claimed: issue.claimed,

@@ -4,13 +4,14 @@
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 
+use crate::content::Categories;
 use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
     ArchivedIssue, Backend, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow,
     ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin,
-    Outcome, QueueTake, QueuedConfirmation, Restore, Source, Status, Store, StoredIssue,
-    SubscribeOutcome, Subscriber, UnsubscribeOutcome,
+    Outcome, QueueTake, QueuedConfirmation, ReaderTopics, Restore, Source, Status, Store,
+    StoredIssue, SubscribeOutcome, Subscriber, TopicsChange, UnsubscribeOutcome,
 };
 use crate::tokens::Link;
 
@@ -38,27 +39,31 @@ impl Store {
     // subscribers
     /// A request to subscribe (the form, the JSON API, `subscribers add` without `--confirmed`): a new address
     /// becomes pending; see [`SubscribeKind`] for the others. When a confirmation mail is due it is queued in this
-    /// transaction with a fresh link nonce, and `name` waits in the row until that mail's link is followed.
+    /// transaction with a fresh link nonce, and `name` and `categories` wait in the row until that mail's link is
+    /// followed (a new address follows `categories` at once; an already confirmed reader's choice is unchanged).
     pub fn subscribe(
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         source: Source,
         origin: &Origin,
         now: DateTime<Utc>,
     ) -> Result<SubscribeOutcome> {
-        dispatch_mut!(self.subscribe(email, name, source, origin, now))
+        dispatch_mut!(self.subscribe(email, name, categories, source, origin, now))
     }
-    /// `verdicts subscribers add`: a new subscriber with the given status; an error if the address is on the list.
+    /// `verdicts subscribers add`: a new subscriber with the given status and topics; an error if the address is
+    /// on the list.
     pub fn add(
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         status: Status,
         source: Source,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        dispatch_mut!(self.add(email, name, status, source, now))
+        dispatch_mut!(self.add(email, name, categories, status, source, now))
     }
     /// Deletes the subscriber's address, name and delivery history (a request to be forgotten). The consent
     /// history stays, naming the address only by its hash, with a `remove` entry; the id is never given out again.
@@ -103,6 +108,34 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<UnsubscribeOutcome> {
         dispatch_mut!(self.unsubscribe_email(email, origin, now))
+    }
+    // topics
+    /// The reader's current topics, for their preferences page; `None` when the link may not act on a
+    /// subscription (unknown or removed id, a stale link: the rule of an unsubscribe link). Reads only.
+    pub fn reader_topics(&self, link: &Link, now: DateTime<Utc>) -> Result<Option<ReaderTopics>> {
+        dispatch!(self.reader_topics(link, now))
+    }
+    /// Saves the reader's new topics and pause, with a consent history entry saying what was chosen, and
+    /// returns the new state; `None` as for [`Store::reader_topics`]. Issues already created keep the edition
+    /// their ledger recorded; the change applies from the next one.
+    pub fn set_topics(
+        &mut self,
+        link: &Link,
+        change: &TopicsChange,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReaderTopics>> {
+        dispatch_mut!(self.set_topics(link, change, origin, now))
+    }
+    /// [`Store::set_topics`] by address, for the operator (`subscribers topics`); `None` if not on the list.
+    pub fn set_topics_by_email(
+        &mut self,
+        email: &SubscriberEmail,
+        change: &TopicsChange,
+        origin: &Origin,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ReaderTopics>> {
+        dispatch_mut!(self.set_topics_by_email(email, change, origin, now))
     }
     // subscriber_queries
     pub fn subscriber(&self, id: u64) -> Result<Option<Subscriber>> {
@@ -162,10 +195,26 @@ impl Store {
     pub fn history(&self, as_of: DateTime<Utc>) -> Result<History> {
         dispatch!(self.history(as_of))
     }
-    /// Creates the issue and, in the same transaction, its ledger: one pending delivery per confirmed
-    /// subscriber. If the key exists already, returns that issue and changes nothing.
+    /// Creates the issue and, in the same transaction, its ledger: one delivery per confirmed subscriber, with
+    /// the categories they follow (the edition they will be sent); pending, or `skipped` ("paused until …") for a
+    /// reader paused past `now`. If the key exists already, returns that issue and changes nothing.
     pub fn create_issue(&mut self, new: &NewIssue, now: DateTime<Utc>) -> Result<IssueCreated> {
         dispatch_mut!(self.create_issue(new, now))
+    }
+    /// The distinct category choices among the issue's due rows (pending or deferred), sorted: the editions a
+    /// run has to render.
+    pub fn ledger_editions(&self, issue_id: i64) -> Result<Vec<Categories>> {
+        dispatch!(self.ledger_editions(issue_id))
+    }
+    /// Marks every due row of the issue whose reader follows exactly `categories` `skipped`, with `reason` (an
+    /// edition with nothing new this week). How many it skipped.
+    pub fn skip_edition(
+        &mut self,
+        issue_id: i64,
+        categories: &Categories,
+        reason: &str,
+    ) -> Result<u64> {
+        dispatch_mut!(self.skip_edition(issue_id, categories, reason))
     }
     pub fn issue_by_key(&self, key: &str) -> Result<Option<StoredIssue>> {
         dispatch!(self.issue_by_key(key))

@@ -29,6 +29,8 @@ pub enum ConsentEvent {
     Remove,
     /// A bounce undone by the operator (`subscribers restore`): the bounce was the relay's fault.
     Restore,
+    /// Chose topics or paused (the preferences page, `subscribers topics`); the detail says what.
+    Topics,
 }
 
 /// Where it came from.
@@ -61,6 +63,7 @@ impl ConsentEvent {
             ConsentEvent::Add => "add",
             ConsentEvent::Remove => "remove",
             ConsentEvent::Restore => "restore",
+            ConsentEvent::Topics => "topics",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::Status;
 
@@ -11,6 +12,8 @@ pub struct ImportRow {
     pub email: SubscriberEmail,
     pub name: Option<SubscriberName>,
     pub status: Status,
+    /// The categories the reader follows (empty: everything).
+    pub categories: Categories,
     /// When the list the row came from first saw the address; the import time if unknown.
     pub created_at: Option<DateTime<Utc>>,
     /// When the address was confirmed there; the import time if unknown and the status is confirmed.

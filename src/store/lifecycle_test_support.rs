@@ -1,6 +1,7 @@
 //! Helpers the store's subscriber lifecycle tests share: a pinned clock, a form sign-up, following the newest
 //! confirm link and a one-click unsubscribe, all against a real SQLite store.
 
+use crate::content::Categories;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::email_address::SubscriberEmail;
@@ -23,7 +24,14 @@ pub(super) fn form() -> Origin {
 
 pub(super) fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> SubscribeOutcome {
     store
-        .subscribe(&email(address), None, Source::Form, &form(), at)
+        .subscribe(
+            &email(address),
+            None,
+            &Categories::everything(),
+            Source::Form,
+            &form(),
+            at,
+        )
         .unwrap()
 }
 

@@ -29,6 +29,7 @@ mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
 mod time_text;
+mod topics;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
 pub use claims::ClaimRequest;
@@ -37,7 +38,7 @@ pub use confirmation_mails::{
 };
 pub use consent::{Channel, ConsentEvent, ConsentRecord, Origin};
 pub use copy::{CopyOutcome, CopyRequest, TableCount, copy_sqlite_to_postgres};
-pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
+pub use deliveries::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome, SkippedBy};
 pub use import::{ImportRow, ImportSummary};
 pub use issues::{IssueComparison, IssueCreated, NewIssue, StoredIssue};
 pub use lease::LeaseOutcome;
@@ -47,6 +48,7 @@ pub use status::{Source, Status, UnknownValue};
 pub use subscriber_links::{ConfirmOutcome, UnsubscribeOutcome};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutcome};
+pub use topics::{ReaderTopics, TopicsChange};
 
 pub(crate) use postgres::PgStore;
 pub(crate) use sqlite::SqliteStore;

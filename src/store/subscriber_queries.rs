@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::content::Categories;
 use crate::store::{Source, Status};
 
 pub(crate) const COLUMNS: &str = "id, email, name, status, source, created_at, status_changed_at, confirmed_at, \
-                       unsubscribed_at";
+                       unsubscribed_at, categories, paused_until";
 
 /// A subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,4 +21,15 @@ pub struct Subscriber {
     pub status_changed_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub unsubscribed_at: Option<DateTime<Utc>>,
+    /// The categories followed (empty: everything).
+    pub categories: Categories,
+    /// Issues created before this time skip the reader (it may be past: see [`Subscriber::paused_at`]).
+    pub paused_until: Option<DateTime<Utc>>,
+}
+
+impl Subscriber {
+    /// Until when the reader is paused at `now`, if they are.
+    pub fn paused_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        crate::store::topics::current_pause(self.paused_until, now)
+    }
 }

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{Source, Status};
 
@@ -43,6 +44,8 @@ pub enum SubscribeKind {
 pub(crate) struct NewSubscriber<'a> {
     pub email: &'a SubscriberEmail,
     pub name: Option<&'a SubscriberName>,
+    /// The categories followed from the start (also what a confirmation of a new address confirms).
+    pub categories: &'a Categories,
     pub status: Status,
     pub source: Source,
     pub created_at: DateTime<Utc>,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use csv::StringRecord;
 
+use crate::content::{Categories, KnownCategories};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{ImportRow, Status};
 use crate::subscribers_csv::RowError;
@@ -20,15 +21,22 @@ pub(super) enum Role {
     ConfirmedAt,
     UnsubTime,
     CleanTime,
+    Categories,
 }
 
-fn role_of(header: &str) -> Option<Role> {
+fn role_of(header: &str, categories_column: Option<&str>) -> Option<Role> {
     let normalized = header
         .trim()
         .trim_start_matches('\u{feff}')
         .to_lowercase()
         .replace('_', " ");
+    if categories_column
+        .is_some_and(|named| named.trim().to_lowercase().replace('_', " ") == normalized)
+    {
+        return Some(Role::Categories);
+    }
     Some(match normalized.as_str() {
+        "categories" => Role::Categories,
         "email" | "email address" | "e-mail" | "e-mail address" => Role::Email,
         "name" | "full name" => Role::Name,
         "first name" | "fname" | "firstname" => Role::FirstName,
@@ -49,7 +57,12 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    pub(super) fn from_header(header: &StringRecord) -> Result<Columns, Vec<RowError>> {
+    /// `categories_column` names a column holding categories besides `categories` (a Mailchimp group's column,
+    /// which is named after the group).
+    pub(super) fn from_header(
+        header: &StringRecord,
+        categories_column: Option<&str>,
+    ) -> Result<Columns, Vec<RowError>> {
         let headers: Vec<String> = header
             .iter()
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
@@ -57,7 +70,9 @@ impl Columns {
         let mut index = HashMap::new();
         let mut errors = Vec::new();
         for (i, h) in headers.iter().enumerate() {
-            let Some(role) = role_of(h) else { continue };
+            let Some(role) = role_of(h, categories_column) else {
+                continue;
+            };
             if let Some(&first) = index.get(&role) {
                 errors.push(header_error(
                     h,
@@ -86,6 +101,21 @@ impl Columns {
                 ),
             });
         }
+        if let Some(named) = categories_column.filter(|_| !index.contains_key(&Role::Categories)) {
+            errors.push(RowError {
+                line: 1,
+                column: None,
+                value: header.iter().collect::<Vec<_>>().join(","),
+                message: format!(
+                    "--categories-column {named:?}: the header row has no such column (it has {})",
+                    headers
+                        .iter()
+                        .map(|h| format!("{h:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
         if errors.is_empty() {
             Ok(Columns { headers, index })
         } else {
@@ -106,6 +136,7 @@ pub(super) fn parse_row(
     record: &StringRecord,
     line: u64,
     columns: &Columns,
+    known: &KnownCategories,
 ) -> Result<ImportRow, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut error = |(column, value): (&str, &str), message: String| {
@@ -184,11 +215,21 @@ pub(super) fn parse_row(
     let created_at = time(Role::CreatedAt);
     let confirmed_at = time(Role::ConfirmedAt);
 
-    match (email, status) {
-        (Some(email), Some(status)) if errors.is_empty() => Ok(ImportRow {
+    // `;` in ours, `,` in a Mailchimp group's column: both separate names. Each must be a category the content
+    // has, so a typo cannot leave a reader following nothing.
+    let categories = match columns.cell(record, Role::Categories) {
+        None => Some(Categories::everything()),
+        Some(cell) => Categories::parse(cell.1, known)
+            .map_err(|unknown| error(cell, unknown.to_string()))
+            .ok(),
+    };
+
+    match (email, status, categories) {
+        (Some(email), Some(status), Some(categories)) if errors.is_empty() => Ok(ImportRow {
             email,
             name,
             status,
+            categories,
             created_at,
             confirmed_at,
         }),

@@ -1,5 +1,6 @@
 //! CSV import and export: the headers other tools write, every bad row reported by line, and the store side.
 
+use crate::content::Categories;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::email_address::SubscriberEmail;
@@ -210,7 +211,14 @@ fn an_import_does_not_resurrect_an_address_that_unsubscribed() {
     let mut store = Store::open_in_memory().unwrap();
     let email = SubscriberEmail::parse("gone@example.org").unwrap();
     let id = store
-        .add(&email, None, Status::Confirmed, Source::Form, now())
+        .add(
+            &email,
+            None,
+            &Categories::everything(),
+            Status::Confirmed,
+            Source::Form,
+            now(),
+        )
         .unwrap();
     store
         .unsubscribe(
@@ -259,11 +267,13 @@ fn an_export_imports_back_into_an_identical_list() {
     write_export(&mut exported, &source.list(None).unwrap()).unwrap();
     let text = String::from_utf8(exported).unwrap();
     assert!(
-        text.starts_with("email,name,status,source,created_at,confirmed_at\n"),
+        text.starts_with(
+            "email,name,status,source,created_at,confirmed_at,categories,paused_until\n"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("ann@example.org,\"Lee, Ann\",confirmed,import,2024-03-01T12:00:00.250Z,2026-11-23T09:00:00Z\n"),
+        text.contains("ann@example.org,\"Lee, Ann\",confirmed,import,2024-03-01T12:00:00.250Z,2026-11-23T09:00:00Z,,\n"),
         "{text}"
     );
 

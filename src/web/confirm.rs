@@ -77,7 +77,11 @@ pub async fn confirm(
     let config = state.config();
     Ok(match outcome {
         ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed => {
-            page(StatusCode::OK, pages::confirmed(config))
+            // Id-only, like the digest's "Change" link: the confirmation just replaced the subscription's nonce.
+            let preferences = state
+                .tokens()
+                .sign(Purpose::Preferences, link.subscriber_id, now);
+            page(StatusCode::OK, pages::confirmed(config, &preferences))
         }
         ConfirmOutcome::NotPending(_) => page(
             StatusCode::GONE,

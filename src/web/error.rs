@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::email_address::{AddressError, NameError};
 use crate::web::pages;
+use crate::web::topics_form::FieldProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -14,6 +15,9 @@ pub enum WebError {
     /// The name typed into the form is not usable (400).
     #[error(transparent)]
     InvalidName(#[from] NameError),
+    /// A topics field (categories, pause, action) is not usable (400); the message names the field and value.
+    #[error(transparent)]
+    InvalidField(#[from] FieldProblem),
     /// The request itself is wrong: malformed JSON or form data (400/422), too large (413), a content type that is
     /// neither (415). The message says what.
     #[error("{message}")]
@@ -26,7 +30,9 @@ pub enum WebError {
 impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
-            WebError::InvalidAddress(_) | WebError::InvalidName(_) => StatusCode::BAD_REQUEST,
+            WebError::InvalidAddress(_) | WebError::InvalidName(_) | WebError::InvalidField(_) => {
+                StatusCode::BAD_REQUEST
+            }
             WebError::BadRequest { status, .. } => *status,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

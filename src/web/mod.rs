@@ -1,5 +1,6 @@
-//! The HTTP side of `verdicts serve`: the subscribe page and form, the confirm and unsubscribe links, a health
-//! check, and the layers every response goes through (security headers, body limit, per-IP rate limit on POSTs).
+//! The HTTP side of `verdicts serve`: the subscribe page and form (with the content's categories, see
+//! [`categories`]), the confirm and unsubscribe links, the readers' preferences page, a health check, and the layers
+//! every response goes through (security headers, body limit, per-IP rate limit on POSTs).
 //!
 //! Build an [`AppState`], turn it into a [`Router`] with [`router`] (or add routes of your own with [`routes`] and
 //! [`with_layers`]), and run it on a listener with [`serve`]. Nothing here reads the wall clock or the
@@ -7,6 +8,7 @@
 //! pinned clock.
 
 mod archive;
+pub mod categories;
 pub mod client_addr;
 mod confirm;
 pub mod confirmation_mail;
@@ -17,10 +19,12 @@ mod layers;
 mod links;
 mod metrics;
 pub mod pages;
+mod preferences;
 pub mod rate_limit;
 mod server;
 mod store_pool;
 pub mod subscribe;
+pub mod topics_form;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -35,10 +39,12 @@ use tokio::task::JoinSet;
 
 pub use crate::clock::Clock;
 use crate::config::{Config, Secrets};
+use crate::content::KnownCategories;
 use crate::mail::Mailer;
 use crate::metrics::Counters;
 use crate::store::Store;
 use crate::tokens::Tokens;
+use categories::ContentCategories;
 pub use error::WebError;
 pub use metrics::MetricsToken;
 pub use rate_limit::RateLimiter;
@@ -73,6 +79,8 @@ struct Inner {
     metrics_token: Option<MetricsToken>,
     /// This server's running totals: requests, and the mail it sends (the scheduler's sends included).
     counters: Counters,
+    /// The categories of the content, for the subscribe form and the preferences page.
+    categories: ContentCategories,
 }
 
 impl AppState {
@@ -104,8 +112,10 @@ impl AppState {
     pub fn new(parts: StateParts) -> AppState {
         let limiter = RateLimiter::new(parts.config.post_rate_limit_per_minute);
         let counters = Counters::default();
+        let categories = ContentCategories::new(&parts.config.content_dir, &parts.config.base_url);
         let state = AppState {
             inner: Arc::new(Inner {
+                categories,
                 config: parts.config,
                 store: parts.store,
                 tokens: parts.tokens,
@@ -152,6 +162,14 @@ impl AppState {
     /// shows its messages.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
+    }
+
+    /// The categories the content has now (read again when the content changed; see [`categories`]).
+    pub async fn known_categories(&self) -> Arc<KnownCategories> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.inner.categories.current())
+            .await
+            .unwrap_or_default()
     }
 
     /// Whether `/metrics` answers (a token is configured).
@@ -231,6 +249,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             UNSUBSCRIBE_ROUTE,
             get(links::unsubscribe_page).post(links::unsubscribe),
+        )
+        .route(
+            preferences::PREFERENCES_ROUTE,
+            get(preferences::preferences_page).post(preferences::save_preferences),
         )
         .route("/healthz", get(links::healthz))
         // Every method, so that while it is off no method tells it apart from an unknown path.

@@ -7,6 +7,10 @@ use maud::{Markup, html};
 use crate::config::Config;
 use crate::look::shell::{self, Shell};
 
+pub mod topics;
+
+use topics::TopicBoxes;
+
 /// Name of the hidden field that people never see and bots fill in.
 pub const HONEYPOT_FIELD: &str = "website";
 
@@ -16,6 +20,8 @@ pub struct FormValues<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub error: Option<&'a str>,
+    /// The category checkboxes; `None` leaves them out (the forms that only ask for a new link).
+    pub topics: Option<&'a TopicBoxes>,
 }
 
 fn page(config: &Config, title: &str, body: Markup) -> Markup {
@@ -41,6 +47,9 @@ fn subscribe_form(values: &FormValues<'_>, button: &str) -> Markup {
                 aria-describedby=[values.error.map(|_| "form-error")];
             label for="name" { "Name " span.optional { "(optional)" } }
             input type="text" id="name" name="name" value=(values.name) maxlength="100" autocomplete="name";
+            @if let Some(topics) = values.topics {
+                (topics::topic_fieldset(topics, "Topics"))
+            }
             div.trap aria-hidden="true" {
                 label for=(HONEYPOT_FIELD) { "Leave this field empty" }
                 input type="text" id=(HONEYPOT_FIELD) name=(HONEYPOT_FIELD) value="" tabindex="-1"
@@ -108,8 +117,8 @@ pub fn confirm_button(config: &Config, token: &str, name: Option<&str>) -> Marku
     )
 }
 
-/// `POST /confirm/{token}` that worked.
-pub fn confirmed(config: &Config) -> Markup {
+/// `POST /confirm/{token}` that worked, with the reader's own link to choose topics (`preferences_token`).
+pub fn confirmed(config: &Config, preferences_token: &str) -> Markup {
     page(
         config,
         "Subscription confirmed",
@@ -117,6 +126,10 @@ pub fn confirmed(config: &Config) -> Markup {
             h1 { "You're subscribed" }
             p.notice.ok { "Your address is confirmed." }
             p { "The next issue will arrive with the week's new comparisons. Every issue has a one-click unsubscribe link at the bottom." }
+            p {
+                a href={ "/preferences/" (preferences_token) } { "Choose your topics" }
+                ": get only the categories you follow, or pause for a few weeks. Every issue links there too."
+            }
         },
     )
 }
@@ -218,7 +231,8 @@ pub fn unsubscribe_invalid(config: &Config) -> Markup {
     )
 }
 
-/// `GET /unsubscribe` without a token (where the archive's copies of issues link).
+/// `GET /unsubscribe` without a token (where the archive's copies of issues link, for unsubscribing and for
+/// choosing topics).
 pub fn unsubscribe_help(config: &Config) -> Markup {
     page(
         config,
@@ -228,6 +242,10 @@ pub fn unsubscribe_help(config: &Config) -> Markup {
             p {
                 "Every issue we send you ends with your own unsubscribe link: open it from any issue in your "
                 "inbox, and press the button. Many mail apps also show an unsubscribe button next to the sender."
+            }
+            p {
+                "Choosing your topics or pausing works the same way: the \"Choose your topics\" (or \"Change\") "
+                "link at the bottom of every issue you receive is your own."
             }
             p.small { "Copies of issues on the web link here because their links cannot be personal." }
         },

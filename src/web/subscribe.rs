@@ -3,13 +3,19 @@
 //! every address (one write transaction: the request in the consent history, and a queued mail when one is due)
 //! and no mail work at all: the queued mail is built and sent by `confirmation_queue` after the answer.
 
+use std::sync::Arc;
+
+use crate::content::{Categories, KnownCategories};
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{Channel, Origin, Source};
 use crate::web::client_addr::ClientIp;
 use crate::web::confirm::origin;
+use crate::web::pages::topics::TopicBoxes;
 use crate::web::pages::{self, FormValues};
+use crate::web::topics_form::{self, CATEGORY_FIELD, FieldProblem};
 use crate::web::{AppState, WebError};
-use axum::extract::{Form, FromRequest, Request, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -28,11 +34,37 @@ pub struct SubscribeForm {
     /// The honeypot ([`pages::HONEYPOT_FIELD`]): hidden from people, so anything in it came from a bot.
     #[serde(default)]
     pub website: Option<String>,
+    /// The categories to follow, as named (JSON `"categories": [...]`; the form's ticked `category` boxes).
+    /// None: everything, categories that appear later included.
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 impl SubscribeForm {
     pub fn is_bot(&self) -> bool {
         self.website.as_deref().is_some_and(|v| !v.is_empty())
+    }
+
+    /// The form as a browser posts it: single `email`, `name` and `website` fields (each at most once) and a
+    /// `category` field per ticked box. Fields it does not know are ignored.
+    pub fn from_urlencoded(body: &[u8]) -> Result<SubscribeForm, WebError> {
+        let fields = topics_form::fields(body);
+        let single = |name: &str| -> Result<Option<String>, WebError> {
+            match topics_form::repeated(&fields, name).as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some((*one).to_string())),
+                _ => Err(FieldProblem(format!("{name}: sent more than once")).into()),
+            }
+        };
+        Ok(SubscribeForm {
+            email: single("email")?.unwrap_or_default(),
+            name: single("name")?,
+            website: single(pages::HONEYPOT_FIELD)?,
+            categories: topics_form::repeated(&fields, CATEGORY_FIELD)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        })
     }
 }
 
@@ -41,15 +73,25 @@ impl SubscribeForm {
 pub struct NewSubscriber {
     pub email: SubscriberEmail,
     pub name: Option<SubscriberName>,
+    pub categories: Categories,
 }
 
-impl TryFrom<SubscribeForm> for NewSubscriber {
-    type Error = WebError;
-
-    fn try_from(form: SubscribeForm) -> Result<NewSubscriber, WebError> {
+impl NewSubscriber {
+    /// Checks every field; the categories against those the content has (`field` names them in a refusal:
+    /// `category` for the form, `categories` for JSON).
+    pub fn parse(
+        form: SubscribeForm,
+        field: &str,
+        known: &KnownCategories,
+    ) -> Result<NewSubscriber, WebError> {
         let email = SubscriberEmail::parse(&form.email)?;
         let name = SubscriberName::parse_optional(form.name.as_deref().unwrap_or(""))?;
-        Ok(NewSubscriber { email, name })
+        let categories = topics_form::parse_categories(field, &form.categories, known)?;
+        Ok(NewSubscriber {
+            email,
+            name,
+            categories,
+        })
     }
 }
 
@@ -88,10 +130,11 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeBody {
                 form,
             })
         } else if content_type.starts_with("application/x-www-form-urlencoded") {
-            let form = Form::<SubscribeForm>::from_request(request, state)
-                .await
-                .map(|Form(form)| form)
-                .map_err(|e| rejected(e.status(), e.body_text()));
+            // Read by hand rather than with `Form`: the ticked boxes repeat the `category` field.
+            let form = match Bytes::from_request(request, state).await {
+                Ok(body) => SubscribeForm::from_urlencoded(&body),
+                Err(e) => Err(rejected(e.status(), e.body_text())),
+            };
             Ok(SubscribeBody {
                 format: Format::Form,
                 form,
@@ -107,7 +150,13 @@ impl<S: Send + Sync> FromRequest<S> for SubscribeBody {
 
 /// `GET /` (and `GET /subscribe`).
 pub async fn page(State(state): State<AppState>) -> Html<String> {
-    Html(pages::subscribe(state.config(), &FormValues::default()).into_string())
+    let known = state.known_categories().await;
+    let topics = TopicBoxes::new(&known, &Categories::everything());
+    let values = FormValues {
+        topics: Some(&topics),
+        ..FormValues::default()
+    };
+    Html(pages::subscribe(state.config(), &values).into_string())
 }
 
 /// `POST /subscribe`.
@@ -123,7 +172,7 @@ pub async fn submit(
         Format::Json => Channel::Api,
     };
     let result = match form {
-        Ok(form) => subscribe(&state, form.clone(), origin(channel, client))
+        Ok(form) => subscribe(&state, form.clone(), format, origin(channel, client))
             .await
             .map_err(|e| (e, form)),
         Err(error) => Err((error, SubscribeForm::default())),
@@ -145,10 +194,14 @@ pub async fn submit(
         (Err((error @ WebError::Internal(_), _)), Format::Form) => error.into_response(),
         (Err((error, form)), Format::Form) => {
             let message = error.to_string();
+            let known = state.known_categories().await;
+            let topics =
+                TopicBoxes::new(&known, &Categories::everything()).ticking(&form.categories);
             let values = FormValues {
                 email: &form.email,
                 name: form.name.as_deref().unwrap_or(""),
                 error: Some(&message),
+                topics: Some(&topics),
             };
             (
                 error.status(),
@@ -164,18 +217,46 @@ const CHECK_INBOX_MESSAGE: &str =
 
 /// Records the request (and, when one is due, the confirmation mail in the queue) and wakes the queue's sender.
 /// Bots get the same answer and nothing is stored.
-async fn subscribe(state: &AppState, form: SubscribeForm, origin: Origin) -> Result<(), WebError> {
+async fn subscribe(
+    state: &AppState,
+    form: SubscribeForm,
+    format: Format,
+    origin: Origin,
+) -> Result<(), WebError> {
     if form.is_bot() {
         tracing::info!("honeypot field filled in: ignored");
         return Ok(());
     }
-    let NewSubscriber { email, name } = NewSubscriber::try_from(form)?;
+    // Most subscribes choose nothing: only a choice needs the content's categories.
+    let known = if form.categories.is_empty() {
+        Arc::new(KnownCategories::default())
+    } else {
+        state.known_categories().await
+    };
+    let field = match format {
+        Format::Form => CATEGORY_FIELD,
+        Format::Json => "categories",
+    };
+    let NewSubscriber {
+        email,
+        name,
+        categories,
+    } = NewSubscriber::parse(form, field, &known)?;
     let now = state.now();
     // One transaction, committed or not as a whole: a client that hangs up mid-request leaves either nothing or
     // the request with its queued mail, which the sender then delivers.
     let outcome = state
         .store()
-        .run(move |store| store.subscribe(&email, name.as_ref(), Source::Form, &origin, now))
+        .run(move |store| {
+            store.subscribe(
+                &email,
+                name.as_ref(),
+                &categories,
+                Source::Form,
+                &origin,
+                now,
+            )
+        })
         .await?;
     tracing::info!(id = outcome.subscriber_id, kind = ?outcome.kind, mail = outcome.should_send_confirmation, "subscribe");
     if outcome.should_send_confirmation {
@@ -211,61 +292,4 @@ fn origin_of(url: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{NewSubscriber, SubscribeForm, origin_of};
-    use crate::web::WebError;
-
-    fn form(email: &str, name: Option<&str>) -> SubscribeForm {
-        SubscribeForm {
-            email: email.to_owned(),
-            name: name.map(str::to_owned),
-            website: None,
-        }
-    }
-
-    #[test]
-    fn a_good_form_becomes_a_new_subscriber_and_a_blank_name_is_none() {
-        let new = NewSubscriber::try_from(form(" Ann@Example.ORG ", Some("  "))).unwrap();
-        assert_eq!(new.email.as_str(), "Ann@example.org");
-        assert_eq!(new.name, None);
-    }
-
-    #[test]
-    fn header_injection_in_address_or_name_is_refused() {
-        for (email, name) in [
-            ("ann@example.org\r\nBcc: all@example.org", None),
-            ("ann@example.org", Some("Ann\r\nBcc: all@example.org")),
-            ("ann\u{2028}x@example.org", None),
-        ] {
-            let err = NewSubscriber::try_from(form(email, name)).unwrap_err();
-            assert!(
-                matches!(err, WebError::InvalidAddress(_) | WebError::InvalidName(_)),
-                "{err:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_honeypot_marks_a_bot_only_when_filled_in() {
-        let mut bot = form("a@example.org", None);
-        assert!(!bot.is_bot());
-        bot.website = Some(String::new());
-        assert!(!bot.is_bot());
-        bot.website = Some("http://spam.example".into());
-        assert!(bot.is_bot());
-    }
-
-    #[test]
-    fn origins_are_scheme_host_and_port() {
-        assert_eq!(
-            origin_of("https://pub.example.org/thanks?x=1"),
-            Some("https://pub.example.org")
-        );
-        assert_eq!(
-            origin_of("http://127.0.0.1:8080"),
-            Some("http://127.0.0.1:8080")
-        );
-        assert_eq!(origin_of("javascript://x"), None);
-        assert_eq!(origin_of("/thanks"), None);
-    }
-}
+mod tests;

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use weekly_verdicts::config::Config;
 
 use crate::support::http::StaticServer;
-use crate::support::preview::{Rendered, SAMPLE_AS_OF, render, sample_content, write_busy_week};
+use crate::support::preview::{
+    Rendered, SAMPLE_AS_OF, render, render_with, sample_content, write_busy_week,
+};
 use crate::support::tools::{chromium_command, run_with_timeout};
 
 /// One way of looking at the email.
@@ -48,12 +50,21 @@ impl View {
 /// What must be visible: each comparison's title and, per tool, its name, panel ship value and
 /// community value, as the content files say (read independently of the renderer).
 fn expectations(content: &Path) -> Value {
+    expectations_where(content, |_| true)
+}
+
+/// [`expectations`] for the comparisons `keep` keeps (an edition's).
+fn expectations_where(
+    content: &Path,
+    keep: impl Fn(&weekly_verdicts::content::Comparison) -> bool,
+) -> Value {
     let as_of: DateTime<Utc> = format!("{SAMPLE_AS_OF}T23:59:59Z").parse().unwrap();
     let config = Config::default();
     let all = weekly_verdicts::content::load_dir(content, &config.base_url).expect("valid content");
     let week: Vec<Value> = all
         .iter()
         .filter(|c| c.published_utc() <= as_of && c.published_utc() > as_of - Days::days(7))
+        .filter(|c| keep(c))
         .map(|c| {
             let tools: Vec<Value> = c
                 .tools
@@ -205,4 +216,32 @@ fn busy_week_with_compact_entries_is_readable_on_desktop_and_dark_phone() {
     write_busy_week(content.path(), 12);
     let rendered = render(content.path(), SAMPLE_AS_OF);
     check_week(&rendered, content.path(), "busy", &[DESKTOP, PHONE_DARK]);
+}
+
+/// The edition for Search and Voice: its two comparisons readable at both widths, and its footer naming the topics
+/// with the "Change" link. The screenshots (`edition-topics-700.png`, `edition-topics-375.png`) show the footer.
+#[test]
+fn an_edition_is_readable_with_its_topics_footer_on_desktop_and_phone() {
+    let rendered = render_with(
+        &sample_content(),
+        SAMPLE_AS_OF,
+        &["--categories", "Search,Voice"],
+    );
+    assert!(
+        rendered.html.contains(
+            "You get: Search, Voice · <a href=\"https://verdicts.example.org/preferences/"
+        ),
+        "{}",
+        rendered.html
+    );
+    let expected = expectations_where(&sample_content(), |c| {
+        c.category == "Search" || c.category == "Voice"
+    });
+    assert_eq!(expected.as_array().unwrap().len(), 2);
+    for view in [DESKTOP, PHONE] {
+        let report = assert_all_visible(&rendered, &expected, view, "edition");
+        let height = report["height"].as_u64().unwrap_or(4000);
+        let file = screenshot(&rendered, view, height, "edition-topics");
+        println!("screenshot: {}", file.display());
+    }
 }

@@ -107,6 +107,24 @@ fn percentage_above_100_is_refused_with_its_value() {
 }
 
 #[test]
+fn a_category_with_a_comma_or_semicolon_is_refused_as_it_could_never_be_chosen() {
+    for name in ["Data, Analytics", "R&D; Labs"] {
+        let text = VALID.replace(
+            "category = \"Developer Tools\"",
+            &format!("category = \"{name}\""),
+        );
+        let error = single_error(NAME, &text);
+        assert_names(
+            &error,
+            NAME,
+            5,
+            "category",
+            "contains a comma or semicolon, which separate categories in readers' choices",
+        );
+    }
+}
+
+#[test]
 fn negative_community_percentage_is_refused() {
     let text = VALID.replace("community_ship = 60", "community_ship = -5");
     let error = single_error(NAME, &text);

@@ -182,6 +182,30 @@ async fn every_html_page_the_server_answers_with_is_rendered_inside_the_one_page
         page(&app, app.get(&unsubscribe).await, 200).await,
     ));
 
+    let preferences = format!(
+        "/preferences/{}",
+        app.tokens
+            .sign(Purpose::Preferences, ann.id, app.clock.now())
+    );
+    pages.push((
+        "preferences page",
+        page(&app, app.get(&preferences).await, 200).await,
+    ));
+    let fields = [("action", "save"), ("category", "Search"), ("pause", "3")];
+    pages.push((
+        "preferences saved",
+        page(&app, app.post_form(&preferences, &fields).await, 200).await,
+    ));
+    let fields = [("action", "save"), ("pause", "99")];
+    pages.push((
+        "preferences form error",
+        page(&app, app.post_form(&preferences, &fields).await, 400).await,
+    ));
+    pages.push((
+        "bad preferences token",
+        page(&app, app.get("/preferences/not-a-token").await, 400).await,
+    ));
+
     let key = store_fixture_issue(&app);
     let index = page(&app, app.get("/archive").await, 200).await;
     assert!(
@@ -197,6 +221,10 @@ async fn every_html_page_the_server_answers_with_is_rendered_inside_the_one_page
     pages.push((
         "unsubscribed",
         page(&app, app.post_form(&unsubscribe, &fields).await, 200).await,
+    ));
+    pages.push((
+        "preferences of an unsubscribed reader",
+        page(&app, app.get(&preferences).await, 200).await,
     ));
 
     for (what, html) in &pages {

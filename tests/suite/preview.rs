@@ -244,13 +244,28 @@ fn preview_with_categories_renders_only_that_edition_with_its_subject_count_and_
 }
 
 #[test]
-fn plain_preview_stays_the_full_issue_without_a_topics_footer() {
+fn plain_preview_stays_the_full_issue_with_a_choose_your_topics_link_instead_of_a_topics_line() {
     let rendered =
         crate::support::preview::render(&crate::support::preview::sample_content(), SAMPLE_AS_OF);
     assert!(rendered.html.contains("3 new verdicts this week"));
     assert!(rendered.html.contains("SmolLM3 vs Code Llama 4"));
     assert!(!rendered.html.contains("You get:") && !rendered.text.contains("You get:"));
-    assert!(!rendered.html.contains("/preferences/"));
+    let preferences = "https://verdicts.example.org/preferences/SAMPLE-PREFERENCES-TOKEN";
+    assert!(
+        rendered
+            .html
+            .contains(&format!("You get every topic · <a href=\"{preferences}\""))
+            && rendered.html.contains(">Choose your topics</a>"),
+        "{}",
+        rendered.html
+    );
+    assert!(
+        rendered.text.contains(&format!(
+            "You get every topic · Choose your topics:\n{preferences}\n"
+        )),
+        "{}",
+        rendered.text
+    );
 }
 
 #[test]
@@ -304,4 +319,82 @@ fn preview_of_an_edition_with_nothing_new_says_so_and_writes_nothing() {
     );
     assert!(stdout.contains("get no email"), "{stdout}");
     assert!(!cwd.path().join("out").exists(), "no files are written");
+}
+
+#[test]
+fn serve_has_an_edition_selector_and_renders_each_edition_as_the_command_line_does() {
+    let content = tempfile::tempdir().unwrap();
+    copy_sample_content(content.path());
+    let cwd = tempfile::tempdir().unwrap();
+    let server = PreviewServer::start(content.path(), cwd.path());
+
+    // The selector: the full issue, a link per category, and a form of checkboxes (GET, no script).
+    let index = get(server.addr, "/");
+    assert_eq!(index.status, 200, "{}", index.body);
+    assert!(
+        index.body.contains("href=\"/?categories=\""),
+        "{}",
+        index.body
+    );
+    assert!(
+        index.body.contains("href=\"/?categories=Search\""),
+        "{}",
+        index.body
+    );
+    assert!(
+        index.body.contains("href=\"/?categories=Developer+Tools\""),
+        "{}",
+        index.body
+    );
+    assert!(index.body.contains("<form method=\"get\" action=\"/\""));
+    assert!(index.body.contains("name=\"category\" value=\"Voice\""));
+    assert!(!index.body.contains("<script"));
+
+    // The form's answer names the edition; its parts are that edition.
+    let edition = get(server.addr, "/?category=Search&category=voice");
+    assert_eq!(edition.status, 200, "{}", edition.body);
+    assert!(
+        edition.body.contains("(the edition for Search, Voice)"),
+        "{}",
+        edition.body
+    );
+    assert!(
+        edition
+            .body
+            .contains("src=\"/digest.html?categories=Search%2CVoice\""),
+        "{}",
+        edition.body
+    );
+    assert!(edition.body.contains("value=\"Voice\" checked"));
+    let html = get(server.addr, "/digest.html?categories=Search%2CVoice");
+    let text = get(server.addr, "/digest.txt?categories=Search%2CVoice");
+    let expected = crate::support::preview::render_with(
+        content.path(),
+        SAMPLE_AS_OF,
+        &["--categories", "Search,Voice"],
+    );
+    assert_eq!(html.body, expected.html, "exactly the edition as sent");
+    assert_eq!(text.body, expected.text);
+    assert!(html.body.contains("You get: Search, Voice"));
+    assert!(!html.body.contains("SmolLM3 vs Code Llama 4"));
+    let full = get(server.addr, "/digest.html?categories=");
+    assert!(full.body.contains("SmolLM3 vs Code Llama 4"));
+
+    // Unknown categories are named; an edition with nothing new says so.
+    let unknown = get(server.addr, "/?categories=Knitting");
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown
+            .body
+            .contains("categories: unknown category \"Knitting\": the content has Agents"),
+        "{}",
+        unknown.body
+    );
+    let empty = get(server.addr, "/digest.html?categories=Design");
+    assert_eq!(empty.status, 404);
+    assert!(
+        empty.body.contains("nothing new in Design"),
+        "{}",
+        empty.body
+    );
 }

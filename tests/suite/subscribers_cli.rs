@@ -7,13 +7,13 @@ use std::process::Command;
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{Source, Status, Store};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn verdicts(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn verdicts(dir: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_verdicts"))
         .args(args)
         .current_dir(dir)
@@ -34,7 +34,7 @@ fn verdicts(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn store(dir: &Path) -> Store {
+pub(crate) fn store(dir: &Path) -> Store {
     Store::open_sqlite(&dir.join("verdicts.db")).unwrap()
 }
 
@@ -211,7 +211,10 @@ fn an_export_goes_to_stdout_or_a_private_file_and_imports_back() {
     let stdout = verdicts(d, &["subscribers", "export"]);
     assert_eq!(stdout.code, 0);
     let lines: Vec<&str> = stdout.stdout.lines().collect();
-    assert_eq!(lines[0], "email,name,status,source,created_at,confirmed_at");
+    assert_eq!(
+        lines[0],
+        "email,name,status,source,created_at,confirmed_at,categories,paused_until"
+    );
     assert!(
         lines[1].starts_with("ann@example.org,\"Ann, \"\"A\"\"\",confirmed,cli,"),
         "{}",

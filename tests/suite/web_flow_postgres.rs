@@ -94,3 +94,14 @@ async fn on_postgresql_fifty_concurrent_subscribes_of_one_address_leave_one_row_
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.smtp.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn on_postgresql_the_preferences_page_from_a_delivered_issue_shows_saves_pauses_and_unsubscribes()
+ {
+    let Some(database) = fresh_database("on_postgresql_the_preferences_page_round_trip") else {
+        return;
+    };
+    let app = spawn_app_with(|config| config.database = database).await;
+    assert_eq!(app.store().backend_name(), "PostgreSQL");
+    crate::web_topics::preferences_round_trip(&app).await;
+}

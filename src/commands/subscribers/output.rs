@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 
 use crate::store::{ConsentRecord, Subscriber};
 
@@ -36,8 +37,9 @@ pub(super) fn print_history(records: &[ConsentRecord]) -> Result<()> {
     Ok(())
 }
 
-/// Aligned columns: id, email, name, status, source, created (UTC).
-pub(super) fn print_table(subscribers: &[Subscriber]) -> Result<()> {
+/// Aligned columns: id, email, name, status, source, created (UTC), the categories followed ("-": everything;
+/// "paused until …" after them while a pause lasts).
+pub(super) fn print_table(subscribers: &[Subscriber], now: DateTime<Utc>) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let width = subscribers
         .iter()
@@ -53,20 +55,32 @@ pub(super) fn print_table(subscribers: &[Subscriber]) -> Result<()> {
         .clamp(4, 30);
     writeln!(
         out,
-        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  created",
-        "id", "email", "name", "status", "source"
+        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  categories",
+        "id", "email", "name", "status", "source", "created"
     )?;
     for s in subscribers {
         let name: String = s.name.as_deref().unwrap_or("-").chars().take(30).collect();
+        let mut topics = if s.categories.is_everything() {
+            "-".to_string()
+        } else {
+            s.categories.names().collect::<Vec<_>>().join(", ")
+        };
+        if let Some(until) = s.paused_at(now) {
+            topics.push_str(&format!(
+                " (paused until {})",
+                until.format("%Y-%m-%d %H:%M")
+            ));
+        }
         writeln!(
             out,
-            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {}",
+            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  {}",
             s.id,
             s.email,
             name,
             s.status.as_str(),
             s.source.as_str(),
-            s.created_at.format("%Y-%m-%d %H:%M")
+            s.created_at.format("%Y-%m-%d %H:%M"),
+            topics
         )?;
     }
     out.flush()?;

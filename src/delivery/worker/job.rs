@@ -1,5 +1,6 @@
 //! [`Job`]: one recipient a worker delivers to, made from a due ledger row or, for a test copy, from an address.
 
+use crate::content::Categories;
 use crate::issue::Addressee;
 use crate::store::DueDelivery;
 
@@ -11,6 +12,8 @@ pub struct Job {
     pub name: Option<String>,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// The edition: the categories the ledger recorded for the reader (empty: the full issue).
+    pub categories: Categories,
 }
 
 impl Job {
@@ -21,6 +24,7 @@ impl Job {
             email: email.to_string(),
             name: None,
             attempts: 0,
+            categories: Categories::everything(),
         }
     }
 
@@ -41,6 +45,7 @@ impl From<DueDelivery> for Job {
             email: due.email,
             name: due.name,
             attempts: due.attempts,
+            categories: due.categories,
         }
     }
 }

@@ -158,5 +158,52 @@ fn the_full_edition_builds_the_same_message_as_the_issue_without_editions() {
         full.build(reader()).unwrap().raw,
         today.build(reader()).unwrap().raw
     );
-    assert!(!text_of(&full.build(reader()).unwrap().raw).contains("/preferences/"));
+    // Every issue carries the reader's own preferences link, the full one too.
+    let text = text_of(&full.build(reader()).unwrap().raw);
+    assert!(
+        text.contains("Choose your topics") && text.contains("/preferences/"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_full_issue_given_is_used_for_readers_of_everything_instead_of_a_new_render() {
+    let all = content();
+    let config = Config::default();
+    let selection = assemble(&all, &History::default(), as_of(), config.timezone);
+    let mut stored = RenderedIssue::render(&Digest::new(&selection, &config), &config);
+    // The issue as it was stored when created: a later render of the content would differ.
+    stored.subject = "As stored".into();
+    let o = options();
+    let full = Edition::new(
+        o.issue_id,
+        stored,
+        o.composed_at,
+        o.tokens,
+        o.dkim,
+        o.sender,
+    );
+    let editions = Editions::new(&selection, &config, options()).with_full(full);
+    assert_eq!(editions.rendered(), 1);
+    let EditionMessages::Ready(edition) = &*editions.get(&Categories::everything()) else {
+        panic!("the full issue is ready");
+    };
+    let text = text_of(&edition.build(reader()).unwrap().raw);
+    assert!(text.contains("Subject: As stored"), "{text}");
+    assert_eq!(editions.rendered(), 1, "nothing rendered for it");
+
+    let only = Editions::full_only(
+        Edition::new(
+            1,
+            RenderedIssue::render(&Digest::new(&selection, &config), &config),
+            as_of(),
+            options().tokens,
+            None,
+            options().sender,
+        ),
+        &config,
+    );
+    let voice = Categories::parse("voice", &KnownCategories::of(&all)).unwrap();
+    assert!(matches!(*only.get(&voice), EditionMessages::NothingNew));
+    assert_eq!(only.issue_id(), 1);
 }

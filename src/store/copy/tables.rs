@@ -58,11 +58,11 @@ pub(super) const TABLES: &[Table] = &[
     Table {
         name: "subscribers",
         select: "SELECT id, email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, \
-                 unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name \
-                 FROM subscribers ORDER BY id",
+                 unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, categories, \
+                 pending_categories, paused_until FROM subscribers ORDER BY id",
         copy: "COPY subscribers (id, email, email_key, name, status, source, created_at, status_changed_at, \
-               confirmed_at, unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name) \
-               FROM STDIN (FORMAT binary)",
+               confirmed_at, unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, \
+               categories, pending_categories, paused_until) FROM STDIN (FORMAT binary)",
         count: "SELECT count(*) FROM subscribers",
         columns: &[
             ("id", BigInt),
@@ -79,6 +79,9 @@ pub(super) const TABLES: &[Table] = &[
             ("link_nonce", BigInt),
             ("links_from", Time),
             ("pending_name", Text),
+            ("categories", Text),
+            ("pending_categories", Text),
+            ("paused_until", Time),
         ],
     },
     Table {
@@ -154,9 +157,9 @@ pub(super) const TABLES: &[Table] = &[
     Table {
         name: "deliveries",
         select: "SELECT issue_id, subscriber_id, email, state, attempts, next_attempt_at, last_error, \
-                 relay_reply, sent_at FROM deliveries ORDER BY issue_id, subscriber_id",
+                 relay_reply, sent_at, categories FROM deliveries ORDER BY issue_id, subscriber_id",
         copy: "COPY deliveries (issue_id, subscriber_id, email, state, attempts, next_attempt_at, last_error, \
-               relay_reply, sent_at) FROM STDIN (FORMAT binary)",
+               relay_reply, sent_at, categories) FROM STDIN (FORMAT binary)",
         count: "SELECT count(*) FROM deliveries",
         columns: &[
             ("issue_id", BigInt),
@@ -168,6 +171,7 @@ pub(super) const TABLES: &[Table] = &[
             ("last_error", Text),
             ("relay_reply", Text),
             ("sent_at", Time),
+            ("categories", Text),
         ],
     },
 ];

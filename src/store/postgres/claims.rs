@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use postgres::Row;
 
+use crate::store::topics::from_stored;
 use crate::store::{ClaimRequest, DueDelivery, PgStore, Status};
 
 /// Takes up to `$4` due rows above `$2`, by id, that nobody holds (unclaimed, claimed by `$5` already, or whose
@@ -22,7 +23,7 @@ const CLAIM_DUE: &str = "
     UPDATE deliveries d SET claimed_by = $5, claim_expires_at = $6
     FROM page p, subscribers s
     WHERE d.issue_id = $1 AND d.subscriber_id = p.subscriber_id AND s.id = d.subscriber_id
-    RETURNING d.subscriber_id, d.email, s.name, s.status, d.attempts";
+    RETURNING d.subscriber_id, d.email, s.name, s.status, d.attempts, d.categories";
 
 impl PgStore {
     pub fn claim_due(&mut self, request: &ClaimRequest) -> Result<Vec<DueDelivery>> {
@@ -86,5 +87,6 @@ fn due_delivery(row: &Row) -> Result<DueDelivery> {
         name: row.try_get(2)?,
         status: status.parse::<Status>()?,
         attempts: u32::try_from(row.try_get::<_, i32>(4)?).context("a negative attempt count")?,
+        categories: from_stored(row.try_get(5)?),
     })
 }

@@ -13,7 +13,9 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 
 use crate::store::consent::email_hash;
+use crate::store::deliveries::skip_class;
 use crate::store::subscribers::nonce;
+use crate::store::topics::from_stored;
 use crate::store::{
     Channel, ConsentEvent, DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome,
     PgStore, Status,
@@ -34,7 +36,7 @@ impl PgStore {
             // implies, because the planner does not infer it: without it a merge join reads the subscribers from
             // the first id on every page, and a pass over the list grows with its square.
             let rows = client.query(
-                "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts
+                "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts, d.categories
                  FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
                  WHERE d.issue_id = $1 AND d.subscriber_id > $2 AND s.id > $2
                    AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3))
@@ -51,6 +53,7 @@ impl PgStore {
                         name: row.get(2),
                         status: status.parse::<Status>()?,
                         attempts: row.get::<_, i32>(4) as u32,
+                        categories: from_stored(row.get(5)),
                     })
                 })
                 .collect()
@@ -101,11 +104,12 @@ impl PgStore {
     pub fn ledger_counts(&self, issue_id: i64) -> Result<LedgerCounts> {
         self.with(|client| {
             let mut counts = LedgerCounts::default();
-            for row in client.query(
-                "SELECT state, count(*) FROM deliveries WHERE issue_id = $1 GROUP BY state",
-                &[&issue_id],
-            )? {
-                counts.add(row.get(0), row.get::<_, i64>(1) as u64);
+            let sql = format!(
+                "SELECT state, {}, count(*) FROM deliveries WHERE issue_id = $1 GROUP BY 1, 2",
+                skip_class("")
+            );
+            for row in client.query(&sql, &[&issue_id])? {
+                counts.add(row.get(0), row.get(1), row.get::<_, i64>(2) as u64);
             }
             Ok(counts)
         })
@@ -124,18 +128,20 @@ impl PgStore {
 
     pub fn issue_statuses(&self, newest: i64) -> Result<Vec<IssueStatus>> {
         self.with(|client| {
-            let rows = client.query(
+            let skip_class = skip_class("d.");
+            let sql = format!(
                 "SELECT i.key, i.subject, i.created_at, i.completed_at,
                         (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
                         d.state, count(d.state), i.paused_at, i.paused_reason,
                         (SELECT count(*) FROM deliveries
-                         WHERE issue_id = i.id AND claimed_by IS NOT NULL AND claim_expires_at > now())
+                         WHERE issue_id = i.id AND claimed_by IS NOT NULL AND claim_expires_at > now()),
+                        {skip_class}
                  FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
                  WHERE i.id IN (SELECT id FROM issues ORDER BY window_end DESC, id DESC LIMIT $1)
-                 GROUP BY i.id, d.state
-                 ORDER BY i.window_end DESC, i.id DESC",
-                &[&newest],
-            )?;
+                 GROUP BY i.id, d.state, 11
+                 ORDER BY i.window_end DESC, i.id DESC"
+            );
+            let rows = client.query(&sql, &[&newest])?;
             let mut out: Vec<IssueStatus> = Vec::new();
             for row in rows {
                 let key: String = row.get(0);
@@ -155,8 +161,9 @@ impl PgStore {
                 }
                 let state: Option<&str> = row.get(5);
                 let n: i64 = row.get(6);
+                let class: Option<&str> = row.get(10);
                 if let (Some(state), Some(last)) = (state, out.last_mut()) {
-                    last.counts.add(state, n as u64);
+                    last.counts.add(state, class, n as u64);
                 }
             }
             Ok(out)

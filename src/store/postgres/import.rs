@@ -12,6 +12,7 @@ use postgres::Transaction;
 use crate::email_address::SubscriberName;
 use crate::store::consent::email_hash;
 use crate::store::subscribers::nonce;
+use crate::store::topics::stored;
 use crate::store::{Channel, ConsentEvent, ImportRow, ImportSummary, PgStore, Source, Status};
 
 /// Rows per round trip: big enough that the round trips stop mattering, small enough to keep each statement's
@@ -19,15 +20,16 @@ use crate::store::{Channel, ConsentEvent, ImportRow, ImportSummary, PgStore, Sou
 const CHUNK: usize = 1000;
 
 /// Inserts the chunk's new addresses in file order; a repeat within the chunk, or an address already stored, is
-/// left out (`DO NOTHING`). `$9` is the import time.
+/// left out (`DO NOTHING`). `$9` is the import time, `$11` the rows' stored categories.
 const INSERT_CHUNK: &str = "INSERT INTO subscribers
         (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
-         link_nonce, links_from, pending_name)
-     SELECT email, email_key, name, status, $10, created_at, $9, confirmed_at, unsubscribed_at, link_nonce, $9, name
+         link_nonce, links_from, pending_name, categories, pending_categories)
+     SELECT email, email_key, name, status, $10, created_at, $9, confirmed_at, unsubscribed_at, link_nonce, $9, name,
+            categories, categories
      FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[],
-                 $7::TIMESTAMPTZ[], $8::BIGINT[])
+                 $7::TIMESTAMPTZ[], $8::BIGINT[], $11::TEXT[])
           WITH ORDINALITY AS row (email, email_key, name, status, created_at, confirmed_at, unsubscribed_at,
-                                  link_nonce, position)
+                                  link_nonce, categories, position)
      ORDER BY position
      ON CONFLICT (email_key) DO NOTHING
      RETURNING id, email_key";
@@ -86,6 +88,7 @@ fn import_chunk(
         .map(|row| (row.status == Status::Unsubscribed).then_some(now))
         .collect();
     let nonces: Vec<i64> = chunk.iter().map(|_| nonce()).collect();
+    let categories: Vec<String> = chunk.iter().map(|row| stored(&row.categories)).collect();
     let inserted = tx.query(
         INSERT_CHUNK,
         &[
@@ -99,6 +102,7 @@ fn import_chunk(
             &nonces,
             &now,
             &Source::Import.as_str(),
+            &categories,
         ],
     )?;
     let mut ids: HashMap<String, i64> = inserted

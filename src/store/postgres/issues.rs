@@ -93,9 +93,15 @@ impl PgStore {
             // One statement, however long the list: the rows never leave the server.
             let recipients = tx
                 .execute(
-                    "INSERT INTO deliveries (issue_id, subscriber_id, email, state)
-                     SELECT $1::BIGINT, id, email, 'pending' FROM subscribers WHERE status = 'confirmed'",
-                    &[&id],
+                    "INSERT INTO deliveries (issue_id, subscriber_id, email, state, last_error, categories)
+                     SELECT $1::BIGINT, id, email,
+                            CASE WHEN paused_until > $2 THEN 'skipped' ELSE 'pending' END,
+                            CASE WHEN paused_until > $2 THEN
+                              'paused until ' || to_char(paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+                            END,
+                            categories
+                     FROM subscribers WHERE status = 'confirmed'",
+                    &[&id, &now],
                 )
                 .with_context(|| format!("snapshotting the recipients of issue {}", new.key))?;
             if recipients == 0 {

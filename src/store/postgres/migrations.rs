@@ -113,6 +113,14 @@ const MIGRATIONS: &[&str] = &[
 
     CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
     ",
+    // 2: readers' topics, as in the SQLite store's migration 5 (see store/topics.rs). A constant default, so
+    // adding the ledger column rewrites no row.
+    "
+    ALTER TABLE subscribers ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscribers ADD COLUMN pending_categories TEXT;
+    ALTER TABLE subscribers ADD COLUMN paused_until TIMESTAMPTZ;
+    ALTER TABLE deliveries ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The schema version this build brings a database to.

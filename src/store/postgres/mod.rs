@@ -22,6 +22,7 @@ mod import;
 mod issues;
 mod keys;
 mod lease;
+mod ledger_editions;
 mod migrations;
 mod paused;
 mod restore;
@@ -30,6 +31,7 @@ mod subscriber_links;
 mod subscriber_queries;
 mod subscribers;
 mod tls;
+mod topics;
 
 /// One connection to the database. Not shared between threads: open one per thread or task.
 pub struct PgStore {

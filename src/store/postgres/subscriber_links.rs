@@ -52,13 +52,16 @@ impl PgStore {
                 (Status::Pending, false) => ConfirmOutcome::Superseded,
                 (status, false) => ConfirmOutcome::NotPending(status),
                 (was, true) => {
-                    // A bound link confirms the name asked for with it; an id-only one (sent before names waited
-                    // for confirmation) keeps the stored name.
+                    // A bound link confirms the name and topics asked for with it; an id-only one (sent before
+                    // names waited for confirmation) keeps the stored ones. Subscribing again ends a pause.
                     let bound = link.nonce.is_some();
                     tx.execute(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = $2, confirmed_at = $2,
                            unsubscribed_at = NULL, name = CASE WHEN $4 THEN pending_name ELSE name END,
-                           pending_name = NULL, link_nonce = $3
+                           pending_name = NULL, link_nonce = $3,
+                           categories = CASE WHEN $4 THEN coalesce(pending_categories, categories)
+                                             ELSE categories END,
+                           pending_categories = NULL, paused_until = NULL
                          WHERE id = $1",
                         &[&id, &now, &nonce(), &bound],
                     )?;
@@ -167,7 +170,7 @@ fn unsubscribe_row(
 }
 
 /// What the link checks need of subscriber `id`, locked until the transaction ends.
-fn locked_link_state(tx: &mut Transaction<'_>, id: i64) -> Result<Option<LinkState>> {
+pub(crate) fn locked_link_state(tx: &mut Transaction<'_>, id: i64) -> Result<Option<LinkState>> {
     tx.query_opt(
         "SELECT status, email_key, link_nonce, links_from, status_changed_at FROM subscribers
          WHERE id = $1 FOR UPDATE",

@@ -7,6 +7,7 @@ use postgres::{GenericClient, Row};
 
 use crate::email_address::SubscriberEmail;
 use crate::store::subscriber_queries::COLUMNS;
+use crate::store::topics::from_stored;
 use crate::store::{PgStore, Status, Subscriber};
 
 impl PgStore {
@@ -83,6 +84,8 @@ fn subscriber_from_row(row: &Row) -> Result<Subscriber> {
         status_changed_at: row.get(6),
         confirmed_at: row.get(7),
         unsubscribed_at: row.get(8),
+        categories: from_stored(row.get(9)),
+        paused_until: row.get(10),
     })
 }
 

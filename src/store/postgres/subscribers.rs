@@ -11,11 +11,13 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::consent::Entry;
 use crate::store::postgres::consent::record_consent;
 use crate::store::postgres::subscriber_queries::{enum_column, find_by_key};
 use crate::store::subscribers::{NewSubscriber, nonce, opt_in_detail};
+use crate::store::topics::stored;
 use crate::store::{
     CONFIRMATION_RESEND_INTERVAL, Channel, ConsentEvent, Origin, PgStore, Source, Status,
     SubscribeKind, SubscribeOutcome,
@@ -24,8 +26,8 @@ use crate::store::{
 /// Inserts a subscriber unless the address is already on the list; see [`insert_new`].
 const INSERT_NEW: &str = "INSERT INTO subscribers
         (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
-         link_nonce, links_from, pending_name)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $3)
+         link_nonce, links_from, pending_name, categories, pending_categories)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $3, $11, $11)
      ON CONFLICT (email_key) DO NOTHING
      RETURNING id";
 
@@ -38,6 +40,7 @@ impl PgStore {
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         source: Source,
         origin: &Origin,
         now: DateTime<Utc>,
@@ -45,16 +48,18 @@ impl PgStore {
         self.with(|client| {
             let mut tx = client.transaction()?;
             let key = email.key();
-            let (id, kind, last_sent) = find_or_insert_pending(&mut tx, email, name, source, now)?;
+            let (id, kind, last_sent) =
+                find_or_insert_pending(&mut tx, email, name, categories, source, now)?;
             let should_send_confirmation = kind != SubscribeKind::AlreadyConfirmed
                 && last_sent.is_none_or(|last| now - last >= CONFIRMATION_RESEND_INTERVAL);
             if should_send_confirmation {
                 let nonce = nonce();
                 let name = name.map(SubscriberName::as_str);
                 tx.execute(
-                    "UPDATE subscribers SET confirmation_sent_at = $2, link_nonce = $3, pending_name = $4
+                    "UPDATE subscribers SET confirmation_sent_at = $2, link_nonce = $3, pending_name = $4,
+                       pending_categories = $5
                      WHERE id = $1",
-                    &[&id, &now, &nonce, &name],
+                    &[&id, &now, &nonce, &name, &stored(categories)],
                 )?;
                 tx.execute(
                     "INSERT INTO confirmation_mails (subscriber_id, nonce, name, queued_at, next_attempt_at)
@@ -90,6 +95,7 @@ impl PgStore {
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         status: Status,
         source: Source,
         now: DateTime<Utc>,
@@ -99,6 +105,7 @@ impl PgStore {
             let new = NewSubscriber {
                 email,
                 name,
+                categories,
                 status,
                 source,
                 created_at: now,
@@ -197,6 +204,7 @@ fn find_or_insert_pending(
     tx: &mut impl GenericClient,
     email: &SubscriberEmail,
     name: Option<&SubscriberName>,
+    categories: &Categories,
     source: Source,
     now: DateTime<Utc>,
 ) -> Result<(i64, SubscribeKind, Option<DateTime<Utc>>)> {
@@ -220,6 +228,7 @@ fn find_or_insert_pending(
         let new = NewSubscriber {
             email,
             name,
+            categories,
             status: Status::Pending,
             source,
             created_at: now,
@@ -290,6 +299,7 @@ fn insert_new(client: &mut impl GenericClient, new: &NewSubscriber<'_>) -> Resul
             &new.confirmed_at,
             &unsubscribed_at,
             &nonce(),
+            &stored(new.categories),
         ],
     )?;
     Ok(inserted.map(|row| row.get(0)))

@@ -5,8 +5,10 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use crate::store::deliveries::skip_class;
 use crate::store::sqlite::subscriber_queries::enum_column;
 use crate::store::sqlite::{SqliteStore, opt_ts_column, ts, ts_column};
+use crate::store::topics::from_stored;
 use crate::store::{DeliveryResult, DueDelivery, IssueStatus, LedgerCounts, Outcome};
 
 impl SqliteStore {
@@ -20,7 +22,7 @@ impl SqliteStore {
         // The unary `+` keeps SQLite on the primary key (issue_id, subscriber_id): already in the page order,
         // and every row skipped lies behind the next page's start, so a whole pass reads the ledger once.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts
+            "SELECT d.subscriber_id, d.email, s.name, s.status, d.attempts, d.categories
              FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
              WHERE d.issue_id = ?1 AND d.subscriber_id > ?2
                AND (+d.state = 'pending' OR (+d.state = 'deferred' AND d.next_attempt_at <= ?3))
@@ -36,6 +38,7 @@ impl SqliteStore {
                 name: row.get(2)?,
                 status: enum_column(row, 3)?,
                 attempts: row.get(4)?,
+                categories: from_stored(&row.get::<_, String>(5)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -114,16 +117,21 @@ impl SqliteStore {
     }
 
     pub fn ledger_counts(&self, issue_id: i64) -> Result<LedgerCounts> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT state, count(*) FROM deliveries WHERE issue_id = ?1 GROUP BY state",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT state, {}, count(*) FROM deliveries WHERE issue_id = ?1 GROUP BY 1, 2",
+            skip_class("")
+        ))?;
         let mut counts = LedgerCounts::default();
         let rows = stmt.query_map([issue_id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, i64>(2)? as u64,
+            ))
         })?;
         for row in rows {
-            let (state, n) = row?;
-            counts.add(&state, n);
+            let (state, class, n) = row?;
+            counts.add(&state, class.as_deref(), n);
         }
         Ok(counts)
     }
@@ -137,15 +145,16 @@ impl SqliteStore {
     }
 
     pub fn issue_statuses(&self, newest: i64) -> Result<Vec<IssueStatus>> {
-        let mut stmt = self.conn.prepare_cached(
+        let skip_class = skip_class("d.");
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT i.key, i.subject, i.created_at, i.completed_at,
                     (SELECT min(next_attempt_at) FROM deliveries WHERE issue_id = i.id AND state = 'deferred'),
-                    d.state, count(d.state), i.paused_at, i.paused_reason
+                    d.state, count(d.state), i.paused_at, i.paused_reason, {skip_class}
              FROM issues i LEFT JOIN deliveries d ON d.issue_id = i.id
              WHERE i.id IN (SELECT id FROM issues ORDER BY window_end DESC, id DESC LIMIT ?1)
-             GROUP BY i.id, d.state
-             ORDER BY i.window_end DESC, i.id DESC",
-        )?;
+             GROUP BY i.id, d.state, 10
+             ORDER BY i.window_end DESC, i.id DESC"
+        ))?;
         let mut rows = stmt.query([newest])?;
         let mut out: Vec<IssueStatus> = Vec::new();
         while let Some(row) = rows.next()? {
@@ -167,8 +176,9 @@ impl SqliteStore {
             }
             let state: Option<String> = row.get(5)?;
             let n: i64 = row.get(6)?;
+            let class: Option<String> = row.get(9)?;
             if let (Some(state), Some(last)) = (state, out.last_mut()) {
-                last.counts.add(&state, n as u64);
+                last.counts.add(&state, class.as_deref(), n as u64);
             }
         }
         Ok(out)

@@ -18,6 +18,7 @@ impl SqliteStore {
             let new = NewSubscriber {
                 email: &row.email,
                 name: row.name.as_ref(),
+                categories: &row.categories,
                 status: row.status,
                 source: Source::Import,
                 created_at: row.created_at.unwrap_or(now),

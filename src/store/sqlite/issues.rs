@@ -97,9 +97,15 @@ impl SqliteStore {
         }
         let recipients = tx
             .execute(
-                "INSERT INTO deliveries (issue_id, subscriber_id, email, state)
-                 SELECT ?1, id, email, 'pending' FROM subscribers WHERE status = 'confirmed'",
-                [id],
+                "INSERT INTO deliveries (issue_id, subscriber_id, email, state, last_error, categories)
+                 SELECT ?1, id, email,
+                        CASE WHEN paused_until > ?2 THEN 'skipped' ELSE 'pending' END,
+                        CASE WHEN paused_until > ?2 THEN
+                          'paused until ' || substr(paused_until, 1, 10) || ' ' || substr(paused_until, 12, 5) || ' UTC'
+                        END,
+                        categories
+                 FROM subscribers WHERE status = 'confirmed'",
+                params![id, ts(now)],
             )
             .with_context(|| format!("snapshotting the recipients of issue {}", new.key))?;
         let issue = issue_where(&tx, "id = ?1", id)?.context("the new issue vanished")?;

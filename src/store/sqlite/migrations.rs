@@ -114,6 +114,17 @@ const MIGRATIONS: &[Migration] = &[
     // 4: the process that took a queued confirmation mail to send it, so several `serve` instances never send the
     // same one and a dead one's claims are given back at once (see confirmation_mails.rs).
     Migration::Sql("ALTER TABLE confirmation_mails ADD COLUMN claimed_by TEXT;"),
+    // 5: readers' topics (store/topics.rs). `categories` are the names a reader follows as shown, joined by `;`
+    // (empty: everything); `pending_categories` wait, like `pending_name`, for the link mailed with them; a
+    // ledger row keeps the categories its reader had at the snapshot: the edition it is sent.
+    Migration::Sql(
+        "
+    ALTER TABLE subscribers ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscribers ADD COLUMN pending_categories TEXT;
+    ALTER TABLE subscribers ADD COLUMN paused_until TEXT;
+    ALTER TABLE deliveries ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+    ",
+    ),
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.

@@ -22,6 +22,7 @@ mod import;
 mod issues;
 mod keys;
 mod lease;
+mod ledger_editions;
 mod migrations;
 mod paused;
 mod restore;
@@ -29,6 +30,7 @@ mod scheduler_state;
 pub(crate) mod subscriber_links;
 pub(crate) mod subscriber_queries;
 pub(crate) mod subscribers;
+mod topics;
 
 /// How long a connection waits for another writer before giving up with "database is locked".
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

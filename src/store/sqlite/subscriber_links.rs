@@ -49,17 +49,18 @@ impl SqliteStore {
             (Status::Pending, false) => ConfirmOutcome::Superseded,
             (status, false) => ConfirmOutcome::NotPending(status),
             (was, true) => {
-                // A bound link confirms the name asked for with it; an id-only one (sent before names waited
-                // for confirmation) keeps the stored name.
-                let name_column = if link.nonce.is_some() {
-                    "pending_name"
+                // A bound link confirms the name and topics asked for with it; an id-only one (sent before
+                // names waited for confirmation) keeps the stored ones. Subscribing again ends a pause.
+                let (name_column, categories_column) = if link.nonce.is_some() {
+                    ("pending_name", "coalesce(pending_categories, categories)")
                 } else {
-                    "name"
+                    ("name", "categories")
                 };
                 tx.execute(
                     &format!(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2,
-                           unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3
+                           unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3,
+                           categories = {categories_column}, pending_categories = NULL, paused_until = NULL
                          WHERE id = ?1"
                     ),
                     params![id, ts(now), nonce()],

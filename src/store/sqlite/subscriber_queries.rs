@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use crate::email_address::SubscriberEmail;
 use crate::store::sqlite::{SqliteStore, opt_ts_column, ts_column};
 use crate::store::subscriber_queries::COLUMNS;
+use crate::store::topics::from_stored;
 use crate::store::{Status, Subscriber};
 
 impl SqliteStore {
@@ -66,6 +67,8 @@ fn subscriber_from_row(row: &Row<'_>) -> rusqlite::Result<Subscriber> {
         status_changed_at: ts_column(row, 6)?,
         confirmed_at: opt_ts_column(row, 7)?,
         unsubscribed_at: opt_ts_column(row, 8)?,
+        categories: from_stored(&row.get::<_, String>(9)?),
+        paused_until: opt_ts_column(row, 10)?,
     })
 }
 

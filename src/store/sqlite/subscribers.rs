@@ -12,12 +12,14 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::content::Categories;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::consent::Entry;
 use crate::store::sqlite::consent::record_consent;
 use crate::store::sqlite::subscriber_queries::{enum_column, find_by_key};
 use crate::store::sqlite::{SqliteStore, parse_ts, ts};
 use crate::store::subscribers::{NewSubscriber, nonce, opt_in_detail};
+use crate::store::topics::stored;
 use crate::store::{
     CONFIRMATION_RESEND_INTERVAL, Channel, ConsentEvent, Origin, Source, Status, SubscribeKind,
     SubscribeOutcome,
@@ -28,6 +30,7 @@ impl SqliteStore {
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         source: Source,
         origin: &Origin,
         now: DateTime<Utc>,
@@ -51,6 +54,7 @@ impl SqliteStore {
                 let new = NewSubscriber {
                     email,
                     name,
+                    categories,
                     status: Status::Pending,
                     source,
                     created_at: now,
@@ -74,8 +78,10 @@ impl SqliteStore {
         if should_send_confirmation {
             let nonce = nonce();
             tx.execute(
-                "UPDATE subscribers SET confirmation_sent_at = ?2, link_nonce = ?3, pending_name = ?4 WHERE id = ?1",
-                params![id, ts(now), nonce, name.map(SubscriberName::as_str)],
+                "UPDATE subscribers SET confirmation_sent_at = ?2, link_nonce = ?3, pending_name = ?4,
+                   pending_categories = ?5
+                 WHERE id = ?1",
+                params![id, ts(now), nonce, name.map(SubscriberName::as_str), stored(categories)],
             )?;
             tx.execute(
                 "INSERT INTO confirmation_mails (subscriber_id, nonce, name, queued_at, next_attempt_at)
@@ -110,6 +116,7 @@ impl SqliteStore {
         &mut self,
         email: &SubscriberEmail,
         name: Option<&SubscriberName>,
+        categories: &Categories,
         status: Status,
         source: Source,
         now: DateTime<Utc>,
@@ -118,6 +125,7 @@ impl SqliteStore {
         let new = NewSubscriber {
             email,
             name,
+            categories,
             status,
             source,
             created_at: now,
@@ -234,8 +242,8 @@ pub(crate) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<O
     let inserted = conn.execute(
         "INSERT INTO subscribers
             (email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, unsubscribed_at,
-             link_nonce, links_from, pending_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7, ?3)
+             link_nonce, links_from, pending_name, categories, pending_categories)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?7, ?3, ?11, ?11)
          ON CONFLICT (email_key) DO NOTHING",
         params![
             new.email.as_str(),
@@ -248,6 +256,7 @@ pub(crate) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<O
             new.confirmed_at.map(ts),
             unsubscribed_at.map(ts),
             nonce(),
+            stored(new.categories),
         ],
     )?;
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))

@@ -1,5 +1,6 @@
 //! Following confirm and unsubscribe links: every outcome, against real SQLite.
 
+use crate::content::Categories;
 use chrono::Duration;
 
 use crate::store::lifecycle_test_support::{
@@ -127,6 +128,7 @@ fn unsubscribing_by_address_ignores_case_and_reports_unknown_addresses() {
         .add(
             &email("ann@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now(),

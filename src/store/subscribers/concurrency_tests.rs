@@ -1,5 +1,6 @@
 //! Many processes subscribing the same address at the same moment, each through its own connection to one file.
 
+use crate::content::Categories;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
@@ -23,7 +24,14 @@ fn fifty_connections_subscribing_one_address_at_once_make_one_row_and_one_confir
                 barrier.wait();
                 let mut store = Store::open_sqlite(&path).unwrap();
                 store
-                    .subscribe(&email, None, Source::Form, &Origin::new(Channel::Form), now)
+                    .subscribe(
+                        &email,
+                        None,
+                        &Categories::everything(),
+                        Source::Form,
+                        &Origin::new(Channel::Form),
+                        now,
+                    )
                     .unwrap()
             })
         })

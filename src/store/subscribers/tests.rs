@@ -1,5 +1,6 @@
 //! Every outcome of the subscriber lifecycle, against real SQLite.
 
+use crate::content::Categories;
 use rusqlite::params;
 
 use crate::store::lifecycle_test_support::{email, now};
@@ -10,12 +11,20 @@ fn removing_deletes_the_subscriber_and_their_deliveries() {
     let mut store = Store::open_in_memory().unwrap();
     let ann = email("ann@example.org");
     let id = store
-        .add(&ann, None, Status::Confirmed, Source::Cli, now())
+        .add(
+            &ann,
+            None,
+            &Categories::everything(),
+            Status::Confirmed,
+            Source::Cli,
+            now(),
+        )
         .unwrap();
     let other = store
         .add(
             &email("bob@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now(),

@@ -11,7 +11,7 @@ use chrono::{Duration, TimeZone, Utc};
 use weekly_verdicts::clock::Clock;
 use weekly_verdicts::config::Secrets;
 use weekly_verdicts::delivery::{Courier, Job, RetryPolicy, RunEnd, Shared, Step, StopSignal};
-use weekly_verdicts::issue::{Edition, Plan, plan};
+use weekly_verdicts::issue::{Edition, Editions, Plan, plan};
 use weekly_verdicts::mail::Mailer;
 use weekly_verdicts::store::DeliveryResult;
 use weekly_verdicts::tokens::Tokens;
@@ -122,7 +122,7 @@ fn courier(fixture: &Fixture, clock: &Clock) -> Courier {
         mailer.sender().clone(),
     );
     let mut shared = Shared::new(
-        edition,
+        Editions::full_only(edition, config),
         mailer,
         RetryPolicy::from_config(config),
         StopSignal::never(),

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::time::Duration;
+use weekly_verdicts::content::Categories;
 
 use weekly_verdicts::config::Secrets;
 use weekly_verdicts::delivery::{RunEnd, SendReport, StopSignal};
@@ -33,6 +34,7 @@ async fn every_confirmed_subscriber_gets_exactly_one_message_with_their_own_unsu
         .add(
             &weekly_verdicts::email_address::SubscriberEmail::parse("not-yet@example.org").unwrap(),
             None,
+            &Categories::everything(),
             Status::Pending,
             weekly_verdicts::store::Source::Cli,
             super::as_of(),

@@ -17,10 +17,13 @@ mod scheduled_senders;
 mod senders;
 mod socket;
 mod tls;
+mod topics;
+mod topics_crash;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
+use weekly_verdicts::content::Categories;
 
 use chrono::{DateTime, Utc};
 use tempfile::TempDir;
@@ -111,6 +114,7 @@ impl Fixture {
                 email: SubscriberEmail::parse(&address(i)).unwrap(),
                 name: None,
                 status: Status::Confirmed,
+                categories: Categories::everything(),
                 created_at: None,
                 confirmed_at: None,
             })

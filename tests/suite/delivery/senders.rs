@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use weekly_verdicts::content::Categories;
 
 use weekly_verdicts::delivery::MAX_UNCOMMITTED;
 use weekly_verdicts::email_address::SubscriberEmail;
@@ -30,6 +31,7 @@ pub(super) fn seed(database: &Database, n: usize) {
             email: SubscriberEmail::parse(&address(i)).unwrap(),
             name: None,
             status: Status::Confirmed,
+            categories: Categories::everything(),
             created_at: None,
             confirmed_at: None,
         })

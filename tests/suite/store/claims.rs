@@ -3,6 +3,7 @@
 //! time, under the send lease) a claim is just the page of due rows.
 
 use std::collections::HashSet;
+use weekly_verdicts::content::Categories;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use weekly_verdicts::email_address::SubscriberEmail;
@@ -23,6 +24,7 @@ fn issue_for(store: &mut Store, n: usize) -> i64 {
             email: SubscriberEmail::parse(&format!("c{i:04}@example.org")).unwrap(),
             name: None,
             status: Status::Confirmed,
+            categories: Categories::everything(),
             created_at: None,
             confirmed_at: None,
         })

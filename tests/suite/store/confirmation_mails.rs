@@ -2,6 +2,7 @@
 //! a link that would do nothing; on each backend.
 
 use chrono::{DateTime, Duration, Utc};
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::SubscriberName;
 use weekly_verdicts::store::{
     CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation, Source,
@@ -26,6 +27,7 @@ fn a_subscribe_queues_one_mail_with_the_name_and_nonce_and_sending_it_takes_it_o
             .subscribe(
                 &email("Ann@Example.org"),
                 Some(&ann),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now(),

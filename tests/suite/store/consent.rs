@@ -2,6 +2,7 @@
 //! bounce is recorded beside it; on each backend.
 
 use chrono::Duration;
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::store::{Restore, Source, Status, Store};
 
 use crate::store::people::{confirm, email, now, query_count, status_of, subscribe, unsubscribe};
@@ -112,6 +113,7 @@ fn restoring_bounced_addresses_confirms_them_again_and_reports_the_others() {
             .add(
                 &email("ann@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),
@@ -121,6 +123,7 @@ fn restoring_bounced_addresses_confirms_them_again_and_reports_the_others() {
             .add(
                 &email("bob@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),
@@ -211,7 +214,14 @@ fn restoring_by_time_undoes_only_the_bounces_since_then_oldest_first() {
             ("mid@example.org", 3),
         ] {
             let id = store
-                .add(&email(address), None, Status::Confirmed, Source::Cli, now())
+                .add(
+                    &email(address),
+                    None,
+                    &Categories::everything(),
+                    Status::Confirmed,
+                    Source::Cli,
+                    now(),
+                )
                 .unwrap();
             store
                 .mark_bounced(id, now() + Duration::hours(hours))
@@ -222,6 +232,7 @@ fn restoring_by_time_undoes_only_the_bounces_since_then_oldest_first() {
             .add(
                 &email("gone@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),

@@ -1,6 +1,7 @@
 //! Bulk import: all rows in one transaction, addresses already present left alone, on each backend.
 
 use chrono::{TimeZone, Utc};
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::{SubscriberEmail, SubscriberName};
 use weekly_verdicts::store::{Channel, ImportRow, ImportSummary, Origin, Source, Status, Store};
 
@@ -12,6 +13,7 @@ fn row(address: &str, status: Status) -> ImportRow {
         email: SubscriberEmail::parse(address).unwrap(),
         name: None,
         status,
+        categories: Categories::everything(),
         created_at: None,
         confirmed_at: None,
     }
@@ -63,7 +65,14 @@ fn an_import_never_resubscribes_an_unsubscribed_address_and_counts_repeats_withi
         let mut store = Store::open(&backend.database).unwrap();
         let gone = email("gone@example.org");
         store
-            .add(&gone, None, Status::Confirmed, Source::Cli, now())
+            .add(
+                &gone,
+                None,
+                &Categories::everything(),
+                Status::Confirmed,
+                Source::Cli,
+                now(),
+            )
             .unwrap();
         store
             .unsubscribe_email(&gone, &Origin::new(Channel::Cli), now())

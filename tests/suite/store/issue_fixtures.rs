@@ -2,6 +2,7 @@
 //! subscribers made through the store or, for the PostgreSQL-only cases, straight in SQL.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{
     Database, DeliveryResult, IssueComparison, IssueCreated, NewIssue, Outcome, Source, Status,
@@ -15,7 +16,16 @@ pub fn now() -> DateTime<Utc> {
 /// A subscriber added the way `verdicts subscribers add` does.
 pub fn add(store: &mut Store, address: &str, status: Status) -> u64 {
     let email = SubscriberEmail::parse(address).unwrap();
-    store.add(&email, None, status, Source::Cli, now()).unwrap()
+    store
+        .add(
+            &email,
+            None,
+            &Categories::everything(),
+            status,
+            Source::Cli,
+            now(),
+        )
+        .unwrap()
 }
 
 pub fn new_issue(key: &str, window_end: DateTime<Utc>, slugs: &[&str]) -> NewIssue {

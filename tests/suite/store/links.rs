@@ -1,6 +1,7 @@
 //! Following confirm links: every outcome, and the name a link confirms, on each backend.
 
 use chrono::Duration;
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::SubscriberName;
 use weekly_verdicts::store::{Channel, ConfirmOutcome, Origin, Source, Status, Store};
 
@@ -114,6 +115,7 @@ fn a_bound_link_confirms_the_name_asked_for_with_it_and_an_id_only_link_keeps_th
             .subscribe(
                 &email("ann@example.org"),
                 Some(&ann),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now(),
@@ -148,6 +150,7 @@ fn a_bound_link_confirms_the_name_asked_for_with_it_and_an_id_only_link_keeps_th
             .subscribe(
                 &email("bob@example.org"),
                 Some(&bob),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now(),
@@ -160,6 +163,7 @@ fn a_bound_link_confirms_the_name_asked_for_with_it_and_an_id_only_link_keeps_th
             .subscribe(
                 &email("bob@example.org"),
                 Some(&renamed),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now() + Duration::minutes(10),

@@ -3,6 +3,7 @@
 //! set up or look at rows the interface does not offer.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{
     Channel, ConfirmOutcome, Database, Origin, QueueTake, QueuedConfirmation, Source, Status,
@@ -24,7 +25,14 @@ pub fn form() -> Origin {
 
 pub fn subscribe(store: &mut Store, address: &str, at: DateTime<Utc>) -> SubscribeOutcome {
     store
-        .subscribe(&email(address), None, Source::Form, &form(), at)
+        .subscribe(
+            &email(address),
+            None,
+            &Categories::everything(),
+            Source::Form,
+            &form(),
+            at,
+        )
         .unwrap()
 }
 

@@ -1,6 +1,7 @@
 //! Removing a subscriber (a request to be forgotten) and recording bounces, on each backend.
 
 use chrono::Duration;
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::store::{Source, Status, Store};
 
 use crate::store::people::{
@@ -14,12 +15,20 @@ fn removing_deletes_the_subscriber_their_deliveries_and_queued_mail() {
         let mut store = Store::open(&backend.database).unwrap();
         let ann = email("ann@example.org");
         let id = store
-            .add(&ann, None, Status::Confirmed, Source::Cli, now())
+            .add(
+                &ann,
+                None,
+                &Categories::everything(),
+                Status::Confirmed,
+                Source::Cli,
+                now(),
+            )
             .unwrap();
         let other = store
             .add(
                 &email("bob@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),
@@ -85,6 +94,7 @@ fn a_bounce_does_not_override_an_unsubscribe() {
             .add(
                 &email("ann@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),

@@ -1,5 +1,6 @@
 //! Reading subscribers back: case-insensitive lookup, filters and counts, on each backend.
 
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::store::{Source, Status, Store};
 
 use crate::store::people::{email, now, subscribe};
@@ -79,7 +80,14 @@ fn listing_filters_by_status_and_counts_include_every_status() {
             ("c@example.org", Status::Confirmed),
         ] {
             store
-                .add(&email(address), None, status, Source::Cli, now())
+                .add(
+                    &email(address),
+                    None,
+                    &Categories::everything(),
+                    status,
+                    Source::Cli,
+                    now(),
+                )
                 .unwrap();
         }
         let confirmed: Vec<String> = store

@@ -3,6 +3,7 @@
 
 use std::sync::Barrier;
 use std::thread;
+use weekly_verdicts::content::Categories;
 
 use weekly_verdicts::store::{
     CONFIRMATION_RESEND_INTERVAL, Channel, ConfirmOutcome, Database, Origin, Source, Status, Store,
@@ -154,7 +155,14 @@ fn connections_unsubscribing_and_bouncing_one_reader_at_once_leave_one_change_on
         let mut store = Store::open(&backend.database).unwrap();
         let ann = email("ann@example.org");
         let id = store
-            .add(&ann, None, Status::Confirmed, Source::Cli, now())
+            .add(
+                &ann,
+                None,
+                &Categories::everything(),
+                Status::Confirmed,
+                Source::Cli,
+                now(),
+            )
             .unwrap();
         let outcomes = at_once(&backend.database, |store| {
             (
@@ -199,7 +207,14 @@ fn connections_removing_one_address_at_once_remove_it_once() {
         let mut store = Store::open(&backend.database).unwrap();
         let ann = email("ann@example.org");
         store
-            .add(&ann, None, Status::Confirmed, Source::Cli, now())
+            .add(
+                &ann,
+                None,
+                &Categories::everything(),
+                Status::Confirmed,
+                Source::Cli,
+                now(),
+            )
             .unwrap();
         let removed = at_once(&backend.database, |store| {
             store.remove(&ann, now()).unwrap()
@@ -234,7 +249,14 @@ fn on_postgresql_a_remove_waiting_for_a_senders_ledger_row_lets_the_senders_boun
     let mut store = Store::open(&database).unwrap();
     let ann = email("ann@example.org");
     let id = store
-        .add(&ann, None, Status::Confirmed, Source::Cli, now())
+        .add(
+            &ann,
+            None,
+            &Categories::everything(),
+            Status::Confirmed,
+            Source::Cli,
+            now(),
+        )
         .unwrap();
     let ledger = format!(
         "INSERT INTO issues (id, key, window_start, window_end, subject, preheader, html, text, created_at)

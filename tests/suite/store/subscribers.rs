@@ -1,6 +1,7 @@
 //! The subscriber lifecycle (subscribe, add, bounce, remove): every outcome, on each backend.
 
 use chrono::Duration;
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::email_address::SubscriberName;
 use weekly_verdicts::store::{
     Channel, ConfirmOutcome, Origin, Source, Status, Store, SubscribeKind,
@@ -23,6 +24,7 @@ fn subscribing_a_new_address_creates_a_pending_subscriber_and_asks_for_a_confirm
             .subscribe(
                 &email("ann@example.org"),
                 Some(&name("Ann")),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now(),
@@ -51,6 +53,7 @@ fn subscribing_again_while_pending_keeps_the_name_until_the_new_link_is_followed
                 .subscribe(
                     &email("ann@example.org"),
                     Some(&name("Ann B")),
+                    &Categories::everything(),
                     Source::Form,
                     &form(),
                     now() + Duration::minutes(minutes),
@@ -115,6 +118,7 @@ fn subscribing_a_confirmed_address_changes_nothing_and_sends_nothing() {
             .subscribe(
                 &email("ann@example.org"),
                 Some(&name("Other")),
+                &Categories::everything(),
                 Source::Form,
                 &form(),
                 now() + Duration::days(1),
@@ -195,6 +199,7 @@ fn adding_from_the_cli_sets_the_status_and_refuses_an_existing_address() {
             .add(
                 &email("ann@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),
@@ -213,6 +218,7 @@ fn adding_from_the_cli_sets_the_status_and_refuses_an_existing_address() {
             .add(
                 &email("ANN@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Pending,
                 Source::Cli,
                 now(),

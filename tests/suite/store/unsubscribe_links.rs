@@ -1,6 +1,7 @@
 //! Unsubscribing, by link and by address: every outcome, on each backend.
 
 use chrono::Duration;
+use weekly_verdicts::content::Categories;
 use weekly_verdicts::store::{Channel, Origin, Source, Status, Store, UnsubscribeOutcome};
 
 use crate::store::people::{
@@ -98,6 +99,7 @@ fn unsubscribing_by_address_ignores_case_and_reports_unknown_addresses() {
             .add(
                 &email("ann@example.org"),
                 None,
+                &Categories::everything(),
                 Status::Confirmed,
                 Source::Cli,
                 now(),

@@ -1,6 +1,7 @@
 //! The list the copy tests move: a SQLite store in every state with a sent issue, and the `store copy` command.
 
 use std::process::{Command, Output};
+use weekly_verdicts::content::Categories;
 
 use weekly_verdicts::email_address::SubscriberEmail;
 use weekly_verdicts::store::{Channel, Origin, Source, Status};
@@ -53,6 +54,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("bounced@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,
@@ -63,6 +65,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("left@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,
@@ -71,6 +74,33 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
     store
         .unsubscribe_email(&email("left@example.org"), &Origin::new(Channel::Cli), now)
         .unwrap();
+    // Topics and a pause, so their columns are copied with values in them.
+    let change = weekly_verdicts::store::TopicsChange {
+        categories: Categories::from_names(["Design", "Search"]),
+        paused_until: Some(now + chrono::Duration::weeks(2)),
+    };
+    store
+        .set_topics_by_email(
+            &email("left@example.org"),
+            &change,
+            &Origin::new(Channel::Cli),
+            now,
+        )
+        .unwrap()
+        .unwrap();
+    let voice = weekly_verdicts::store::TopicsChange {
+        categories: Categories::from_names(["Voice"]),
+        paused_until: None,
+    };
+    store
+        .set_topics_by_email(
+            &email(&crate::delivery::address(0)),
+            &voice,
+            &Origin::new(Channel::Cli),
+            now,
+        )
+        .unwrap()
+        .unwrap();
     let name = weekly_verdicts::email_address::SubscriberName::parse_optional("Pat Pending")
         .unwrap()
         .unwrap();
@@ -78,6 +108,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .subscribe(
             &email("pending@example.org"),
             Some(&name),
+            &Categories::from_names(["Voice"]),
             Source::Form,
             &Origin::from_client(Channel::Form, "192.0.2.7"),
             now,
@@ -87,6 +118,7 @@ pub fn sent_list(server: &SmtpServer) -> Fixture {
         .add(
             &email("forgotten@example.org"),
             None,
+            &Categories::everything(),
             Status::Confirmed,
             Source::Cli,
             now,

@@ -29,6 +29,9 @@ pub const TABLES: &[TableSpec] = &[
             ("link_nonce", 'i'),
             ("links_from", 't'),
             ("pending_name", 's'),
+            ("categories", 's'),
+            ("pending_categories", 's'),
+            ("paused_until", 't'),
         ],
     ),
     (
@@ -94,6 +97,7 @@ pub const TABLES: &[TableSpec] = &[
             ("last_error", 's'),
             ("relay_reply", 's'),
             ("sent_at", 't'),
+            ("categories", 's'),
         ],
     ),
 ];

@@ -191,8 +191,18 @@ impl Browser {
         self.call("Input.insertText", json!({ "text": text })).await;
     }
 
+    /// Taps the element's centre with the mouse, like a reader (a checkbox, say: nothing to wait for).
+    pub async fn click(&mut self, selector: &str) {
+        self.tap(selector).await;
+    }
+
     /// Taps the element's centre with the mouse, like a reader, and waits for the page it leads to.
     pub async fn click_and_wait_for_load(&mut self, selector: &str) {
+        self.tap(selector).await;
+        self.wait_for_event("Page.loadEventFired").await;
+    }
+
+    async fn tap(&mut self, selector: &str) {
         let centre = self
             .eval(&format!(
                 "(() => {{ const e = document.querySelector({selector:?}); e.scrollIntoView(); \
@@ -208,7 +218,6 @@ impl Browser {
             )
             .await;
         }
-        self.wait_for_event("Page.loadEventFired").await;
     }
 
     /// A phone-sized viewport: `width` CSS pixels wide, touch, device scale 2.

@@ -1,6 +1,7 @@
 //! Tests of the migrations: applying them is idempotent, and a store left by an earlier release migrates with
 //! its rows intact.
 
+use crate::content::Categories;
 use rusqlite::Connection;
 
 use super::{MIGRATIONS, Migration, apply};
@@ -98,7 +99,14 @@ fn migrating_a_version_1_store_keeps_rows_and_ledger_and_never_reuses_an_id_agai
     let dan = SubscriberEmail::parse("dan@example.org").unwrap();
     let origin = Origin::new(Channel::Form);
     let dan_id = store
-        .subscribe(&dan, None, Source::Form, &origin, now)
+        .subscribe(
+            &dan,
+            None,
+            &Categories::everything(),
+            Source::Form,
+            &origin,
+            now,
+        )
         .unwrap()
         .subscriber_id;
     assert_eq!(
