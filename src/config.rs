@@ -13,12 +13,14 @@ use crate::store::Database;
 
 mod base_url;
 mod secrets;
+mod topic_arns;
 mod trusted_proxies;
 mod validate;
 
 pub use base_url::BaseUrl;
 pub use secrets::Secrets;
 use secrets::relay_password_position;
+pub use topic_arns::TopicArns;
 pub use trusted_proxies::TrustedProxies;
 
 /// Environment variables that carry secrets or select the file: never settings keys.
@@ -31,11 +33,20 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_DKIM_KEY",
     "VERDICTS_DKIM_ED25519_KEY",
     "VERDICTS_METRICS_TOKEN",
+    "VERDICTS_POSTMARK_WEBHOOK_PASSWORD",
+    "VERDICTS_MAILGUN_SIGNING_KEY",
     "VERDICTS_LOG",
 ];
 
 /// Secrets someone may try to put in the file, with the variable that carries each instead.
-const SECRET_KEYS: &[(&str, &str)] = &[("metrics_token", "VERDICTS_METRICS_TOKEN")];
+const SECRET_KEYS: &[(&str, &str)] = &[
+    ("metrics_token", "VERDICTS_METRICS_TOKEN"),
+    (
+        "postmark_webhook_password",
+        "VERDICTS_POSTMARK_WEBHOOK_PASSWORD",
+    ),
+    ("mailgun_signing_key", "VERDICTS_MAILGUN_SIGNING_KEY"),
+];
 
 /// Every setting, with the default that lets each command run on a fresh checkout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,6 +138,15 @@ pub struct Config {
     pub max_connections: u32,
     /// Seconds `verdicts serve` lets requests in progress finish after SIGTERM before closing them.
     pub shutdown_drain_seconds: u64,
+    /// The user name Postmark's webhooks send with HTTP basic auth; the password is
+    /// `VERDICTS_POSTMARK_WEBHOOK_PASSWORD`, without which `POST /webhooks/postmark` is off (404).
+    pub postmark_webhook_user: String,
+    /// PEM file with the certificate(s) Amazon SNS signs notifications with (the file SigningCertURL names,
+    /// downloaded once by the operator; several may be concatenated across a rotation). Without it
+    /// `POST /webhooks/ses` is off (404). Nothing is fetched at run time.
+    pub ses_certificate_file: Option<PathBuf>,
+    /// SNS topic ARNs whose notifications `POST /webhooks/ses` takes; empty: any topic whose signature verifies.
+    pub ses_topic_arns: TopicArns,
 }
 
 impl Default for Config {
@@ -168,6 +188,9 @@ impl Default for Config {
             idle_timeout_seconds: 60,
             max_connections: 0,
             shutdown_drain_seconds: 10,
+            postmark_webhook_user: "postmark".into(),
+            ses_certificate_file: None,
+            ses_topic_arns: TopicArns::default(),
         }
     }
 }

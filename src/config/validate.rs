@@ -78,6 +78,12 @@ impl Config {
                  like [192.0.2.1]"
             );
         }
+        let user = &self.postmark_webhook_user;
+        if user.trim().is_empty() || user.contains(':') || user.chars().any(char::is_control) {
+            bail!(
+                "postmark_webhook_user = {user:?} must be a user name without ':' (HTTP basic auth cannot carry one)"
+            );
+        }
         Ok(())
     }
 }
