@@ -30,3 +30,4 @@ mod web_hostile;
 mod web_rate_limit;
 mod web_records;
 mod web_serve;
+mod web_webhooks;
