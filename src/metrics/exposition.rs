@@ -26,7 +26,7 @@ pub fn render(store: &StoreSnapshot, counters: &CountersSnapshot) -> String {
     page.metric(
         SUBSCRIBERS,
         Kind::Gauge,
-        "Subscribers by state (pending, confirmed, unsubscribed, bounced), read from the store at scrape time.",
+        "Subscribers by state (pending, confirmed, unsubscribed, bounced, complained), read from the store at scrape time.",
     );
     for (state, n) in store.subscribers.by_state() {
         page.sample(SUBSCRIBERS, &[("state", state)], n);
@@ -172,6 +172,7 @@ mod tests {
                 confirmed: 5,
                 unsubscribed: 2,
                 bounced: 0,
+                complained: 0,
             },
             send_lease: Some(LeaseSnapshot {
                 holder: "host:42".into(),
@@ -189,6 +190,7 @@ mod tests {
         for line in [
             "verdicts_subscribers{state=\"confirmed\"} 5",
             "verdicts_subscribers{state=\"bounced\"} 0",
+            "verdicts_subscribers{state=\"complained\"} 0",
             "verdicts_issue_ledger_rows{issue=\"2026-W48\",state=\"sent\"} 3",
             "verdicts_issue_ledger_rows{issue=\"2026-W48\",state=\"pending\"} 2",
             "verdicts_issue_paused{issue=\"2026-W48\"} 1",

@@ -28,6 +28,8 @@ pub struct SubscriberCounts {
     pub confirmed: u64,
     pub unsubscribed: u64,
     pub bounced: u64,
+    /// Marked an issue as spam (and so unsubscribed).
+    pub complained: u64,
 }
 
 /// The send lease's holder and until when it is renewed.
@@ -89,12 +91,13 @@ impl LedgerRows {
 
 impl SubscriberCounts {
     /// `(state, subscribers)` in a fixed order, for the exposition.
-    pub fn by_state(&self) -> [(&'static str, u64); 4] {
+    pub fn by_state(&self) -> [(&'static str, u64); 5] {
         [
             (Status::Pending.as_str(), self.pending),
             (Status::Confirmed.as_str(), self.confirmed),
             (Status::Unsubscribed.as_str(), self.unsubscribed),
             (Status::Bounced.as_str(), self.bounced),
+            (Status::Complained.as_str(), self.complained),
         ]
     }
 }
@@ -121,6 +124,7 @@ pub fn read(store: &Store, now: DateTime<Utc>, issues: Issues) -> Result<StoreSn
             Status::Confirmed => &mut subscribers.confirmed,
             Status::Unsubscribed => &mut subscribers.unsubscribed,
             Status::Bounced => &mut subscribers.bounced,
+            Status::Complained => &mut subscribers.complained,
         };
         *slot = n;
     }

@@ -29,6 +29,10 @@ pub enum ConsentEvent {
     Remove,
     /// A bounce undone by the operator (`subscribers restore`): the bounce was the relay's fault.
     Restore,
+    /// A soft bounce reported after the send, counted towards `soft_bounce_limit`.
+    SoftBounce,
+    /// A feedback-loop report: the reader marked an issue as spam and is unsubscribed.
+    Complaint,
 }
 
 /// Where it came from.
@@ -48,6 +52,10 @@ pub enum Channel {
     OneClick,
     /// The mail relay's answer during a send.
     Relay,
+    /// A bounce or feedback report mailed back (`verdicts bounces ingest`).
+    BounceMail,
+    /// A mail provider's webhook.
+    Webhook,
 }
 
 impl ConsentEvent {
@@ -61,6 +69,8 @@ impl ConsentEvent {
             ConsentEvent::Add => "add",
             ConsentEvent::Remove => "remove",
             ConsentEvent::Restore => "restore",
+            ConsentEvent::SoftBounce => "soft-bounce",
+            ConsentEvent::Complaint => "complaint",
         }
     }
 }
@@ -75,6 +85,8 @@ impl Channel {
             Channel::Link => "link",
             Channel::OneClick => "one-click",
             Channel::Relay => "relay",
+            Channel::BounceMail => "bounce-mail",
+            Channel::Webhook => "webhook",
         }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::store::{Source, Status};
 
 pub(crate) const COLUMNS: &str = "id, email, name, status, source, created_at, status_changed_at, confirmed_at, \
-                       unsubscribed_at";
+                       unsubscribed_at, status_reason";
 
 /// A subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,4 +20,7 @@ pub struct Subscriber {
     pub status_changed_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub unsubscribed_at: Option<DateTime<Utc>>,
+    /// Why the reader is bounced or complained, as the report said it (a bounce the relay refused at the send, or
+    /// one recorded before reports were kept, has none).
+    pub status_reason: Option<String>,
 }

@@ -58,7 +58,7 @@ impl PgStore {
                     tx.execute(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = $2, confirmed_at = $2,
                            unsubscribed_at = NULL, name = CASE WHEN $4 THEN pending_name ELSE name END,
-                           pending_name = NULL, link_nonce = $3
+                           pending_name = NULL, link_nonce = $3, status_reason = NULL, soft_bounces = 0
                          WHERE id = $1",
                         &[&id, &now, &nonce(), &bound],
                     )?;
@@ -137,7 +137,8 @@ fn unsubscribe_row(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<UnsubscribeOutcome> {
-    if state.status == Status::Unsubscribed {
+    // A complained reader is unsubscribed already, and keeps the flag.
+    if matches!(state.status, Status::Unsubscribed | Status::Complained) {
         return Ok(UnsubscribeOutcome::AlreadyUnsubscribed);
     }
     tx.execute(

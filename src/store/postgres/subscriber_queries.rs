@@ -83,6 +83,7 @@ fn subscriber_from_row(row: &Row) -> Result<Subscriber> {
         status_changed_at: row.get(6),
         confirmed_at: row.get(7),
         unsubscribed_at: row.get(8),
+        status_reason: row.get(9),
     })
 }
 

@@ -7,6 +7,7 @@
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+mod bounce_reports;
 mod link_nonces;
 
 /// One step of the schema.
@@ -114,6 +115,9 @@ const MIGRATIONS: &[Migration] = &[
     // 4: the process that took a queued confirmation mail to send it, so several `serve` instances never send the
     // same one and a dead one's claims are given back at once (see confirmation_mails.rs).
     Migration::Sql("ALTER TABLE confirmation_mails ADD COLUMN claimed_by TEXT;"),
+    // bounces-core's (6 once the topics migration is before it): the `complained` status, soft-bounce counts and
+    // the reports of bounces and complaints that came back after the send (see store/bounces.rs).
+    Migration::Code(bounce_reports::migrate),
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.

@@ -59,7 +59,8 @@ impl SqliteStore {
                 tx.execute(
                     &format!(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2,
-                           unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3
+                           unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3,
+                           status_reason = NULL, soft_bounces = 0
                          WHERE id = ?1"
                     ),
                     params![id, ts(now), nonce()],
@@ -129,7 +130,8 @@ fn unsubscribe_row(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<UnsubscribeOutcome> {
-    if state.status == Status::Unsubscribed {
+    // A complained reader is unsubscribed already, and keeps the flag.
+    if matches!(state.status, Status::Unsubscribed | Status::Complained) {
         return Ok(UnsubscribeOutcome::AlreadyUnsubscribed);
     }
     tx.execute(

@@ -66,6 +66,7 @@ fn subscriber_from_row(row: &Row<'_>) -> rusqlite::Result<Subscriber> {
         status_changed_at: ts_column(row, 6)?,
         confirmed_at: opt_ts_column(row, 7)?,
         unsubscribed_at: opt_ts_column(row, 8)?,
+        status_reason: row.get(9)?,
     })
 }
 

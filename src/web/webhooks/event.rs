@@ -1,13 +1,7 @@
 //! What every provider's payload is parsed into: per recipient, a bounce or complaint ([`ProviderEvent`]), or why
 //! the payload changes nothing ([`Parsed::Ignored`]); and the Message-ID rule that ties an event to our issue.
 
-// TEMPORARY until bounces-core's `store: bounce reports` is merged: then `crate::store::BounceKind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BounceKind {
-    Hard,
-    Soft,
-    Complaint,
-}
+use crate::store::BounceKind;
 
 /// What a provider reported about one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use axum::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::store::ReportSource;
 use crate::web::AppState;
 use crate::web::webhooks::event::Parsed;
-use crate::web::webhooks::pending_store::ReportSource;
-use crate::web::webhooks::record::{Handled, record_all};
+use crate::web::webhooks::record::{Handled, Target, record_all};
 use crate::web::webhooks::{BODY_LIMIT, mailgun, postmark, ses, sns};
 
 fn text(status: StatusCode, message: impl Into<String>) -> Response {
@@ -50,6 +50,11 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         })
 }
 
+/// TEMPORARY: bounces-core adds the `soft_bounce_limit` setting (default 3); read it from the config once merged.
+fn soft_bounce_limit(_state: &AppState) -> u32 {
+    3
+}
+
 /// Records what a verified payload says, and answers 200 (or 500 when the store fails, so the provider retries).
 async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Response {
     let events = match parsed {
@@ -59,11 +64,15 @@ async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Respo
         }
         Parsed::Events(events) => events,
     };
-    let domain = state.config().sender_domain().to_owned();
+    let target = Target {
+        source,
+        domain: state.config().sender_domain().to_owned(),
+        soft_bounce_limit: soft_bounce_limit(state),
+    };
     let now = state.now();
     let result = state
         .store()
-        .run(move |store| record_all(store, source, &events, &domain, now))
+        .run(move |store| record_all(store, &target, &events, now))
         .await;
     match result {
         Ok(handled) => {

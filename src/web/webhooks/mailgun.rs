@@ -9,7 +9,8 @@ use aws_lc_rs::hmac;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::web::webhooks::event::{BounceKind, Parsed, ProviderEvent, reason};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::{Parsed, ProviderEvent, reason};
 
 /// How far (seconds) a signature's timestamp may be from our clock, either way.
 pub const MAX_SKEW_SECONDS: i64 = 300;

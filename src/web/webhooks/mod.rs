@@ -10,7 +10,6 @@
 pub mod event;
 mod handlers;
 pub mod mailgun;
-mod pending_store;
 pub mod postmark;
 mod record;
 pub mod ses;

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::web::webhooks::event::{BounceKind, Parsed, ProviderEvent, reason};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::{Parsed, ProviderEvent, reason};
 
 /// The user and password Postmark must send; `Debug` hides the password.
 #[derive(Clone)]

@@ -6,11 +6,8 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use crate::email_address::SubscriberEmail;
-use crate::store::Store;
+use crate::store::{BounceReport, ReportOutcome, ReportSource, Store};
 use crate::web::webhooks::event::{ProviderEvent, our_message_id};
-use crate::web::webhooks::pending_store::{
-    BounceReport, RecordBounceReport, ReportOutcome, ReportSource,
-};
 
 /// What became of one event, for the log and the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +17,23 @@ pub enum Handled {
     NotOnList,
 }
 
-/// Records every event in one go on the store (in the blocking pool); `domain` is our sender domain, which our
-/// Message-IDs end in.
+/// Where a batch of events goes, and what applies to it.
+pub struct Target {
+    pub source: ReportSource,
+    /// Our sender domain, which our Message-IDs end in.
+    pub domain: String,
+    /// Consecutive soft-bounced issues that make a reader bounced.
+    pub soft_bounce_limit: u32,
+}
+
+/// Records every event in one go on the store (in the blocking pool).
 pub fn record_all(
     store: &mut Store,
-    source: ReportSource,
+    target: &Target,
     events: &[ProviderEvent],
-    domain: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Handled>> {
+    let source = target.source;
     let mut handled = Vec::with_capacity(events.len());
     for event in events {
         let Ok(email) = SubscriberEmail::parse(&event.recipient) else {
@@ -48,7 +53,7 @@ pub fn record_all(
         let issue_id = match event
             .message_id
             .as_deref()
-            .and_then(|id| our_message_id(id, domain))
+            .and_then(|id| our_message_id(id, &target.domain))
         {
             // The Message-ID names the reader too: one naming someone else says nothing about this issue.
             Some((key, named)) if named == subscriber.id => {
@@ -63,7 +68,7 @@ pub fn record_all(
             reason: event.reason.clone(),
             source,
         };
-        let outcome = store.record_bounce_report(&report, now)?;
+        let outcome = store.record_bounce_report(&report, target.soft_bounce_limit, now)?;
         tracing::info!(
             ?source,
             subscriber = subscriber.id,

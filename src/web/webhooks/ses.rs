@@ -4,7 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::web::webhooks::event::{BounceKind, Parsed, ProviderEvent, reason};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::{Parsed, ProviderEvent, reason};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

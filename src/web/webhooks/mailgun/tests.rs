@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 
 use super::{MAX_SKEW_SECONDS, Refusal, ReplayCache, Signature, SigningKey, parse};
-use crate::web::webhooks::event::{BounceKind, Parsed};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::Parsed;
 
 const KEY: &str = "key-0123456789abcdef";
 const TOKEN: &str = "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0";

@@ -4,7 +4,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue};
 
 use super::{Credentials, parse};
-use crate::web::webhooks::event::{BounceKind, Parsed};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::Parsed;
 
 fn with_authorization(value: &str) -> HeaderMap {
     let mut headers = HeaderMap::new();

@@ -1,7 +1,8 @@
 //! SES notifications as SES writes them (shapes from its documentation's examples, addresses ours).
 
 use super::parse;
-use crate::web::webhooks::event::{BounceKind, Parsed};
+use crate::store::BounceKind;
+use crate::web::webhooks::event::Parsed;
 
 fn events(message: &str) -> Vec<(String, BounceKind, String, Option<String>)> {
     match parse(message).unwrap() {
