@@ -31,3 +31,4 @@ mod web_rate_limit;
 mod web_records;
 mod web_serve;
 mod web_webhooks;
+mod web_webhooks_effects;

@@ -231,7 +231,7 @@ async fn mailgun_with_a_bad_stale_or_replayed_signature_gets_401_and_nothing_cha
     let (status, text) = post_json(&app, "/webhooks/mailgun", &genuine).await;
     assert_eq!(
         (status, text.as_str()),
-        (200, "recorded 0, not on the list 1\n")
+        (200, "recorded 0 [], not on the list 1\n")
     );
     let (status, text) = post_json(&app, "/webhooks/mailgun", &genuine).await;
     assert_eq!(status, 401, "{text}");

@@ -76,14 +76,21 @@ async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Respo
         .await;
     match result {
         Ok(handled) => {
-            let recorded = handled
+            let outcomes: Vec<String> = handled
                 .iter()
-                .filter(|h| matches!(h, Handled::Recorded(_)))
-                .count();
-            let skipped = handled.len() - recorded;
+                .filter_map(|h| match h {
+                    Handled::Recorded(outcome) => Some(format!("{outcome:?}")),
+                    Handled::NotOnList => None,
+                })
+                .collect();
             text(
                 StatusCode::OK,
-                format!("recorded {recorded}, not on the list {skipped}"),
+                format!(
+                    "recorded {} [{}], not on the list {}",
+                    outcomes.len(),
+                    outcomes.join(", "),
+                    handled.len() - outcomes.len()
+                ),
             )
         }
         Err(error) => {
