@@ -32,3 +32,4 @@ mod web_records;
 mod web_serve;
 mod web_webhooks;
 mod web_webhooks_effects;
+mod web_webhooks_ses;

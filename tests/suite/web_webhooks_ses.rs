@@ -1,0 +1,375 @@
+//! `POST /webhooks/ses` over the real server, with an SNS signing certificate and key `openssl` makes at test time
+//! and SNS messages signed by `openssl dgst` over the string the SNS documentation describes (built here, apart
+//! from the code under test): SES bounces and complaints change the reader (signature versions 1 and 2, SQLite
+//! and PostgreSQL); a wrong key, a tampered message, a foreign certificate URL, an unknown signature version or a
+//! certificate not valid at the server's clock get 401 and change nothing; another topic gets 403; a subscription
+//! confirmation is logged and never fetched.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use weekly_verdicts::config::{Secrets, TopicArns};
+use weekly_verdicts::store::{Database, Status};
+use weekly_verdicts::web::{AppState, Clock};
+
+use crate::support::app::{TestApp, spawn_app_with};
+use crate::support::pki::openssl;
+use crate::support::postgres::fresh_database;
+use crate::web_webhooks::{add_reader, everything, post_json};
+use crate::web_webhooks_effects::{issue, our_message_id};
+
+const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:ses-bounces";
+const CERT_URL: &str = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-7506a1e35b36ef5a444dd1a8e7cc3ed8.pem";
+
+/// A signing certificate and key (`sns.pem`, `sns.key`), and a second key SNS never had (`other.key`).
+struct Signer {
+    dir: tempfile::TempDir,
+}
+
+impl Signer {
+    fn new() -> Signer {
+        let dir = tempfile::tempdir().unwrap();
+        for (key, cert) in [("sns.key", "sns.pem"), ("other.key", "other.pem")] {
+            openssl(
+                dir.path(),
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    key,
+                    "-out",
+                    cert,
+                    "-days",
+                    "30",
+                    "-subj",
+                    "/CN=sns.amazonaws.com",
+                ],
+            );
+        }
+        Signer { dir }
+    }
+
+    fn certificate(&self) -> PathBuf {
+        self.dir.path().join("sns.pem")
+    }
+
+    /// Base64 of `openssl dgst -sha1|-sha256 -sign KEY` over `text`.
+    fn sign(&self, text: &str, version: &str, key: &str) -> String {
+        let file = self.dir.path().join("to-sign.txt");
+        std::fs::write(&file, text).unwrap();
+        let digest = if version == "1" { "-sha1" } else { "-sha256" };
+        let output = Command::new("openssl")
+            .args(["dgst", digest, "-sign", key, "to-sign.txt"])
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        STANDARD.encode(output.stdout)
+    }
+
+    /// An SNS message of `kind` carrying `fields` (name, value) in the signed order, signed with `key`.
+    fn message(&self, fields: &[(&str, &str)], version: &str, key: &str) -> Value {
+        let signed: String = fields
+            .iter()
+            .map(|(name, value)| format!("{name}\n{value}\n"))
+            .collect();
+        let mut message = json!({
+            "SignatureVersion": version,
+            "Signature": self.sign(&signed, version, key),
+            "SigningCertURL": CERT_URL,
+            "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
+        });
+        for (name, value) in fields {
+            message[*name] = json!(value);
+        }
+        message
+    }
+
+    /// A Notification with `body` as its Message (and a Subject, which is signed too).
+    fn notification(&self, body: &Value, version: &str) -> Value {
+        self.notification_with(body, version, "sns.key")
+    }
+
+    fn notification_with(&self, body: &Value, version: &str, key: &str) -> Value {
+        let message = body.to_string();
+        self.message(
+            &[
+                ("Message", &message),
+                ("MessageId", "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324"),
+                ("Subject", "Amazon SES Email Event Notification"),
+                ("Timestamp", "2026-11-23T09:00:05.123Z"),
+                ("TopicArn", TOPIC),
+                ("Type", "Notification"),
+            ],
+            version,
+            key,
+        )
+    }
+}
+
+fn ses_bounce(kind: &str, email: &str, message_id: &str) -> Value {
+    json!({
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": kind, "bounceSubType": "General", "timestamp": "2026-11-23T09:00:04.000Z",
+            "feedbackId": "0102017e-1a2b", "reportingMTA": "dsn; a27-1.smtp-out.eu-west-1.amazonses.com",
+            "bouncedRecipients": [{"emailAddress": email, "action": "failed", "status": "5.1.1",
+                "diagnosticCode": "smtp; 550 5.1.1 <ann@example.org>: Recipient address rejected"}]},
+        "mail": {"timestamp": "2026-11-23T09:00:00.000Z", "source": "digest@verdicts.example.org",
+            "messageId": "0102017e-aaaa", "destination": [email], "headersTruncated": false,
+            "commonHeaders": {"from": ["digest@verdicts.example.org"], "to": [email],
+                "messageId": format!("<{message_id}>"), "subject": "This week"}}
+    })
+}
+
+fn ses_complaint(email: &str) -> Value {
+    json!({
+        "notificationType": "Complaint",
+        "complaint": {"complainedRecipients": [{"emailAddress": email}], "timestamp": "2026-11-23T10:00:00.000Z",
+            "feedbackId": "0102017e-cccc", "complaintFeedbackType": "abuse",
+            "userAgent": "Yahoo!-Mail-Feedback/2.0"},
+        "mail": {"timestamp": "2026-11-23T09:00:00.000Z", "source": "digest@verdicts.example.org",
+            "messageId": "0102017e-bbbb", "destination": [email]}
+    })
+}
+
+/// A server taking SNS messages for [`TOPIC`] signed with `signer`'s certificate, its clock moved to now (when
+/// the certificate `openssl` just made is valid).
+async fn app_with_ses(signer: &Signer, database: Option<Database>) -> TestApp {
+    let app = app_with_ses_at_start(signer, database).await;
+    let behind = weekly_verdicts::clock::now() - app.clock.now();
+    app.clock.advance(behind.max(chrono::Duration::zero()));
+    app
+}
+
+/// Like [`app_with_ses`], with the clock left at the suite's start, before the certificate was made.
+async fn app_with_ses_at_start(signer: &Signer, database: Option<Database>) -> TestApp {
+    let certificate = signer.certificate();
+    spawn_app_with(move |config| {
+        config.ses_certificate_file = Some(certificate);
+        config.ses_topic_arns = TopicArns::parse([TOPIC]).unwrap();
+        if let Some(database) = database {
+            config.database = database;
+        }
+    })
+    .await
+}
+
+async fn ses_reports(database: Option<Database>) {
+    let signer = Signer::new();
+    let app = app_with_ses(&signer, database).await;
+    let hard = add_reader(&app, "hard@example.org");
+    let soft = add_reader(&app, "soft@example.org");
+    add_reader(&app, "spam@example.org");
+    issue(&app, "2026-W47");
+
+    let bounce = ses_bounce(
+        "Permanent",
+        "hard@example.org",
+        &our_message_id("2026-W47", hard),
+    );
+    let (code, text) = post_json(&app, "/webhooks/ses", &signer.notification(&bounce, "1")).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (200, "recorded 1 [Bounced], not on the list 0\n")
+    );
+    assert_eq!(
+        app.subscriber("hard@example.org").unwrap().status,
+        Status::Bounced
+    );
+
+    let transient = ses_bounce(
+        "Transient",
+        "soft@example.org",
+        &our_message_id("2026-W47", soft),
+    );
+    let (code, text) =
+        post_json(&app, "/webhooks/ses", &signer.notification(&transient, "2")).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (200, "recorded 1 [SoftCounted(1)], not on the list 0\n")
+    );
+    assert_eq!(
+        app.subscriber("soft@example.org").unwrap().status,
+        Status::Confirmed
+    );
+
+    let complaint = ses_complaint("spam@example.org");
+    let (code, text) =
+        post_json(&app, "/webhooks/ses", &signer.notification(&complaint, "2")).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (200, "recorded 1 [Complained], not on the list 0\n")
+    );
+    assert_eq!(
+        app.subscriber("spam@example.org").unwrap().status,
+        Status::Complained
+    );
+
+    let stranger = ses_bounce("Permanent", "nobody@example.org", "x@y.example");
+    let (code, text) = post_json(&app, "/webhooks/ses", &signer.notification(&stranger, "2")).await;
+    assert_eq!(
+        (code, text.as_str()),
+        (200, "recorded 0 [], not on the list 1\n")
+    );
+}
+
+#[tokio::test]
+async fn ses_bounces_and_complaints_signed_with_the_configured_certificate_change_the_reader() {
+    ses_reports(None).await;
+}
+
+#[tokio::test]
+async fn on_postgresql_ses_reports_change_the_reader_as_on_sqlite() {
+    let Some(database) = fresh_database("on_postgresql_ses_reports_change_the_reader") else {
+        return;
+    };
+    ses_reports(Some(database)).await;
+}
+
+#[tokio::test]
+async fn an_sns_message_that_does_not_verify_gets_401_and_changes_nothing() {
+    let signer = Signer::new();
+    let app = app_with_ses(&signer, None).await;
+    add_reader(&app, "ann@example.org");
+    let before = everything(&app);
+    let bounce = ses_bounce("Permanent", "ann@example.org", "x@y.example");
+
+    let other_key = signer.notification_with(&bounce, "2", "other.key");
+    let mut tampered = signer.notification(&bounce, "1");
+    tampered["Message"] =
+        json!(ses_bounce("Permanent", "bob@example.org", "x@y.example").to_string());
+    let mut foreign_url = signer.notification(&bounce, "2");
+    foreign_url["SigningCertURL"] = json!("https://evil.example/SimpleNotificationService-x.pem");
+    let mut version_3 = signer.notification(&bounce, "2");
+    version_3["SignatureVersion"] = json!("3");
+    let mut not_base64 = signer.notification(&bounce, "2");
+    not_base64["Signature"] = json!("%%%");
+    for (what, message) in [
+        ("another key", other_key),
+        ("tampered", tampered),
+        ("foreign certificate URL", foreign_url),
+        ("version 3", version_3),
+        ("not base64", not_base64),
+    ] {
+        let (code, text) = post_json(&app, "/webhooks/ses", &message).await;
+        assert_eq!(code, 401, "{what}: {text}");
+    }
+    assert_eq!(everything(&app), before);
+
+    let other_topic = {
+        let message = bounce.to_string();
+        signer.message(
+            &[
+                ("Message", &message),
+                ("MessageId", "1"),
+                ("Timestamp", "2026-11-23T09:00:05.123Z"),
+                (
+                    "TopicArn",
+                    "arn:aws:sns:eu-west-1:123456789012:someone-else",
+                ),
+                ("Type", "Notification"),
+            ],
+            "2",
+            "sns.key",
+        )
+    };
+    let (code, text) = post_json(&app, "/webhooks/ses", &other_topic).await;
+    assert_eq!(code, 403, "{text}");
+    assert_eq!(everything(&app), before);
+
+    let (code, text) = post_json(&app, "/webhooks/ses", &json!({"Type": "Notification"})).await;
+    assert_eq!(code, 400);
+    assert!(text.contains("MessageId"), "{text}");
+}
+
+#[tokio::test]
+async fn a_certificate_not_yet_valid_at_the_servers_clock_verifies_nothing() {
+    let signer = Signer::new();
+    let app = app_with_ses_at_start(&signer, None).await;
+    add_reader(&app, "ann@example.org");
+    let before = everything(&app);
+    let bounce = ses_bounce("Permanent", "ann@example.org", "x@y.example");
+    let (code, text) = post_json(&app, "/webhooks/ses", &signer.notification(&bounce, "2")).await;
+    assert_eq!(code, 401);
+    assert!(
+        text.contains("no configured certificate is valid"),
+        "{text}"
+    );
+    assert_eq!(everything(&app), before);
+}
+
+#[tokio::test]
+async fn a_subscription_confirmation_is_taken_without_fetching_its_subscribe_url() {
+    let signer = Signer::new();
+    let app = app_with_ses(&signer, None).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let subscribe_url = format!(
+        "http://{}/?Action=ConfirmSubscription&TopicArn={TOPIC}&Token=2336412f37",
+        listener.local_addr().unwrap()
+    );
+    let confirmation = signer.message(
+        &[
+            (
+                "Message",
+                "You have chosen to subscribe to the topic. To confirm, visit the SubscribeURL.",
+            ),
+            ("MessageId", "165545c9-2a5c-472c-8df2-7ff2be2b3b1b"),
+            ("SubscribeURL", &subscribe_url),
+            ("Timestamp", "2026-11-23T09:00:05.123Z"),
+            ("Token", "2336412f37"),
+            ("TopicArn", TOPIC),
+            ("Type", "SubscriptionConfirmation"),
+        ],
+        "1",
+        "sns.key",
+    );
+    let before = everything(&app);
+    let (code, text) = post_json(&app, "/webhooks/ses", &confirmation).await;
+    assert_eq!(code, 200, "{text}");
+    assert!(text.contains("logged"), "{text}");
+    // Any fetch would have connected before the answer.
+    assert!(listener.accept().is_err(), "the SubscribeURL was fetched");
+    assert_eq!(everything(&app), before);
+}
+
+#[test]
+fn a_certificate_file_that_cannot_be_read_or_holds_no_certificate_stops_the_server_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("sns.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    for file in [dir.path().join("missing.pem"), not_pem] {
+        let Err(error) = state_with_certificate(dir.path(), &file) else {
+            panic!("{} was taken", file.display());
+        };
+        let error = format!("{error:#}");
+        assert!(error.contains("ses_certificate_file"), "{error}");
+        assert!(error.contains(&file.display().to_string()), "{error}");
+    }
+}
+
+fn state_with_certificate(dir: &Path, file: &Path) -> anyhow::Result<AppState> {
+    let config = weekly_verdicts::config::Config {
+        database: Database::Sqlite(dir.join("verdicts.db")),
+        outbox_dir: dir.join("outbox"),
+        ses_certificate_file: Some(file.to_owned()),
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _entered = runtime.enter();
+    AppState::from_config(
+        config,
+        &Secrets::default(),
+        Clock::manual(crate::support::app::start_time()),
+    )
+}
