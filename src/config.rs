@@ -120,6 +120,13 @@ pub struct Config {
     /// verdicts does not read that mailbox: route it to a person or a filter that runs
     /// `verdicts subscribers remove`; the https half unsubscribes in one click by itself.
     pub unsubscribe_mailbox: Option<lettre::Address>,
+    /// Where bounces go (VERP): each digest message's envelope sender becomes `LOCAL+TOKEN@DOMAIN`, a signed
+    /// token naming the subscription and the issue, and `verdicts bounces ingest` maps what comes back by it.
+    /// Unset: the envelope sender is the `from` address.
+    pub bounce_address: Option<lettre::Address>,
+    /// Consecutive issues with a soft bounce (4.x.x, "delayed") after which a reader is marked bounced; an issue
+    /// delivered in between starts the count again.
+    pub soft_bounce_limit: u32,
     /// Subscribe/unsubscribe POSTs allowed per client IP per minute.
     pub post_rate_limit_per_minute: u32,
     /// Where a form posted from the publication's own site is redirected after subscribing.
@@ -181,6 +188,8 @@ impl Default for Config {
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
+            bounce_address: None,
+            soft_bounce_limit: 3,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
             trusted_proxies: TrustedProxies::default(),

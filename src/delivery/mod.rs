@@ -46,6 +46,7 @@ use crate::mail::{Mailer, Timeouts};
 use crate::metrics::Counters;
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
+use crate::tokens::verp::ReturnPaths;
 use pace::Pace;
 
 /// How a send runs. [`SendOptions::new`] gives the production defaults for a configuration.
@@ -221,14 +222,20 @@ fn shared_for(
         .with_timeouts(options.timeouts)
         .with_clock(options.clock.clone())
         .with_counters(options.counters.clone());
+    let tokens = Tokens::load(secrets, store)?;
+    let return_paths = config
+        .bounce_address
+        .as_ref()
+        .map(|address| ReturnPaths::new(address, &tokens));
     let edition = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),
         issue.created_at,
-        Tokens::load(secrets, store)?,
+        tokens,
         mailer.dkim().cloned(),
         mailer.sender().clone(),
-    );
+    )
+    .with_return_paths(return_paths);
     let mut shared = Shared::new(edition, mailer, options.retry, options.stop.clone());
     shared.pace = Pace::per_second(config.rate_limit_per_second);
     shared.clock = options.clock.clone();

@@ -11,6 +11,7 @@ use lettre::Address;
 use super::stamp::{Personal, Stamp};
 use crate::digest::{Recipient, RenderedIssue};
 use crate::mail::DkimSigner;
+use crate::tokens::verp::ReturnPaths;
 use crate::tokens::{Purpose, Tokens};
 
 /// The issue as every worker needs it: rendered once, signed links and DKIM per message.
@@ -22,8 +23,10 @@ pub struct Edition {
     pub composed_at: DateTime<Utc>,
     pub tokens: Tokens,
     pub dkim: Option<Arc<DkimSigner>>,
-    /// Envelope sender (bounces go here).
+    /// Envelope sender (bounces go here), unless `return_paths` gives each message its own.
     pub sender: Address,
+    /// With `bounce_address`: each message's envelope sender names its subscription and this issue (VERP).
+    return_paths: Option<ReturnPaths>,
     /// Messages are stamped from one build rather than built one by one.
     stamp: Option<Stamp>,
     /// Whether a stamped message matched lettre's build yet (release builds check the first one; debug builds
@@ -48,6 +51,8 @@ pub struct Addressee<'a> {
 pub struct Built {
     pub message_id: String,
     pub to: Address,
+    /// The envelope sender (MAIL FROM) of this message.
+    pub sender: Address,
     pub raw: Vec<u8>,
 }
 
@@ -70,6 +75,7 @@ impl Edition {
             tokens,
             dkim,
             sender,
+            return_paths: None,
             stamp,
             stamp_checked: AtomicBool::new(false),
             stamp_checked_named: AtomicBool::new(false),
@@ -77,6 +83,12 @@ impl Edition {
             has_preferences_link: issue.has_preferences_link(),
             issue,
         }
+    }
+
+    /// The same edition with a VERP envelope sender per message (see [`ReturnPaths`]).
+    pub fn with_return_paths(mut self, return_paths: Option<ReturnPaths>) -> Edition {
+        self.return_paths = return_paths;
+        self
     }
 
     /// The subscriber's message, signed on this thread.
@@ -155,9 +167,14 @@ impl Edition {
                 built
             }
         };
+        let sender = match &self.return_paths {
+            Some(paths) => paths.sender(job.subscriber_id, self.issue_id),
+            None => self.sender.clone(),
+        };
         Ok(Built {
             message_id,
             to,
+            sender,
             raw,
         })
     }

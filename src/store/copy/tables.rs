@@ -58,11 +58,11 @@ pub(super) const TABLES: &[Table] = &[
     Table {
         name: "subscribers",
         select: "SELECT id, email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, \
-                 unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name \
-                 FROM subscribers ORDER BY id",
+                 unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, soft_bounces, \
+                 soft_bounce_issue, status_reason FROM subscribers ORDER BY id",
         copy: "COPY subscribers (id, email, email_key, name, status, source, created_at, status_changed_at, \
-               confirmed_at, unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name) \
-               FROM STDIN (FORMAT binary)",
+               confirmed_at, unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, \
+               soft_bounces, soft_bounce_issue, status_reason) FROM STDIN (FORMAT binary)",
         count: "SELECT count(*) FROM subscribers",
         columns: &[
             ("id", BigInt),
@@ -79,6 +79,9 @@ pub(super) const TABLES: &[Table] = &[
             ("link_nonce", BigInt),
             ("links_from", Time),
             ("pending_name", Text),
+            ("soft_bounces", Int),
+            ("soft_bounce_issue", BigInt),
+            ("status_reason", Text),
         ],
     },
     Table {
@@ -168,6 +171,24 @@ pub(super) const TABLES: &[Table] = &[
             ("last_error", Text),
             ("relay_reply", Text),
             ("sent_at", Time),
+        ],
+    },
+    Table {
+        name: "bounce_reports",
+        select: "SELECT id, subscriber_id, issue_id, kind, source, reason, received_at, outcome \
+                 FROM bounce_reports ORDER BY id",
+        copy: "COPY bounce_reports (id, subscriber_id, issue_id, kind, source, reason, received_at, outcome) \
+               FROM STDIN (FORMAT binary)",
+        count: "SELECT count(*) FROM bounce_reports",
+        columns: &[
+            ("id", BigInt),
+            ("subscriber_id", BigInt),
+            ("issue_id", BigInt),
+            ("kind", Text),
+            ("source", Text),
+            ("reason", Text),
+            ("received_at", Time),
+            ("outcome", Text),
         ],
     },
 ];
