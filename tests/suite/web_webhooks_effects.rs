@@ -198,3 +198,28 @@ async fn a_message_id_naming_another_reader_does_not_tie_the_report_to_an_issue(
     let entry = history(&app, "ann@example.org").pop().unwrap();
     assert!(!entry.contains("issue 2026-W47"), "{entry}");
 }
+
+#[tokio::test]
+async fn the_soft_bounce_limit_setting_applies_to_webhook_reports() {
+    let app = crate::support::app::spawn_app_with_secrets(
+        |config| config.soft_bounce_limit = 1,
+        |secrets| secrets.mailgun_signing_key = Some(MAILGUN_KEY.into()),
+    )
+    .await;
+    let ann = add_reader(&app, "ann@example.org");
+    issue(&app, "2026-W47");
+    let mut event = mailgun_failed("temporary", "ann@example.org");
+    event["message"]["headers"]["message-id"] = our_message_id("2026-W47", ann).into();
+    let now = app.clock.now().timestamp();
+    let (code, text) = post_json(
+        &app,
+        "/webhooks/mailgun",
+        &mailgun_body(MAILGUN_KEY, now, "token-limit-0001", event),
+    )
+    .await;
+    assert_eq!(
+        (code, text.as_str()),
+        (200, "recorded 1 [Bounced], not on the list 0\n")
+    );
+    assert_eq!(status(&app, "ann@example.org"), Status::Bounced);
+}

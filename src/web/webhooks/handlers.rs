@@ -50,11 +50,6 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         })
 }
 
-/// TEMPORARY: bounces-core adds the `soft_bounce_limit` setting (default 3); read it from the config once merged.
-fn soft_bounce_limit(_state: &AppState) -> u32 {
-    3
-}
-
 /// Records what a verified payload says, and answers 200 (or 500 when the store fails, so the provider retries).
 async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Response {
     let events = match parsed {
@@ -67,7 +62,7 @@ async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Respo
     let target = Target {
         source,
         domain: state.config().sender_domain().to_owned(),
-        soft_bounce_limit: soft_bounce_limit(state),
+        soft_bounce_limit: state.config().soft_bounce_limit,
     };
     let now = state.now();
     let result = state
