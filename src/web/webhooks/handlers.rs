@@ -207,7 +207,18 @@ pub async fn ses(State(state): State<AppState>, method: Method, body: Body) -> R
         }
     };
     if let Err(refusal) = verifier.verify(&envelope, state.now()) {
-        tracing::warn!("webhook ses: refused: {refusal}");
+        if matches!(
+            refusal,
+            sns::Refusal::BadSignature | sns::Refusal::NoValidCertificate(_)
+        ) {
+            // After a rotation this is how the operator learns where the new certificate is (to check and add).
+            tracing::warn!(
+                "webhook ses: refused: {refusal}; the message names SigningCertURL {:?}",
+                envelope.signing_cert_url
+            );
+        } else {
+            tracing::warn!("webhook ses: refused: {refusal}");
+        }
         let status = match refusal {
             sns::Refusal::Topic(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::UNAUTHORIZED,
