@@ -373,3 +373,37 @@ fn state_with_certificate(dir: &Path, file: &Path) -> anyhow::Result<AppState> {
         Clock::manual(crate::support::app::start_time()),
     )
 }
+
+#[test]
+fn check_reads_the_ses_certificate_file_and_refuses_one_without_a_certificate() {
+    let signer = Signer::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2026-11-16-alpha-vs-beta.md"),
+        include_str!("../fixtures/content/2026-11-16-alpha-vs-beta.md"),
+    )
+    .unwrap();
+    let not_pem = dir.path().join("sns.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let check = |file: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_verdicts"))
+            .arg("check")
+            .current_dir(dir.path())
+            .env("VERDICTS_CONTENT_DIR", dir.path())
+            .env("VERDICTS_SES_CERTIFICATE_FILE", file)
+            .env_remove("VERDICTS_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let good = check(&signer.certificate());
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert_eq!(good.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("ok: ses_certificate_file"), "{stdout}");
+    let bad = check(&not_pem);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("ses_certificate_file") && stderr.contains("sns.pem"),
+        "{stderr}"
+    );
+}

@@ -104,10 +104,17 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 
 /// Tokens seen with a verified signature, each kept until its timestamp has left the window. Per process: several
 /// web instances each keep their own.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ReplayCache {
     /// token → the Unix time after which it can no longer pass the staleness check.
     seen: Mutex<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for ReplayCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        write!(f, "ReplayCache({} tokens)", seen.len())
+    }
 }
 
 impl ReplayCache {

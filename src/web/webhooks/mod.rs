@@ -99,3 +99,24 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks/mailgun", any(handlers::mailgun))
         .route("/webhooks/ses", any(handlers::ses))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Webhooks;
+    use crate::config::{Config, Secrets};
+
+    #[test]
+    fn a_webhook_is_on_only_with_its_secret_and_debug_never_shows_one() {
+        let none = Webhooks::from_config(&Config::default(), &Secrets::default()).unwrap();
+        assert!(none.enabled().is_empty());
+        let secrets = Secrets {
+            postmark_webhook_password: Some("pm-s3cret".into()),
+            mailgun_signing_key: Some("mg-s3cret".into()),
+            ..Secrets::default()
+        };
+        let hooks = Webhooks::from_config(&Config::default(), &secrets).unwrap();
+        assert_eq!(hooks.enabled(), ["/webhooks/postmark", "/webhooks/mailgun"]);
+        let shown = format!("{hooks:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}
