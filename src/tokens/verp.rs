@@ -35,7 +35,9 @@ pub enum ReturnPathError {
     NotOurs,
     #[error("its token is damaged")]
     Malformed,
-    #[error("its token's signature does not match (forged, or signed with a key no longer accepted)")]
+    #[error(
+        "its token's signature does not match (forged, or signed with a key no longer accepted)"
+    )]
     BadSignature,
 }
 
@@ -179,9 +181,7 @@ fn unbase32(text: &str) -> Option<Vec<u8>> {
     let mut buffer: u32 = 0;
     let mut bits = 0;
     for c in text.bytes() {
-        let value = ALPHABET
-            .iter()
-            .position(|&a| a == c.to_ascii_lowercase())? as u32;
+        let value = ALPHABET.iter().position(|&a| a == c.to_ascii_lowercase())? as u32;
         buffer = (buffer << 5) | value;
         bits += 5;
         if bits >= 8 {
@@ -221,7 +221,10 @@ mod tests {
             subscriber_id: 123_456,
             issue_id: 12,
         };
-        assert_eq!(tokens.read_return_path(sender.as_ref(), &bounces()), Ok(target));
+        assert_eq!(
+            tokens.read_return_path(sender.as_ref(), &bounces()),
+            Ok(target)
+        );
         let shouted = sender.to_string().to_uppercase();
         assert_eq!(tokens.read_return_path(&shouted, &bounces()), Ok(target));
         assert_eq!(
@@ -263,7 +266,10 @@ mod tests {
             &sender.replace("news.example.org", "example.com"),
             "bounces+!!!@news.example.org",
         ] {
-            assert!(tokens.read_return_path(foreign, &bounces()).is_err(), "{foreign}");
+            assert!(
+                tokens.read_return_path(foreign, &bounces()).is_err(),
+                "{foreign}"
+            );
         }
         // A link token is no return path.
         let link = tokens.sign(Purpose::Unsubscribe, 7, Utc.timestamp_opt(0, 0).unwrap());
@@ -275,7 +281,8 @@ mod tests {
     fn a_retired_key_still_reads_older_return_paths() {
         let old = tokens("the old key, sixteen+");
         let sender = ReturnPaths::new(&bounces(), &old).sender(9, 1).to_string();
-        let rotated = Tokens::from_secret_str("the new key, sixteen+", &["the old key, sixteen+"]).unwrap();
+        let rotated =
+            Tokens::from_secret_str("the new key, sixteen+", &["the old key, sixteen+"]).unwrap();
         assert_eq!(
             rotated.read_return_path(&sender, &bounces()),
             Ok(ReturnPathTarget {
