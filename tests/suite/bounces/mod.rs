@@ -6,6 +6,7 @@
 
 mod maildir;
 mod read;
+mod status;
 
 use std::collections::HashMap;
 use std::io::Write;
