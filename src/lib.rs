@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod bounces;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -27,14 +27,16 @@ mod rows;
 
 use rows::{Columns, Role, parse_row};
 
-/// The export's columns; listmonk reads the same names.
-pub const EXPORT_HEADER: [&str; 6] = [
+/// The export's columns; listmonk reads the same names (and ignores `status_reason`: why a reader is bounced or
+/// complained, as the bounce or report said it).
+pub const EXPORT_HEADER: [&str; 7] = [
     "email",
     "name",
     "status",
     "source",
     "created_at",
     "confirmed_at",
+    "status_reason",
 ];
 
 /// What to do with rows that fail their checks.
@@ -251,6 +253,7 @@ pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<(
             s.source.as_str(),
             &time(s.created_at),
             &s.confirmed_at.map(time).unwrap_or_default(),
+            &escape_cell(s.status_reason.as_deref().unwrap_or("")),
         ])
         .with_context(|| format!("writing {} to the export", s.email))?;
     }

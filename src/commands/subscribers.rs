@@ -34,7 +34,7 @@ pub enum SubscribersCommand {
     History { email: String },
     /// List subscribers, oldest first.
     List {
-        /// Only this status: pending, confirmed, unsubscribed or bounced.
+        /// Only this status: pending, confirmed, unsubscribed, bounced or complained.
         #[arg(long)]
         status: Option<Status>,
     },

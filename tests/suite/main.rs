@@ -2,6 +2,7 @@
 //! live in `support`; one module per area under test.
 
 mod archive;
+mod bounces;
 mod browser;
 mod check;
 mod delivery;

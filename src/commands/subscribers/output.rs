@@ -36,7 +36,8 @@ pub(super) fn print_history(records: &[ConsentRecord]) -> Result<()> {
     Ok(())
 }
 
-/// Aligned columns: id, email, name, status, source, created (UTC).
+/// Aligned columns: id, email, name, status, source, created (UTC), and why a reader is bounced or complained
+/// when any listed one has a reason.
 pub(super) fn print_table(subscribers: &[Subscriber]) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let width = subscribers
@@ -51,22 +52,33 @@ pub(super) fn print_table(subscribers: &[Subscriber]) -> Result<()> {
         .max()
         .unwrap_or(0)
         .clamp(4, 30);
+    let reasons = subscribers.iter().any(|s| s.status_reason.is_some());
     writeln!(
         out,
-        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  created",
-        "id", "email", "name", "status", "source"
+        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  created{}",
+        "id",
+        "email",
+        "name",
+        "status",
+        "source",
+        if reasons { "           reason" } else { "" }
     )?;
     for s in subscribers {
         let name: String = s.name.as_deref().unwrap_or("-").chars().take(30).collect();
         writeln!(
             out,
-            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {}",
+            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {}{}",
             s.id,
             s.email,
             name,
             s.status.as_str(),
             s.source.as_str(),
-            s.created_at.format("%Y-%m-%d %H:%M")
+            s.created_at.format("%Y-%m-%d %H:%M"),
+            match (&s.status_reason, reasons) {
+                (Some(reason), _) => format!("  {reason}"),
+                (None, true) => "  -".to_string(),
+                (None, false) => String::new(),
+            }
         )?;
     }
     out.flush()?;
