@@ -1,146 +1,21 @@
-//! `POST /webhooks/ses` over the real server, with an SNS signing certificate and key `openssl` makes at test time
-//! and SNS messages signed by `openssl dgst` over the string the SNS documentation describes (built here, apart
-//! from the code under test): SES bounces and complaints change the reader (signature versions 1 and 2, SQLite
+//! `POST /webhooks/ses` over the real server, with SNS messages signed by `openssl` (`support/sns.rs`): SES bounces and complaints change the reader (signature versions 1 and 2, SQLite
 //! and PostgreSQL); a wrong key, a tampered message, a foreign certificate URL, an unknown signature version or a
 //! certificate not valid at the server's clock get 401 and change nothing; another topic gets 403; a subscription
 //! confirmation is logged and never fetched.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::json;
 use weekly_verdicts::config::{Secrets, TopicArns};
 use weekly_verdicts::store::{Database, Status};
 use weekly_verdicts::web::{AppState, Clock};
 
 use crate::support::app::{TestApp, spawn_app_with};
-use crate::support::pki::openssl;
 use crate::support::postgres::fresh_database;
+use crate::support::sns::{Signer, TOPIC, ses_bounce, ses_complaint};
 use crate::web_webhooks::{add_reader, everything, post_json};
 use crate::web_webhooks_effects::{issue, our_message_id};
-
-const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:ses-bounces";
-const CERT_URL: &str = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-7506a1e35b36ef5a444dd1a8e7cc3ed8.pem";
-
-/// A signing certificate and key (`sns.pem`, `sns.key`), and a second key SNS never had (`other.key`).
-struct Signer {
-    dir: tempfile::TempDir,
-}
-
-impl Signer {
-    fn new() -> Signer {
-        let dir = tempfile::tempdir().unwrap();
-        for (key, cert) in [("sns.key", "sns.pem"), ("other.key", "other.pem")] {
-            openssl(
-                dir.path(),
-                &[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-keyout",
-                    key,
-                    "-out",
-                    cert,
-                    "-days",
-                    "30",
-                    "-subj",
-                    "/CN=sns.amazonaws.com",
-                ],
-            );
-        }
-        Signer { dir }
-    }
-
-    fn certificate(&self) -> PathBuf {
-        self.dir.path().join("sns.pem")
-    }
-
-    /// Base64 of `openssl dgst -sha1|-sha256 -sign KEY` over `text`.
-    fn sign(&self, text: &str, version: &str, key: &str) -> String {
-        let file = self.dir.path().join("to-sign.txt");
-        std::fs::write(&file, text).unwrap();
-        let digest = if version == "1" { "-sha1" } else { "-sha256" };
-        let output = Command::new("openssl")
-            .args(["dgst", digest, "-sign", key, "to-sign.txt"])
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        STANDARD.encode(output.stdout)
-    }
-
-    /// An SNS message of `kind` carrying `fields` (name, value) in the signed order, signed with `key`.
-    fn message(&self, fields: &[(&str, &str)], version: &str, key: &str) -> Value {
-        let signed: String = fields
-            .iter()
-            .map(|(name, value)| format!("{name}\n{value}\n"))
-            .collect();
-        let mut message = json!({
-            "SignatureVersion": version,
-            "Signature": self.sign(&signed, version, key),
-            "SigningCertURL": CERT_URL,
-            "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
-        });
-        for (name, value) in fields {
-            message[*name] = json!(value);
-        }
-        message
-    }
-
-    /// A Notification with `body` as its Message (and a Subject, which is signed too).
-    fn notification(&self, body: &Value, version: &str) -> Value {
-        self.notification_with(body, version, "sns.key")
-    }
-
-    fn notification_with(&self, body: &Value, version: &str, key: &str) -> Value {
-        let message = body.to_string();
-        self.message(
-            &[
-                ("Message", &message),
-                ("MessageId", "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324"),
-                ("Subject", "Amazon SES Email Event Notification"),
-                ("Timestamp", "2026-11-23T09:00:05.123Z"),
-                ("TopicArn", TOPIC),
-                ("Type", "Notification"),
-            ],
-            version,
-            key,
-        )
-    }
-}
-
-fn ses_bounce(kind: &str, email: &str, message_id: &str) -> Value {
-    json!({
-        "notificationType": "Bounce",
-        "bounce": {"bounceType": kind, "bounceSubType": "General", "timestamp": "2026-11-23T09:00:04.000Z",
-            "feedbackId": "0102017e-1a2b", "reportingMTA": "dsn; a27-1.smtp-out.eu-west-1.amazonses.com",
-            "bouncedRecipients": [{"emailAddress": email, "action": "failed", "status": "5.1.1",
-                "diagnosticCode": "smtp; 550 5.1.1 <ann@example.org>: Recipient address rejected"}]},
-        "mail": {"timestamp": "2026-11-23T09:00:00.000Z", "source": "digest@verdicts.example.org",
-            "messageId": "0102017e-aaaa", "destination": [email], "headersTruncated": false,
-            "commonHeaders": {"from": ["digest@verdicts.example.org"], "to": [email],
-                "messageId": format!("<{message_id}>"), "subject": "This week"}}
-    })
-}
-
-fn ses_complaint(email: &str) -> Value {
-    json!({
-        "notificationType": "Complaint",
-        "complaint": {"complainedRecipients": [{"emailAddress": email}], "timestamp": "2026-11-23T10:00:00.000Z",
-            "feedbackId": "0102017e-cccc", "complaintFeedbackType": "abuse",
-            "userAgent": "Yahoo!-Mail-Feedback/2.0"},
-        "mail": {"timestamp": "2026-11-23T09:00:00.000Z", "source": "digest@verdicts.example.org",
-            "messageId": "0102017e-bbbb", "destination": [email]}
-    })
-}
 
 /// A server taking SNS messages for [`TOPIC`] signed with `signer`'s certificate, its clock moved to now (when
 /// the certificate `openssl` just made is valid).
