@@ -287,3 +287,19 @@ async fn on_postgresql_a_refused_postmark_request_changes_nothing() {
     );
     assert_eq!(everything(&app), before);
 }
+
+#[tokio::test]
+async fn the_webhooks_are_not_held_to_the_per_client_post_limit() {
+    let app = spawn_app_with_secrets(
+        |config| config.post_rate_limit_per_minute = 1,
+        |secrets| secrets.postmark_webhook_password = Some(POSTMARK_PASSWORD.into()),
+    )
+    .await;
+    let body = postmark_bounce("HardBounce", "nobody@example.org");
+    for _ in 0..3 {
+        let response = post_postmark(&app, Some(POSTMARK_PASSWORD), &body).await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(app.subscribe("ann@example.org", "Ann").await.status(), 200);
+    assert_eq!(app.subscribe("bob@example.org", "Bob").await.status(), 429);
+}
