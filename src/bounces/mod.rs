@@ -5,6 +5,7 @@
 //! to `cur/` only after its report is committed.
 
 pub mod apply;
+mod fields;
 pub mod maildir;
 pub mod read;
 

@@ -211,7 +211,10 @@ fn an_export_goes_to_stdout_or_a_private_file_and_imports_back() {
     let stdout = verdicts(d, &["subscribers", "export"]);
     assert_eq!(stdout.code, 0);
     let lines: Vec<&str> = stdout.stdout.lines().collect();
-    assert_eq!(lines[0], "email,name,status,source,created_at,confirmed_at");
+    assert_eq!(
+        lines[0],
+        "email,name,status,source,created_at,confirmed_at,status_reason"
+    );
     assert!(
         lines[1].starts_with("ann@example.org,\"Ann, \"\"A\"\"\",confirmed,cli,"),
         "{}",

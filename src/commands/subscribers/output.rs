@@ -14,13 +14,13 @@ pub(super) fn print_history(records: &[ConsentRecord]) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(
         out,
-        "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  detail",
+        "{:<20}  {:<11}  {:<11}  {:<15}  {:>6}  detail",
         "at (UTC)", "event", "channel", "client", "id"
     )?;
     for r in records {
         writeln!(
             out,
-            "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  {}",
+            "{:<20}  {:<11}  {:<11}  {:<15}  {:>6}  {}",
             r.at.format("%Y-%m-%d %H:%M:%S"),
             r.event,
             r.channel,

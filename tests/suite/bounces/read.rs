@@ -140,3 +140,30 @@ fn junk_and_a_report_without_its_part_are_not_understood() {
         Reading::NotUnderstood(_)
     ));
 }
+
+#[test]
+fn a_refusal_of_the_message_or_of_our_sender_is_soft_and_a_disabled_mailbox_is_hard() {
+    for (status, kind) in [
+        ("5.7.1", BounceKind::Soft),
+        ("5.1.8", BounceKind::Soft),
+        ("5.4.4", BounceKind::Soft),
+        ("5.2.1", BounceKind::Hard),
+        ("5.1.2", BounceKind::Hard),
+    ] {
+        let raw = String::from_utf8(fill("postfix-hard.eml", PATH, READER))
+            .unwrap()
+            .replace("Status: 5.1.1", &format!("Status: {status}"));
+        let Reading::Report(report) = read(raw.as_bytes(), None) else {
+            panic!("{status}: not a report")
+        };
+        assert_eq!(report.recipients[0].kind, Some(kind), "{status}");
+    }
+    let relayed = String::from_utf8(fill("postfix-hard.eml", PATH, READER))
+        .unwrap()
+        .replace("Action: failed", "Action: relayed")
+        .replace("Status: 5.1.1", "Status: 2.0.0");
+    let Reading::Report(report) = read(relayed.as_bytes(), None) else {
+        panic!("not a report")
+    };
+    assert_eq!(report.recipients[0].kind, None);
+}
