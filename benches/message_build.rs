@@ -176,6 +176,7 @@ fn editions(
         tokens: Tokens::new(vec![7; 32], Vec::new()),
         dkim: None,
         sender: "bounces@example.org".parse().unwrap(),
+        return_paths: None,
     };
 
     let started = Instant::now();

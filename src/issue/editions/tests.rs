@@ -51,6 +51,7 @@ fn options() -> EditionsOptions {
         tokens: Tokens::new(vec![7; 32], Vec::new()),
         dkim: None,
         sender: "bounces@example.org".parse().unwrap(),
+        return_paths: None,
     }
 }
 
@@ -159,4 +160,41 @@ fn the_full_edition_builds_the_same_message_as_the_issue_without_editions() {
         today.build(reader()).unwrap().raw
     );
     assert!(!text_of(&full.build(reader()).unwrap().raw).contains("/preferences/"));
+}
+
+#[test]
+fn with_return_paths_each_editions_message_leaves_with_its_readers_own_envelope_sender() {
+    let all = content();
+    let config = Config::default();
+    let selection = assemble(&all, &History::default(), as_of(), config.timezone);
+    let mut with_paths = options();
+    let bounces: lettre::Address = "bounces@news.example.org".parse().unwrap();
+    with_paths.return_paths = Some(crate::tokens::verp::ReturnPaths::new(
+        &bounces,
+        &with_paths.tokens,
+    ));
+    let editions = Editions::new(&selection, &config, with_paths.clone());
+    let EditionMessages::Ready(edition) = &*editions.get(&Categories::everything()) else {
+        panic!("the full issue has comparisons")
+    };
+    let built = edition.build(reader()).unwrap();
+    assert!(
+        built.sender.user().starts_with("bounces+"),
+        "{}",
+        built.sender
+    );
+    let target = with_paths
+        .tokens
+        .read_return_path(built.sender.as_ref(), &bounces)
+        .unwrap();
+    assert_eq!((target.subscriber_id, target.issue_id), (42, 1));
+
+    let plain = Editions::new(&selection, &config, options());
+    let EditionMessages::Ready(edition) = &*plain.get(&Categories::everything()) else {
+        panic!("the full issue has comparisons")
+    };
+    assert_eq!(
+        edition.build(reader()).unwrap().sender.to_string(),
+        "bounces@example.org"
+    );
 }
