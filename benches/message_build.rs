@@ -5,6 +5,7 @@
 //! category sets (one of them everything); each edition is rendered once into the `Editions` cache
 //! (timed: all 64), and each reader's message is looked up and stamped from it as the sender does
 //! (`Editions::get` + `Edition::build`, links signed, no DKIM). Prints the median per reader.
+//! Last, what a VERP return path (`bounce_address`) adds per message.
 //! Targets: at most 20 µs per message; HTML under 90 KB (Gmail clips at about 102 KB).
 //!
 //! `cargo bench --bench message_build [-- MESSAGES ROUNDS READERS]`
@@ -20,6 +21,7 @@ use weekly_verdicts::content::{Categories, Comparison, KnownCategories, load_dir
 use weekly_verdicts::digest::{Digest, History, Recipient, RenderedIssue, Selection, assemble};
 use weekly_verdicts::issue::{Addressee, EditionMessages, Editions, EditionsOptions};
 use weekly_verdicts::tokens::Tokens;
+use weekly_verdicts::tokens::verp::ReturnPaths;
 
 const COMPARISONS: usize = 10;
 const TARGET_MICROS: f64 = 20.0;
@@ -114,9 +116,31 @@ fn main() {
         "targets: <= {TARGET_MICROS} µs per reader with editions: {}",
         verdict(editions_median <= TARGET_MICROS),
     );
+    return_paths(readers, rounds);
     if issue.html.len() >= HTML_LIMIT {
         std::process::exit(1);
     }
+}
+
+/// What `bounce_address` adds to each message: its VERP envelope sender (a keyed HMAC, base32, the address).
+fn return_paths(readers: usize, rounds: usize) {
+    let tokens = Tokens::new(vec![7; 32], Vec::new());
+    let bounce: Address = "bounces@news.example.org".parse().unwrap();
+    let paths = ReturnPaths::new(&bounce, &tokens);
+    let mut per_reader = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for id in 0..readers as u64 {
+            black_box(paths.sender(black_box(id + 100_000), black_box(42)));
+        }
+        per_reader.push(started.elapsed().as_secs_f64() * 1e6 / readers as f64);
+    }
+    per_reader.sort_by(f64::total_cmp);
+    println!(
+        "VERP return path ({}) x {readers} readers x {rounds} rounds: median {:.3} µs per message",
+        paths.sender(123_456, 42),
+        per_reader[per_reader.len() / 2]
+    );
 }
 
 /// 64 editions among `readers`: renders them all once (timed), then builds every reader's message from the
@@ -152,6 +176,7 @@ fn editions(
         tokens: Tokens::new(vec![7; 32], Vec::new()),
         dkim: None,
         sender: "bounces@example.org".parse().unwrap(),
+        return_paths: None,
     };
 
     let started = Instant::now();

@@ -13,12 +13,14 @@ use crate::store::Database;
 
 mod base_url;
 mod secrets;
+mod topic_arns;
 mod trusted_proxies;
 mod validate;
 
 pub use base_url::BaseUrl;
 pub use secrets::Secrets;
 use secrets::relay_password_position;
+pub use topic_arns::TopicArns;
 pub use trusted_proxies::TrustedProxies;
 
 /// Environment variables that carry secrets or select the file: never settings keys.
@@ -31,11 +33,20 @@ const NOT_SETTINGS: &[&str] = &[
     "VERDICTS_DKIM_KEY",
     "VERDICTS_DKIM_ED25519_KEY",
     "VERDICTS_METRICS_TOKEN",
+    "VERDICTS_POSTMARK_WEBHOOK_PASSWORD",
+    "VERDICTS_MAILGUN_SIGNING_KEY",
     "VERDICTS_LOG",
 ];
 
 /// Secrets someone may try to put in the file, with the variable that carries each instead.
-const SECRET_KEYS: &[(&str, &str)] = &[("metrics_token", "VERDICTS_METRICS_TOKEN")];
+const SECRET_KEYS: &[(&str, &str)] = &[
+    ("metrics_token", "VERDICTS_METRICS_TOKEN"),
+    (
+        "postmark_webhook_password",
+        "VERDICTS_POSTMARK_WEBHOOK_PASSWORD",
+    ),
+    ("mailgun_signing_key", "VERDICTS_MAILGUN_SIGNING_KEY"),
+];
 
 /// Every setting, with the default that lets each command run on a fresh checkout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +120,13 @@ pub struct Config {
     /// verdicts does not read that mailbox: route it to a person or a filter that runs
     /// `verdicts subscribers remove`; the https half unsubscribes in one click by itself.
     pub unsubscribe_mailbox: Option<lettre::Address>,
+    /// Where bounces go (VERP): each digest message's envelope sender becomes `LOCAL+TOKEN@DOMAIN`, a signed
+    /// token naming the subscription and the issue, and `verdicts bounces ingest` maps what comes back by it.
+    /// Unset: the envelope sender is the `from` address.
+    pub bounce_address: Option<lettre::Address>,
+    /// Consecutive issues with a soft bounce (4.x.x, "delayed") after which a reader is marked bounced; an issue
+    /// delivered in between starts the count again.
+    pub soft_bounce_limit: u32,
     /// Subscribe/unsubscribe POSTs allowed per client IP per minute.
     pub post_rate_limit_per_minute: u32,
     /// Where a form posted from the publication's own site is redirected after subscribing.
@@ -127,6 +145,15 @@ pub struct Config {
     pub max_connections: u32,
     /// Seconds `verdicts serve` lets requests in progress finish after SIGTERM before closing them.
     pub shutdown_drain_seconds: u64,
+    /// The user name Postmark's webhooks send with HTTP basic auth; the password is
+    /// `VERDICTS_POSTMARK_WEBHOOK_PASSWORD`, without which `POST /webhooks/postmark` is off (404).
+    pub postmark_webhook_user: String,
+    /// PEM file with the certificate(s) Amazon SNS signs notifications with (the file SigningCertURL names,
+    /// downloaded once by the operator; several may be concatenated across a rotation). Without it
+    /// `POST /webhooks/ses` is off (404). Nothing is fetched at run time.
+    pub ses_certificate_file: Option<PathBuf>,
+    /// SNS topic ARNs whose notifications `POST /webhooks/ses` takes; empty: any topic whose signature verifies.
+    pub ses_topic_arns: TopicArns,
 }
 
 impl Default for Config {
@@ -161,6 +188,8 @@ impl Default for Config {
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,
+            bounce_address: None,
+            soft_bounce_limit: 3,
             post_rate_limit_per_minute: 10,
             thank_you_url: None,
             trusted_proxies: TrustedProxies::default(),
@@ -168,6 +197,9 @@ impl Default for Config {
             idle_timeout_seconds: 60,
             max_connections: 0,
             shutdown_drain_seconds: 10,
+            postmark_webhook_user: "postmark".into(),
+            ses_certificate_file: None,
+            ses_topic_arns: TopicArns::default(),
         }
     }
 }

@@ -22,6 +22,11 @@ pub enum ExitStatus {
     TlsUntrusted,
     /// 130: interrupted (SIGINT/SIGTERM) after recording messages in flight; run again to resume.
     Interrupted,
+    /// 8: `bounces ingest` read some messages it could not understand (a Maildir moved them aside).
+    NotUnderstood,
+    /// 75 (EX_TEMPFAIL): `bounces ingest` could not record a message (the store could not be written); an MTA's
+    /// pipe transport keeps the message and tries again.
+    TempFail,
 }
 
 impl ExitStatus {
@@ -36,6 +41,8 @@ impl ExitStatus {
             ExitStatus::LeaseHeld => 6,
             ExitStatus::TlsUntrusted => 7,
             ExitStatus::Interrupted => 130,
+            ExitStatus::NotUnderstood => 8,
+            ExitStatus::TempFail => 75,
         }
     }
 }

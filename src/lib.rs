@@ -10,12 +10,15 @@
 //! [`schedule`] fires it weekly inside `serve`; [`web`] is where readers join and choose their topics
 //! ([`email_address`] parses,
 //! [`tokens`] sign links, confirmations leave through [`mail`] too) and where the [`archive`] shows what was sent.
+//! What comes back after the send (bounces, spam complaints) is read by [`bounces`] and mapped to the reader and
+//! the issue by the signed return path each message left with ([`tokens::verp`]).
 //! [`metrics`] reads the store's counts at one moment (for `/metrics` and `status --json`) and keeps the process's
 //! running totals. Time comes from one [`clock`]; every page and email looks alike through [`look`] (one palette,
 //! one page shell).
 #![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod bounces;
 pub mod cli;
 pub mod clock;
 pub mod commands;

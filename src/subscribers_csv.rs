@@ -32,8 +32,9 @@ mod rows;
 
 use rows::{Columns, Role, parse_row};
 
-/// The export's columns; listmonk reads the same names.
-pub const EXPORT_HEADER: [&str; 8] = [
+/// The export's columns; listmonk reads the same names (and ignores `categories`, `paused_until` and
+/// `status_reason`: why a reader is bounced or complained, as the bounce or report said it).
+pub const EXPORT_HEADER: [&str; 9] = [
     "email",
     "name",
     "status",
@@ -42,6 +43,7 @@ pub const EXPORT_HEADER: [&str; 8] = [
     "confirmed_at",
     "categories",
     "paused_until",
+    "status_reason",
 ];
 
 /// What to do with rows that fail their checks.
@@ -285,6 +287,7 @@ pub fn write_export<W: Write>(writer: W, subscribers: &[Subscriber]) -> Result<(
             &s.confirmed_at.map(time).unwrap_or_default(),
             &escape_cell(&s.categories.names().collect::<Vec<_>>().join(";")),
             &s.paused_until.map(time).unwrap_or_default(),
+            &escape_cell(s.status_reason.as_deref().unwrap_or("")),
         ])
         .with_context(|| format!("writing {} to the export", s.email))?;
     }

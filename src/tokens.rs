@@ -31,6 +31,8 @@ const ID_ONLY_PAYLOAD_LEN: usize = 1 + 8 + 8;
 const BOUND_PAYLOAD_LEN: usize = 1 + 8 + 8 + 8;
 const MAC_LEN: usize = 16;
 
+pub mod verp;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// What a link does. A token for one purpose never works for the other.

@@ -55,6 +55,10 @@ configuration; 4 some recipients deferred (a later run retries them); 5 the rela
     /// Manage the subscriber list by hand.
     #[command(subcommand)]
     Subscribers(commands::subscribers::SubscribersCommand),
+    /// Bounces and complaints that came back after the send: `bounces ingest` reads them from an MTA pipe, a
+    /// file or a Maildir.
+    #[command(subcommand)]
+    Bounces(commands::bounces::BouncesCommand),
     /// Jobs on the store as a whole: `store copy --to postgres://…` moves a list into PostgreSQL.
     #[command(subcommand)]
     Store(commands::store::StoreCommand),
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Schedule(args) => commands::schedule::run(&config, args),
         Command::Archive(args) => commands::archive::run(&config, args),
         Command::Subscribers(command) => commands::subscribers::run(&config, command),
+        Command::Bounces(command) => commands::bounces::run(&config, command),
         Command::Store(command) => commands::store::run(&config, command),
     }
 }

@@ -1,5 +1,5 @@
-//! `verdicts check`: the configuration, the DKIM keys, the CA file `tls_ca_file` names and every content file, all
-//! problems at once; and the content's categories, with a warning where two differ only in case or spacing.
+//! `verdicts check`: the configuration, the DKIM keys, the CA file `tls_ca_file` names, the SNS certificate file
+//! `ses_certificate_file` names and every content file, all problems at once; and the content's categories, with a warning where two differ only in case or spacing.
 
 use anyhow::Result;
 
@@ -45,6 +45,26 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
             Err(error) => {
                 eprintln!("error: {error:#}");
                 eprintln!("1 problem found in the mail settings; nothing was changed");
+                return Ok(ExitStatus::Invalid);
+            }
+        }
+    }
+    if let Some(path) = &config.ses_certificate_file {
+        match crate::web::webhooks::sns::Verifier::load(path, config.ses_topic_arns.clone()) {
+            Ok(verifier) => match verifier.expires() {
+                Some(expires) if expires < crate::clock::now() => eprintln!(
+                    "warning: every certificate in ses_certificate_file {} expired (the last on {expires}): \
+                     SNS signs with a newer one; add it (see README \"Provider webhooks\")",
+                    path.display()
+                ),
+                _ => println!(
+                    "ok: ses_certificate_file {} holds the SNS signing certificate",
+                    path.display()
+                ),
+            },
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                eprintln!("1 problem found in the webhook settings; nothing was changed");
                 return Ok(ExitStatus::Invalid);
             }
         }

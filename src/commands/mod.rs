@@ -3,6 +3,7 @@
 
 pub mod archive;
 mod as_of;
+pub mod bounces;
 pub use as_of::parse_as_of;
 pub mod check;
 pub mod preview;

@@ -43,6 +43,14 @@ async fn serve(config: Config, args: ServeArgs) -> Result<ExitStatus> {
             "metrics at http://{local}/metrics (bearer token from VERDICTS_METRICS_TOKEN)"
         );
     }
+    for path in state.webhooks().enabled() {
+        tracing::info!("provider webhook at http://{local}{path}");
+    }
+    if let Some(expires) = state.webhooks().ses_certificate_expires() {
+        tracing::info!(
+            "the SNS signing certificate in ses_certificate_file is valid until {expires}"
+        );
+    }
     match &config.smtp_url {
         Some(_) => tracing::info!(
             "confirmation emails go through {}",

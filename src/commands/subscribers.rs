@@ -36,7 +36,7 @@ pub enum SubscribersCommand {
     History { email: String },
     /// List subscribers, oldest first, with the categories each follows and any pause.
     List {
-        /// Only this status: pending, confirmed, unsubscribed or bounced.
+        /// Only this status: pending, confirmed, unsubscribed, bounced or complained.
         #[arg(long)]
         status: Option<Status>,
     },

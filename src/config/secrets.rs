@@ -21,6 +21,12 @@ pub struct Secrets {
     pub dkim_ed25519_key: Option<String>,
     /// `VERDICTS_METRICS_TOKEN`: the bearer token `GET /metrics` requires; unset, `/metrics` is off (404).
     pub metrics_token: Option<String>,
+    /// `VERDICTS_POSTMARK_WEBHOOK_PASSWORD`: the basic-auth password of `POST /webhooks/postmark`; unset, it is
+    /// off (404).
+    pub postmark_webhook_password: Option<String>,
+    /// `VERDICTS_MAILGUN_SIGNING_KEY`: Mailgun's HTTP webhook signing key; unset, `POST /webhooks/mailgun` is off
+    /// (404).
+    pub mailgun_signing_key: Option<String>,
 }
 
 impl Secrets {
@@ -39,6 +45,8 @@ impl Secrets {
             dkim_key: var("VERDICTS_DKIM_KEY"),
             dkim_ed25519_key: var("VERDICTS_DKIM_ED25519_KEY"),
             metrics_token: var("VERDICTS_METRICS_TOKEN"),
+            postmark_webhook_password: var("VERDICTS_POSTMARK_WEBHOOK_PASSWORD"),
+            mailgun_signing_key: var("VERDICTS_MAILGUN_SIGNING_KEY"),
         }
     }
 }
@@ -56,6 +64,14 @@ impl fmt::Debug for Secrets {
             .field("dkim_key", &set(self.dkim_key.is_some()))
             .field("dkim_ed25519_key", &set(self.dkim_ed25519_key.is_some()))
             .field("metrics_token", &set(self.metrics_token.is_some()))
+            .field(
+                "postmark_webhook_password",
+                &set(self.postmark_webhook_password.is_some()),
+            )
+            .field(
+                "mailgun_signing_key",
+                &set(self.mailgun_signing_key.is_some()),
+            )
             .finish()
     }
 }

@@ -185,6 +185,7 @@ fn the_example_configuration_parses_and_shows_every_key() {
         "thank_you_url",
         "helo_name",
         "tls_ca_file",
+        "ses_certificate_file",
     ];
     let defaults = toml::Table::try_from(Config::default()).unwrap();
     for key in defaults.keys().map(String::as_str).chain(optional) {
@@ -260,4 +261,65 @@ fn the_send_claim_time_defaults_to_five_minutes_and_out_of_range_values_are_refu
             "{err:#}"
         );
     }
+}
+
+#[test]
+fn webhook_secrets_are_read_from_the_environment_only_and_refused_in_the_file() {
+    let config = Config::parse(
+        "",
+        &env(&[
+            ("VERDICTS_POSTMARK_WEBHOOK_PASSWORD", "pm-s3cret"),
+            ("VERDICTS_MAILGUN_SIGNING_KEY", "mg-s3cret"),
+            ("VERDICTS_POSTMARK_WEBHOOK_USER", "hooks"),
+            (
+                "VERDICTS_SES_TOPIC_ARNS",
+                "arn:aws:sns:eu-west-1:123456789012:a, arn:aws:sns:eu-west-1:123456789012:b",
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.postmark_webhook_user, "hooks");
+    assert!(
+        config
+            .ses_topic_arns
+            .allows("arn:aws:sns:eu-west-1:123456789012:b")
+    );
+    assert!(
+        !config
+            .ses_topic_arns
+            .allows("arn:aws:sns:eu-west-1:123456789012:c")
+    );
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    for (key, variable) in [
+        (
+            "postmark_webhook_password",
+            "VERDICTS_POSTMARK_WEBHOOK_PASSWORD",
+        ),
+        ("mailgun_signing_key", "VERDICTS_MAILGUN_SIGNING_KEY"),
+    ] {
+        let err = Config::parse(&format!("{key} = \"s3cret\"\n"), &[]).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(err.contains(variable) && err.contains("line 1"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+    let err = Config::parse("ses_topic_arns = [\"bounces\"]", &[]).unwrap_err();
+    assert!(format!("{err:#}").contains("\"bounces\""), "{err:#}");
+    let err = Config::parse("postmark_webhook_user = \"a:b\"", &[]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("postmark_webhook_user"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn the_secrets_debug_says_whether_webhook_secrets_are_set_without_showing_them() {
+    let secrets = super::Secrets {
+        postmark_webhook_password: Some("pm-s3cret".into()),
+        mailgun_signing_key: Some("mg-s3cret".into()),
+        ..super::Secrets::default()
+    };
+    let shown = format!("{secrets:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("mailgun_signing_key: \"set\""), "{shown}");
 }

@@ -70,12 +70,32 @@ impl Config {
                 self.relay_cooldown_seconds
             );
         }
+        if self.soft_bounce_limit == 0 {
+            bail!("soft_bounce_limit must be at least 1");
+        }
+        if let Some(address) = &self.bounce_address {
+            let room = 64 - 1 - crate::tokens::verp::MAX_TOKEN_LEN;
+            if address.user().len() > room || address.user().contains('+') {
+                bail!(
+                    "bounce_address = {address:?}: its local part {:?} must be at most {room} characters and \
+                     without '+', so that LOCAL+TOKEN stays within the 64 characters a local part may have \
+                     (e.g. bounces@news.example.org)",
+                    address.user()
+                );
+            }
+        }
         if let Some(name) = &self.helo_name
             && !is_helo_name(name)
         {
             bail!(
                 "helo_name = {name:?} must be a host name (letters, digits, '-' and '.') or an address literal \
                  like [192.0.2.1]"
+            );
+        }
+        let user = &self.postmark_webhook_user;
+        if user.trim().is_empty() || user.contains(':') || user.chars().any(char::is_control) {
+            bail!(
+                "postmark_webhook_user = {user:?} must be a user name without ':' (HTTP basic auth cannot carry one)"
             );
         }
         Ok(())

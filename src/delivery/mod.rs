@@ -47,6 +47,7 @@ use crate::mail::{Mailer, Timeouts};
 use crate::metrics::Counters;
 use crate::store::{IssueCreated, LedgerCounts, Store, StoredIssue};
 use crate::tokens::Tokens;
+use crate::tokens::verp::ReturnPaths;
 use pace::Pace;
 
 /// How a send runs. [`SendOptions::new`] gives the production defaults for a configuration.
@@ -231,6 +232,10 @@ fn shared_for(
         .with_clock(options.clock.clone())
         .with_counters(options.counters.clone());
     let tokens = Tokens::load(secrets, store)?;
+    let return_paths = config
+        .bounce_address
+        .as_ref()
+        .map(|address| ReturnPaths::new(address, &tokens));
     let full = Edition::new(
         issue.id,
         plan::rendered(&issue.issue, config),
@@ -238,13 +243,15 @@ fn shared_for(
         tokens.clone(),
         mailer.dkim().cloned(),
         mailer.sender().clone(),
-    );
+    )
+    .with_return_paths(return_paths.clone());
     let options_for_editions = EditionsOptions {
         issue_id: issue.id,
         composed_at: issue.created_at,
         tokens,
         dkim: mailer.dkim().cloned(),
         sender: mailer.sender().clone(),
+        return_paths,
     };
     let selection = plan::selection_of(&issue.issue, comparisons);
     let editions = Editions::new(&selection, config, options_for_editions).with_full(full);

@@ -136,7 +136,7 @@ impl Courier {
         timeouts: Timeouts,
     ) -> Step {
         let shared = Arc::clone(&self.shared);
-        let sender = shared.editions.sender();
+        let sender = &built.sender;
         let mut losses = 0;
         loop {
             if shared.halted().is_some() {

@@ -13,6 +13,7 @@ use super::stamp::{Personal, Stamp};
 use crate::digest::{Recipient, RenderedIssue};
 use crate::mail::DkimSigner;
 use crate::mail::dkim::{BodyTemplate, StampedBody};
+use crate::tokens::verp::ReturnPaths;
 use crate::tokens::{Purpose, Tokens};
 
 /// The issue as every worker needs it: rendered once, signed links and DKIM per message.
@@ -24,8 +25,10 @@ pub struct Edition {
     pub composed_at: DateTime<Utc>,
     pub tokens: Tokens,
     pub dkim: Option<Arc<DkimSigner>>,
-    /// Envelope sender (bounces go here).
+    /// Envelope sender (bounces go here), unless `return_paths` gives each message its own.
     pub sender: Address,
+    /// With `bounce_address`: each message's envelope sender names its subscription and this issue (VERP).
+    return_paths: Option<ReturnPaths>,
     /// Messages are stamped from one build rather than built one by one.
     stamp: Option<Stamp>,
     /// The stamp's body as DKIM hashes it, made once: a stamped message's body hash costs one pass over the
@@ -53,6 +56,8 @@ pub struct Addressee<'a> {
 pub struct Built {
     pub message_id: String,
     pub to: Address,
+    /// The envelope sender (MAIL FROM) of this message.
+    pub sender: Address,
     pub raw: Vec<u8>,
 }
 
@@ -86,6 +91,7 @@ impl Edition {
             tokens,
             dkim,
             sender,
+            return_paths: None,
             stamp,
             body,
             stamp_checked: AtomicBool::new(false),
@@ -99,6 +105,17 @@ impl Edition {
     /// Whether DKIM takes stamped messages' body hashes from the issue's template (see `mail::dkim::body`).
     pub fn hashes_bodies_from_template(&self) -> bool {
         self.body.is_some()
+    }
+
+    /// The VERP return paths, if the messages have them.
+    pub fn return_paths(&self) -> Option<&ReturnPaths> {
+        self.return_paths.as_ref()
+    }
+
+    /// The same edition with a VERP envelope sender per message (see [`ReturnPaths`]).
+    pub fn with_return_paths(mut self, return_paths: Option<ReturnPaths>) -> Edition {
+        self.return_paths = return_paths;
+        self
     }
 
     /// The subscriber's message, signed on this thread.
@@ -169,6 +186,10 @@ impl Edition {
         let check = cfg!(debug_assertions)
             || !self.stamp_checked.swap(true, Ordering::Relaxed)
             || (job.name.is_some() && !self.stamp_checked_named.swap(true, Ordering::Relaxed));
+        let sender = match &self.return_paths {
+            Some(paths) => paths.sender(job.subscriber_id, self.issue_id),
+            None => self.sender.clone(),
+        };
         let (raw, slots) = match stamped {
             Some(stamped) if !check => (stamped.raw, Some(stamped.slots)),
             stamped => {
@@ -181,6 +202,7 @@ impl Edition {
                         Built {
                             message_id,
                             to,
+                            sender,
                             raw: built,
                         },
                         None,
@@ -207,6 +229,7 @@ impl Edition {
             Built {
                 message_id,
                 to,
+                sender,
                 raw,
             },
             slots,

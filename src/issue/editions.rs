@@ -14,6 +14,7 @@ use crate::content::{Categories, Comparison, EditionKey};
 use crate::digest::{EditionRender, Selection, render_edition};
 use crate::mail::DkimSigner;
 use crate::tokens::Tokens;
+use crate::tokens::verp::ReturnPaths;
 
 /// What every edition's messages share: the issue they belong to and how they are signed.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct EditionsOptions {
     pub dkim: Option<Arc<DkimSigner>>,
     /// Envelope sender.
     pub sender: Address,
+    /// With `bounce_address`: each message's own VERP envelope sender instead (see [`Edition::with_return_paths`]).
+    pub return_paths: Option<ReturnPaths>,
 }
 
 /// Why readers of `categories` get no email this week (the reason their ledger rows are `skipped` with).
@@ -86,6 +89,7 @@ impl Editions {
             tokens: full.tokens.clone(),
             dkim: full.dkim.clone(),
             sender: full.sender.clone(),
+            return_paths: full.return_paths().cloned(),
         };
         Editions::new(&selection, config, options).with_full(full)
     }
@@ -174,14 +178,17 @@ impl Editions {
             EditionRender::NothingNew => EditionMessages::NothingNew,
             EditionRender::Issue(issue) => {
                 let options = self.options.clone();
-                EditionMessages::Ready(Box::new(Edition::new(
-                    options.issue_id,
-                    *issue,
-                    options.composed_at,
-                    options.tokens,
-                    options.dkim,
-                    options.sender,
-                )))
+                EditionMessages::Ready(Box::new(
+                    Edition::new(
+                        options.issue_id,
+                        *issue,
+                        options.composed_at,
+                        options.tokens,
+                        options.dkim,
+                        options.sender,
+                    )
+                    .with_return_paths(options.return_paths),
+                ))
             }
         }
     }

@@ -15,6 +15,7 @@ pub const ISSUE_COMPLETE: &str = "verdicts_issue_complete";
 pub const ISSUE_NEXT_RETRY: &str = "verdicts_issue_next_retry_timestamp_seconds";
 pub const ISSUE_CLAIMED: &str = "verdicts_issue_claimed_rows";
 pub const ISSUE_SKIPPED: &str = "verdicts_issue_skipped_rows";
+pub const ISSUE_REPORTS: &str = "verdicts_issue_bounce_reports";
 pub const LEASE_HELD: &str = "verdicts_send_lease_held";
 pub const LEASE_EXPIRY: &str = "verdicts_send_lease_expiry_timestamp_seconds";
 pub const MESSAGES: &str = "verdicts_messages_total";
@@ -27,7 +28,7 @@ pub fn render(store: &StoreSnapshot, counters: &CountersSnapshot) -> String {
     page.metric(
         SUBSCRIBERS,
         Kind::Gauge,
-        "Subscribers by state (pending, confirmed, unsubscribed, bounced), read from the store at scrape time.",
+        "Subscribers by state (pending, confirmed, unsubscribed, bounced, complained), read from the store at scrape time.",
     );
     for (state, n) in store.subscribers.by_state() {
         page.sample(SUBSCRIBERS, &[("state", state)], n);
@@ -94,6 +95,22 @@ pub fn render(store: &StoreSnapshot, counters: &CountersSnapshot) -> String {
     );
     if let Some(issue) = current {
         page.sample(ISSUE_CLAIMED, &[("issue", &issue.key)], issue.claimed);
+    }
+    page.metric(
+        ISSUE_REPORTS,
+        Kind::Gauge,
+        "Readers of the current issue whose message bounced (hard, soft) or who marked it as spam (complaint), \
+         reported after the send.",
+    );
+    if let Some(issue) = current {
+        let r = &issue.reports;
+        for (kind, n) in [
+            ("hard", r.hard),
+            ("soft", r.soft),
+            ("complaint", r.complaints),
+        ] {
+            page.sample(ISSUE_REPORTS, &[("issue", &issue.key), ("kind", kind)], n);
+        }
     }
 
     page.metric(
@@ -180,6 +197,10 @@ mod tests {
                 ..LedgerRows::default()
             },
             claimed: 2,
+            reports: crate::metrics::rates::IssueReports {
+                hard: 1,
+                ..Default::default()
+            },
         };
         StoreSnapshot {
             taken_at: at,
@@ -188,6 +209,7 @@ mod tests {
                 confirmed: 5,
                 unsubscribed: 2,
                 bounced: 0,
+                complained: 0,
             },
             send_lease: Some(LeaseSnapshot {
                 holder: "host:42".into(),
@@ -205,12 +227,15 @@ mod tests {
         for line in [
             "verdicts_subscribers{state=\"confirmed\"} 5",
             "verdicts_subscribers{state=\"bounced\"} 0",
+            "verdicts_subscribers{state=\"complained\"} 0",
             "verdicts_issue_ledger_rows{issue=\"2026-W48\",state=\"sent\"} 3",
             "verdicts_issue_ledger_rows{issue=\"2026-W48\",state=\"pending\"} 2",
             "verdicts_issue_paused{issue=\"2026-W48\"} 1",
             "verdicts_issue_complete{issue=\"2026-W48\"} 0",
             "verdicts_issue_next_retry_timestamp_seconds{issue=\"2026-W48\"} 1795424400",
             "verdicts_issue_claimed_rows{issue=\"2026-W48\"} 2",
+            "verdicts_issue_bounce_reports{issue=\"2026-W48\",kind=\"hard\"} 1",
+            "verdicts_issue_bounce_reports{issue=\"2026-W48\",kind=\"complaint\"} 0",
             "verdicts_send_lease_held 1",
             "verdicts_send_lease_expiry_timestamp_seconds 1795424400",
             "verdicts_messages_total{result=\"sent\"} 0",

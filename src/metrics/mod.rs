@@ -5,6 +5,7 @@
 
 mod counters;
 pub mod exposition;
+pub mod rates;
 pub mod snapshot;
 mod text;
 

@@ -3,15 +3,18 @@
 //! functions of it (and a test builds one by hand). Only public [`Store`] methods are used here; whatever else a
 //! backend can tell about sending (PostgreSQL's per-row send claims) belongs in [`read`] and this struct too.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::lease::SEND_LEASE;
-use crate::store::{IssueStatus, Status, Store};
+use crate::metrics::rates::IssueReports;
+use crate::store::{IssueStatus, ReportCounts, Status, Store};
 
 /// Everything the store says about the list and its sending at `taken_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoreSnapshot {
     pub taken_at: DateTime<Utc>,
     pub subscribers: SubscriberCounts,
@@ -28,6 +31,8 @@ pub struct SubscriberCounts {
     pub confirmed: u64,
     pub unsubscribed: u64,
     pub bounced: u64,
+    /// Marked an issue as spam (and so unsubscribed).
+    pub complained: u64,
 }
 
 /// The send lease's holder and until when it is renewed.
@@ -38,7 +43,7 @@ pub struct LeaseSnapshot {
 }
 
 /// One issue and its ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueSnapshot {
     /// The ISO week, e.g. `2026-W47`.
     pub key: String,
@@ -55,6 +60,8 @@ pub struct IssueSnapshot {
     pub ledger: LedgerRows,
     /// Rows senders have claimed and not recorded yet (PostgreSQL; 0 on SQLite).
     pub claimed: u64,
+    /// Bounces and complaints reported after the send (`verdicts bounces ingest`, webhooks), with their rates.
+    pub reports: IssueReports,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,12 +118,13 @@ impl LedgerRows {
 
 impl SubscriberCounts {
     /// `(state, subscribers)` in a fixed order, for the exposition.
-    pub fn by_state(&self) -> [(&'static str, u64); 4] {
+    pub fn by_state(&self) -> [(&'static str, u64); 5] {
         [
             (Status::Pending.as_str(), self.pending),
             (Status::Confirmed.as_str(), self.confirmed),
             (Status::Unsubscribed.as_str(), self.unsubscribed),
             (Status::Bounced.as_str(), self.bounced),
+            (Status::Complained.as_str(), self.complained),
         ]
     }
 }
@@ -143,6 +151,7 @@ pub fn read(store: &Store, now: DateTime<Utc>, issues: Issues) -> Result<StoreSn
             Status::Confirmed => &mut subscribers.confirmed,
             Status::Unsubscribed => &mut subscribers.unsubscribed,
             Status::Bounced => &mut subscribers.bounced,
+            Status::Complained => &mut subscribers.complained,
         };
         *slot = n;
     }
@@ -153,7 +162,16 @@ pub fn read(store: &Store, now: DateTime<Utc>, issues: Issues) -> Result<StoreSn
         Issues::All => store.delivery_counts()?,
         Issues::Current => store.newest_issue_status()?.into_iter().collect(),
     };
-    let issues = issues.into_iter().map(IssueSnapshot::from).collect();
+    let reports: HashMap<String, ReportCounts> = store.report_counts()?.into_iter().collect();
+    let issues = issues
+        .into_iter()
+        .map(|issue| {
+            let counts = reports.get(&issue.key).copied().unwrap_or_default();
+            let mut snapshot = IssueSnapshot::from(issue);
+            snapshot.reports = IssueReports::new(counts, snapshot.ledger.sent);
+            snapshot
+        })
+        .collect();
     Ok(StoreSnapshot {
         taken_at: now,
         subscribers,
@@ -193,6 +211,7 @@ impl From<IssueStatus> for IssueSnapshot {
                 total: c.total(),
             },
             claimed: issue.claimed,
+            reports: IssueReports::default(),
         }
     }
 }

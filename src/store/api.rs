@@ -8,10 +8,11 @@ use crate::content::Categories;
 use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
-    ArchivedIssue, Backend, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery, ImportRow,
-    ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue, Origin,
-    Outcome, QueueTake, QueuedConfirmation, ReaderTopics, Restore, Source, Status, Store,
-    StoredIssue, SubscribeOutcome, Subscriber, TopicsChange, UnsubscribeOutcome,
+    ArchivedIssue, Backend, BounceReport, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery,
+    ImportRow, ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue,
+    Origin, Outcome, QueueTake, QueuedConfirmation, ReaderTopics, ReportCounts, ReportOutcome,
+    Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber, TopicsChange,
+    UnsubscribeOutcome,
 };
 use crate::tokens::Link;
 
@@ -74,6 +75,23 @@ impl Store {
     /// After a permanent delivery failure. True if the status changed; an unsubscribed reader stays unsubscribed.
     pub fn mark_bounced(&mut self, id: u64, now: DateTime<Utc>) -> Result<bool> {
         dispatch_mut!(self.mark_bounced(id, now))
+    }
+    // bounces
+    /// A bounce or complaint that came back after the send (see `store/bounces.rs` for the rules): recorded with
+    /// its reason, issue and source, applied to the reader, and written into their history, in one transaction.
+    /// `soft_bounce_limit` is the configuration's (consecutive soft-bounced issues that make a reader bounced).
+    /// The same report twice (same reader, issue and kind) changes nothing the second time.
+    pub fn record_bounce_report(
+        &mut self,
+        report: &BounceReport,
+        soft_bounce_limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<ReportOutcome> {
+        dispatch_mut!(self.record_bounce_report(report, soft_bounce_limit, now))
+    }
+    /// Bounce and complaint reports per issue key, oldest issue first; issues without reports are left out.
+    pub fn report_counts(&self) -> Result<Vec<(String, ReportCounts)>> {
+        dispatch!(self.report_counts())
     }
     // subscriber_links
     /// The name a bound confirm link would confirm, for the page that shows its button: `Some(name)` while the

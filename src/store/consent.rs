@@ -31,6 +31,10 @@ pub enum ConsentEvent {
     Restore,
     /// Chose topics or paused (the preferences page, `subscribers topics`); the detail says what.
     Topics,
+    /// A soft bounce reported after the send, counted towards `soft_bounce_limit`.
+    SoftBounce,
+    /// A feedback-loop report: the reader marked an issue as spam and is unsubscribed.
+    Complaint,
 }
 
 /// Where it came from.
@@ -50,6 +54,10 @@ pub enum Channel {
     OneClick,
     /// The mail relay's answer during a send.
     Relay,
+    /// A bounce or feedback report mailed back (`verdicts bounces ingest`).
+    BounceMail,
+    /// A mail provider's webhook.
+    Webhook,
 }
 
 impl ConsentEvent {
@@ -64,6 +72,8 @@ impl ConsentEvent {
             ConsentEvent::Remove => "remove",
             ConsentEvent::Restore => "restore",
             ConsentEvent::Topics => "topics",
+            ConsentEvent::SoftBounce => "soft-bounce",
+            ConsentEvent::Complaint => "complaint",
         }
     }
 }
@@ -78,6 +88,8 @@ impl Channel {
             Channel::Link => "link",
             Channel::OneClick => "one-click",
             Channel::Relay => "relay",
+            Channel::BounceMail => "bounce-mail",
+            Channel::Webhook => "webhook",
         }
     }
 }

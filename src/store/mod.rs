@@ -8,6 +8,7 @@ use anyhow::Result;
 
 mod api;
 mod archive;
+mod bounces;
 mod claims;
 mod confirmation_mails;
 pub mod consent;
@@ -32,6 +33,7 @@ mod time_text;
 mod topics;
 
 pub use archive::{ArchivedComparison, ArchivedIssue};
+pub use bounces::{BounceKind, BounceReport, ReportCounts, ReportOutcome, ReportSource};
 pub use claims::ClaimRequest;
 pub use confirmation_mails::{
     CONFIRMATION_MAIL_ATTEMPTS, CONFIRMATION_MAIL_CLAIM, QueueTake, QueuedConfirmation,

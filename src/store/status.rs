@@ -12,8 +12,11 @@ pub enum Status {
     Confirmed,
     /// Asked to stop. Only the reader can undo this, by subscribing and confirming again.
     Unsubscribed,
-    /// The relay refused the address permanently.
+    /// The relay refused the address permanently, or later bounces said so (see `store/bounces.rs`).
     Bounced,
+    /// Marked an issue as spam (a feedback-loop report): unsubscribed, and flagged so that neither the form nor an
+    /// import brings them back; only their own following of a new confirmation link does.
+    Complained,
 }
 
 /// How a subscriber reached the list.
@@ -28,11 +31,12 @@ pub enum Source {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
+    pub const ALL: [Status; 5] = [
         Status::Pending,
         Status::Confirmed,
         Status::Unsubscribed,
         Status::Bounced,
+        Status::Complained,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +45,7 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Unsubscribed => "unsubscribed",
             Status::Bounced => "bounced",
+            Status::Complained => "complained",
         }
     }
 }
@@ -127,7 +132,7 @@ mod tests {
         let err = "active".parse::<Status>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "\"active\" is not a subscriber status (expected one of: pending, confirmed, unsubscribed, bounced)"
+            "\"active\" is not a subscriber status (expected one of: pending, confirmed, unsubscribed, bounced, complained)"
         );
     }
 }

@@ -6,7 +6,7 @@ use crate::content::Categories;
 use crate::store::{Source, Status};
 
 pub(crate) const COLUMNS: &str = "id, email, name, status, source, created_at, status_changed_at, confirmed_at, \
-                       unsubscribed_at, categories, paused_until";
+                       unsubscribed_at, categories, paused_until, status_reason";
 
 /// A subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub struct Subscriber {
     pub categories: Categories,
     /// Issues created before this time skip the reader (it may be past: see [`Subscriber::paused_at`]).
     pub paused_until: Option<DateTime<Utc>>,
+    /// Why the reader is bounced or complained, as the report said it (a bounce the relay refused at the send, or
+    /// one recorded before reports were kept, has none).
+    pub status_reason: Option<String>,
 }
 
 impl Subscriber {

@@ -243,9 +243,10 @@ fn status_from_import(value: &str) -> Result<Status, String> {
         "unconfirmed" | "pending" => Ok(Status::Pending),
         "unsubscribed" | "blocklisted" => Ok(Status::Unsubscribed),
         "cleaned" | "bounced" => Ok(Status::Bounced),
+        "complained" => Ok(Status::Complained),
         _ => Err(format!(
             "{value:?} is not a status this import knows: use confirmed (or subscribed, enabled), pending \
-             (or unconfirmed), unsubscribed (or blocklisted), bounced (or cleaned), or leave it empty for confirmed"
+             (or unconfirmed), unsubscribed (or blocklisted), bounced (or cleaned), complained, or leave it empty for confirmed"
         )),
     }
 }

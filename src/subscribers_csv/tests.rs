@@ -268,12 +268,12 @@ fn an_export_imports_back_into_an_identical_list() {
     let text = String::from_utf8(exported).unwrap();
     assert!(
         text.starts_with(
-            "email,name,status,source,created_at,confirmed_at,categories,paused_until\n"
+            "email,name,status,source,created_at,confirmed_at,categories,paused_until,status_reason\n"
         ),
         "{text}"
     );
     assert!(
-        text.contains("ann@example.org,\"Lee, Ann\",confirmed,import,2024-03-01T12:00:00.250Z,2026-11-23T09:00:00Z,,\n"),
+        text.contains("ann@example.org,\"Lee, Ann\",confirmed,import,2024-03-01T12:00:00.250Z,2026-11-23T09:00:00Z,,,\n"),
         "{text}"
     );
 

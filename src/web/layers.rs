@@ -1,18 +1,19 @@
 //! The layers around every route: request tracing (without the tokens in link paths), security headers, the
-//! body limit and the per-client rate limit on POSTs (which also names the client, see [`client_addr`]).
+//! body limit (larger for the provider webhooks) and the per-client rate limit on POSTs (which also names the
+//! client, see [`client_addr`]; the webhooks, which authenticate every request, are not limited).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, REFERRER_POLICY, RETRY_AFTER,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -20,7 +21,7 @@ use crate::look::shell;
 use crate::tokens::Purpose;
 use crate::web::client_addr::{self, ClientIp};
 use crate::web::rate_limit::Decision;
-use crate::web::{AppState, BODY_LIMIT, UNSUBSCRIBE_ROUTE, pages};
+use crate::web::{AppState, BODY_LIMIT, UNSUBSCRIBE_ROUTE, pages, webhooks};
 
 pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
     let csp = HeaderValue::from_str(&shell::content_security_policy())
@@ -29,7 +30,7 @@ pub(super) fn apply(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(middleware::from_fn_with_state(state.clone(), limit_posts))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(limit_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             CONTENT_SECURITY_POLICY,
             csp,
@@ -82,6 +83,7 @@ async fn limit_posts(State(state): State<AppState>, mut request: Request, next: 
         client_addr::client_address(peer, request.headers(), &state.config().trusted_proxies);
     request.extensions_mut().insert(ClientIp(client));
     if request.method() == Method::POST
+        && !is_webhook(&request)
         && !is_valid_unsubscribe(&state, &request)
         && let Decision::Deny { retry_after_secs } = state.limiter().check(client, state.now())
     {
@@ -114,4 +116,31 @@ fn is_valid_unsubscribe(state: &AppState, request: &Request) -> bool {
             .is_ok(),
         _ => false,
     }
+}
+
+/// Whether the request matched one of the provider webhook routes.
+fn is_webhook(request: &Request) -> bool {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|path| path.as_str().starts_with(webhooks::PREFIX))
+}
+
+/// Answers 413 to a body declared (or, as it streams, found) larger than the route's limit: [`BODY_LIMIT`], or
+/// [`webhooks::BODY_LIMIT`] for the webhooks (an SES notification carries the original headers).
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = if is_webhook(&request) {
+        webhooks::BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+    }
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
 }

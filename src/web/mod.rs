@@ -25,6 +25,7 @@ mod server;
 mod store_pool;
 pub mod subscribe;
 pub mod topics_form;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,7 @@ pub use metrics::MetricsToken;
 pub use rate_limit::RateLimiter;
 pub use server::{ServeOptions, serve_with};
 pub use store_pool::StorePool;
+pub use webhooks::Webhooks;
 
 /// The one-click unsubscribe route; its POSTs with a valid token bypass the rate limit.
 pub(crate) const UNSUBSCRIBE_ROUTE: &str = "/unsubscribe/{token}";
@@ -81,6 +83,8 @@ struct Inner {
     counters: Counters,
     /// The categories of the content, for the subscribe form and the preferences page.
     categories: ContentCategories,
+    /// The provider webhooks that are on, with their secrets.
+    webhooks: Webhooks,
 }
 
 impl AppState {
@@ -97,6 +101,7 @@ impl AppState {
         }
         let tokens = Tokens::load(secrets, &mut store).context("loading the link signing key")?;
         let mailer = Mailer::from_config(&config, secrets)?.with_clock(clock.clone());
+        let webhooks = Webhooks::from_config(&config, secrets)?;
         let pool = StorePool::new(&config.database);
         pool.put_back(store);
         Ok(AppState::new(StateParts {
@@ -106,6 +111,7 @@ impl AppState {
             mailer,
             clock,
             metrics_token: secrets.metrics_token.as_deref().and_then(MetricsToken::new),
+            webhooks,
         }))
     }
 
@@ -126,6 +132,7 @@ impl AppState {
                 mail_queue: confirmation_queue::MailQueue::default(),
                 metrics_token: parts.metrics_token,
                 counters,
+                webhooks: parts.webhooks,
             }),
         };
         confirmation_queue::start(&state);
@@ -175,6 +182,11 @@ impl AppState {
     /// Whether `/metrics` answers (a token is configured).
     pub fn metrics_enabled(&self) -> bool {
         self.inner.metrics_token.is_some()
+    }
+
+    /// The provider webhooks that are on.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
     }
 
     pub(crate) fn metrics_token(&self) -> Option<&MetricsToken> {
@@ -233,6 +245,8 @@ pub struct StateParts {
     pub clock: Clock,
     /// `None`: `/metrics` is off.
     pub metrics_token: Option<MetricsToken>,
+    /// The provider webhooks that are on (`Webhooks::default()`: none).
+    pub webhooks: Webhooks,
 }
 
 /// The subscription routes, without state or layers: merge routes of your own into them (e.g. `/archive`), then
@@ -258,6 +272,7 @@ pub fn routes() -> Router<AppState> {
         // Every method, so that while it is off no method tells it apart from an unknown path.
         .route("/metrics", any(metrics::page))
         .merge(archive::routes())
+        .merge(webhooks::routes())
         .fallback(links::not_found)
 }
 

@@ -2,6 +2,7 @@
 //! live in `support`; one module per area under test.
 
 mod archive;
+mod bounces;
 mod browser;
 mod check;
 mod delivery;
@@ -33,3 +34,6 @@ mod web_records;
 mod web_serve;
 mod web_topics;
 mod web_topics_hostile;
+mod web_webhooks;
+mod web_webhooks_effects;
+mod web_webhooks_ses;

@@ -213,7 +213,7 @@ fn an_export_goes_to_stdout_or_a_private_file_and_imports_back() {
     let lines: Vec<&str> = stdout.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "email,name,status,source,created_at,confirmed_at,categories,paused_until"
+        "email,name,status,source,created_at,confirmed_at,categories,paused_until,status_reason"
     );
     assert!(
         lines[1].starts_with("ann@example.org,\"Ann, \"\"A\"\"\",confirmed,cli,"),

@@ -15,13 +15,13 @@ pub(super) fn print_history(records: &[ConsentRecord]) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     writeln!(
         out,
-        "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  detail",
+        "{:<20}  {:<11}  {:<11}  {:<15}  {:>6}  detail",
         "at (UTC)", "event", "channel", "client", "id"
     )?;
     for r in records {
         writeln!(
             out,
-            "{:<20}  {:<8}  {:<9}  {:<15}  {:>6}  {}",
+            "{:<20}  {:<11}  {:<11}  {:<15}  {:>6}  {}",
             r.at.format("%Y-%m-%d %H:%M:%S"),
             r.event,
             r.channel,
@@ -38,7 +38,8 @@ pub(super) fn print_history(records: &[ConsentRecord]) -> Result<()> {
 }
 
 /// Aligned columns: id, email, name, status, source, created (UTC), the categories followed ("-": everything;
-/// "paused until …" after them while a pause lasts).
+/// "paused until …" after them while a pause lasts), and why a reader is bounced or complained when any listed
+/// one has a reason.
 pub(super) fn print_table(subscribers: &[Subscriber], now: DateTime<Utc>) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     let width = subscribers
@@ -53,10 +54,17 @@ pub(super) fn print_table(subscribers: &[Subscriber], now: DateTime<Utc>) -> Res
         .max()
         .unwrap_or(0)
         .clamp(4, 30);
+    let reasons = subscribers.iter().any(|s| s.status_reason.is_some());
     writeln!(
         out,
-        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  categories",
-        "id", "email", "name", "status", "source", "created"
+        "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  categories{}",
+        "id",
+        "email",
+        "name",
+        "status",
+        "source",
+        "created",
+        if reasons { "  reason" } else { "" }
     )?;
     for s in subscribers {
         let name: String = s.name.as_deref().unwrap_or("-").chars().take(30).collect();
@@ -73,14 +81,19 @@ pub(super) fn print_table(subscribers: &[Subscriber], now: DateTime<Utc>) -> Res
         }
         writeln!(
             out,
-            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  {}",
+            "{:>6}  {:<width$}  {:<name_width$}  {:<12}  {:<6}  {:<16}  {}{}",
             s.id,
             s.email,
             name,
             s.status.as_str(),
             s.source.as_str(),
             s.created_at.format("%Y-%m-%d %H:%M"),
-            topics
+            topics,
+            match (&s.status_reason, reasons) {
+                (Some(reason), _) => format!("  {reason}"),
+                (None, true) => "  -".to_string(),
+                (None, false) => String::new(),
+            }
         )?;
     }
     out.flush()?;

@@ -51,6 +51,7 @@ fn options() -> EditionsOptions {
         tokens: Tokens::new(vec![7; 32], Vec::new()),
         dkim: None,
         sender: "bounces@example.org".parse().unwrap(),
+        return_paths: None,
     }
 }
 
@@ -206,4 +207,41 @@ fn the_full_issue_given_is_used_for_readers_of_everything_instead_of_a_new_rende
     let voice = Categories::parse("voice", &KnownCategories::of(&all)).unwrap();
     assert!(matches!(*only.get(&voice), EditionMessages::NothingNew));
     assert_eq!(only.issue_id(), 1);
+}
+
+#[test]
+fn with_return_paths_each_editions_message_leaves_with_its_readers_own_envelope_sender() {
+    let all = content();
+    let config = Config::default();
+    let selection = assemble(&all, &History::default(), as_of(), config.timezone);
+    let mut with_paths = options();
+    let bounces: lettre::Address = "bounces@news.example.org".parse().unwrap();
+    with_paths.return_paths = Some(crate::tokens::verp::ReturnPaths::new(
+        &bounces,
+        &with_paths.tokens,
+    ));
+    let editions = Editions::new(&selection, &config, with_paths.clone());
+    let EditionMessages::Ready(edition) = &*editions.get(&Categories::everything()) else {
+        panic!("the full issue has comparisons")
+    };
+    let built = edition.build(reader()).unwrap();
+    assert!(
+        built.sender.user().starts_with("bounces+"),
+        "{}",
+        built.sender
+    );
+    let target = with_paths
+        .tokens
+        .read_return_path(built.sender.as_ref(), &bounces)
+        .unwrap();
+    assert_eq!((target.subscriber_id, target.issue_id), (42, 1));
+
+    let plain = Editions::new(&selection, &config, options());
+    let EditionMessages::Ready(edition) = &*plain.get(&Categories::everything()) else {
+        panic!("the full issue has comparisons")
+    };
+    assert_eq!(
+        edition.build(reader()).unwrap().sender.to_string(),
+        "bounces@example.org"
+    );
 }

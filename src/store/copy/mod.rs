@@ -85,6 +85,13 @@ const SEQUENCES: &[Sequence] = &[
                     $1::bigint > 0)",
     },
     Sequence {
+        table: "bounce_reports",
+        sqlite_floor: "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'bounce_reports'), 0), \
+                       coalesce((SELECT max(id) FROM bounce_reports), 0))",
+        pg_setval: "SELECT setval(pg_get_serial_sequence('bounce_reports', 'id'), GREATEST($1::bigint, 1), \
+                    $1::bigint > 0)",
+    },
+    Sequence {
         table: "issue_comparisons",
         sqlite_floor: "SELECT coalesce(max(rowid), 0) FROM issue_comparisons",
         pg_setval: "SELECT setval(pg_get_serial_sequence('issue_comparisons', 'seq'), GREATEST($1::bigint, 1), \
@@ -95,7 +102,7 @@ const SEQUENCES: &[Sequence] = &[
 /// Keeps other writers out of the target until the copy commits, and a second copy waiting until it can see
 /// the first one's rows. Readers are not blocked.
 const LOCK_TARGET: &str = "LOCK TABLE settings, subscribers, consent_events, confirmation_mails, issues, \
-                           issue_comparisons, deliveries IN SHARE ROW EXCLUSIVE MODE";
+                           issue_comparisons, deliveries, bounce_reports IN SHARE ROW EXCLUSIVE MODE";
 
 /// Copies the SQLite store at `request.source` into the empty PostgreSQL database `request.target`, creating its
 /// schema first. See the module comment for what it guarantees.

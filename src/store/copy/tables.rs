@@ -59,10 +59,12 @@ pub(super) const TABLES: &[Table] = &[
         name: "subscribers",
         select: "SELECT id, email, email_key, name, status, source, created_at, status_changed_at, confirmed_at, \
                  unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, categories, \
-                 pending_categories, paused_until FROM subscribers ORDER BY id",
+                 pending_categories, paused_until, soft_bounces, soft_bounce_issue, status_reason \
+                 FROM subscribers ORDER BY id",
         copy: "COPY subscribers (id, email, email_key, name, status, source, created_at, status_changed_at, \
                confirmed_at, unsubscribed_at, confirmation_sent_at, link_nonce, links_from, pending_name, \
-               categories, pending_categories, paused_until) FROM STDIN (FORMAT binary)",
+               categories, pending_categories, paused_until, soft_bounces, soft_bounce_issue, status_reason) \
+               FROM STDIN (FORMAT binary)",
         count: "SELECT count(*) FROM subscribers",
         columns: &[
             ("id", BigInt),
@@ -82,6 +84,9 @@ pub(super) const TABLES: &[Table] = &[
             ("categories", Text),
             ("pending_categories", Text),
             ("paused_until", Time),
+            ("soft_bounces", Int),
+            ("soft_bounce_issue", BigInt),
+            ("status_reason", Text),
         ],
     },
     Table {
@@ -172,6 +177,24 @@ pub(super) const TABLES: &[Table] = &[
             ("relay_reply", Text),
             ("sent_at", Time),
             ("categories", Text),
+        ],
+    },
+    Table {
+        name: "bounce_reports",
+        select: "SELECT id, subscriber_id, issue_id, kind, source, reason, received_at, outcome \
+                 FROM bounce_reports ORDER BY id",
+        copy: "COPY bounce_reports (id, subscriber_id, issue_id, kind, source, reason, received_at, outcome) \
+               FROM STDIN (FORMAT binary)",
+        count: "SELECT count(*) FROM bounce_reports",
+        columns: &[
+            ("id", BigInt),
+            ("subscriber_id", BigInt),
+            ("issue_id", BigInt),
+            ("kind", Text),
+            ("source", Text),
+            ("reason", Text),
+            ("received_at", Time),
+            ("outcome", Text),
         ],
     },
 ];

@@ -85,7 +85,7 @@ fn import_chunk(
         .collect();
     let unsubscribed: Vec<Option<DateTime<Utc>>> = chunk
         .iter()
-        .map(|row| (row.status == Status::Unsubscribed).then_some(now))
+        .map(|row| matches!(row.status, Status::Unsubscribed | Status::Complained).then_some(now))
         .collect();
     let nonces: Vec<i64> = chunk.iter().map(|_| nonce()).collect();
     let categories: Vec<String> = chunk.iter().map(|row| stored(&row.categories)).collect();

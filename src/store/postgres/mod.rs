@@ -13,6 +13,7 @@ use postgres::Client;
 use crate::store::PostgresUrl;
 
 mod archive;
+mod bounces;
 mod claims;
 mod confirmation_mails;
 mod consent;

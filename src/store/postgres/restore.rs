@@ -90,7 +90,8 @@ fn restore_row(
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.execute(
-        "UPDATE subscribers SET status = 'confirmed', status_changed_at = $2 WHERE id = $1",
+        "UPDATE subscribers SET status = 'confirmed', status_changed_at = $2, status_reason = NULL, soft_bounces = 0
+         WHERE id = $1",
         &[&id, &now],
     )?;
     record_consent(

@@ -61,7 +61,7 @@ impl PgStore {
                            pending_name = NULL, link_nonce = $3,
                            categories = CASE WHEN $4 THEN coalesce(pending_categories, categories)
                                              ELSE categories END,
-                           pending_categories = NULL, paused_until = NULL
+                           pending_categories = NULL, paused_until = NULL, status_reason = NULL, soft_bounces = 0
                          WHERE id = $1",
                         &[&id, &now, &nonce(), &bound],
                     )?;
@@ -140,7 +140,8 @@ fn unsubscribe_row(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<UnsubscribeOutcome> {
-    if state.status == Status::Unsubscribed {
+    // A complained reader is unsubscribed already, and keeps the flag.
+    if matches!(state.status, Status::Unsubscribed | Status::Complained) {
         return Ok(UnsubscribeOutcome::AlreadyUnsubscribed);
     }
     tx.execute(

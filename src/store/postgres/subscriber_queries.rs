@@ -86,6 +86,7 @@ fn subscriber_from_row(row: &Row) -> Result<Subscriber> {
         unsubscribed_at: row.get(8),
         categories: from_stored(row.get(9)),
         paused_until: row.get(10),
+        status_reason: row.get(11),
     })
 }
 

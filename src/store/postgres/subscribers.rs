@@ -220,7 +220,7 @@ fn find_or_insert_pending(
             return Ok(match enum_column(&row, 1)? {
                 Status::Confirmed => (id, SubscribeKind::AlreadyConfirmed, None),
                 Status::Pending => (id, SubscribeKind::StillPending, last_sent),
-                Status::Unsubscribed | Status::Bounced => {
+                Status::Unsubscribed | Status::Bounced | Status::Complained => {
                     (id, SubscribeKind::Resubscribed, last_sent)
                 }
             });
@@ -255,10 +255,11 @@ pub(crate) fn bounce_row(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let Some(changed) = tx.query_opt(
-        "UPDATE subscribers SET status = 'bounced', status_changed_at = $2, link_nonce = $3, pending_name = NULL
+        "UPDATE subscribers SET status = 'bounced', status_changed_at = $2, link_nonce = $3, pending_name = NULL,
+           status_reason = $4
          WHERE id = $1 AND status IN ('pending', 'confirmed')
          RETURNING email_key",
-        &[&id, &now, &nonce()],
+        &[&id, &now, &nonce(), &error],
     )?
     else {
         return Ok(false);
@@ -285,7 +286,8 @@ pub(crate) fn bounce_row(
 /// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
 /// entry.
 fn insert_new(client: &mut impl GenericClient, new: &NewSubscriber<'_>) -> Result<Option<i64>> {
-    let unsubscribed_at = (new.status == Status::Unsubscribed).then_some(new.now);
+    let unsubscribed_at =
+        matches!(new.status, Status::Unsubscribed | Status::Complained).then_some(new.now);
     let inserted = client.query_opt(
         INSERT_NEW,
         &[

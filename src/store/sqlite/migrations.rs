@@ -7,6 +7,7 @@
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+mod bounce_reports;
 mod link_nonces;
 
 /// One step of the schema.
@@ -125,6 +126,9 @@ const MIGRATIONS: &[Migration] = &[
     ALTER TABLE deliveries ADD COLUMN categories TEXT NOT NULL DEFAULT '';
     ",
     ),
+    // 6: the `complained` status, soft-bounce counts and the reports of bounces and complaints that came back
+    // after the send (see store/bounces.rs).
+    Migration::Code(bounce_reports::migrate),
 ];
 
 /// Brings the database up to the latest schema version; a no-op when it is already there.

@@ -13,6 +13,7 @@ use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 pub(crate) use crate::store::time_text::{parse_ts, ts};
 
 mod archive;
+mod bounces;
 mod claims;
 mod confirmation_mails;
 pub(crate) mod consent;

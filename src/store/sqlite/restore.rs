@@ -43,7 +43,8 @@ impl SqliteStore {
                 },
                 Some((id, email, Status::Bounced, changed)) => {
                     tx.execute(
-                        "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2
+                        "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, status_reason = NULL,
+                           soft_bounces = 0
                          WHERE email_key = ?1 AND status = 'bounced'",
                         params![key, ts(now)],
                     )?;
@@ -80,7 +81,9 @@ impl SqliteStore {
         let mut restored = Vec::with_capacity(bounced.len());
         for (id, email, changed, key) in bounced {
             tx.execute(
-                "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2 WHERE id = ?1",
+                "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, status_reason = NULL,
+                   soft_bounces = 0
+                 WHERE id = ?1",
                 params![id, ts(now)],
             )?;
             record_restore(&tx, id, &key, &changed, now)?;

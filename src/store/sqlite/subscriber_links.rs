@@ -60,7 +60,8 @@ impl SqliteStore {
                     &format!(
                         "UPDATE subscribers SET status = 'confirmed', status_changed_at = ?2, confirmed_at = ?2,
                            unsubscribed_at = NULL, name = {name_column}, pending_name = NULL, link_nonce = ?3,
-                           categories = {categories_column}, pending_categories = NULL, paused_until = NULL
+                           categories = {categories_column}, pending_categories = NULL, paused_until = NULL,
+                           status_reason = NULL, soft_bounces = 0
                          WHERE id = ?1"
                     ),
                     params![id, ts(now), nonce()],
@@ -130,7 +131,8 @@ fn unsubscribe_row(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<UnsubscribeOutcome> {
-    if state.status == Status::Unsubscribed {
+    // A complained reader is unsubscribed already, and keeps the flag.
+    if matches!(state.status, Status::Unsubscribed | Status::Complained) {
         return Ok(UnsubscribeOutcome::AlreadyUnsubscribed);
     }
     tx.execute(

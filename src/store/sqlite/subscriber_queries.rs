@@ -69,6 +69,7 @@ fn subscriber_from_row(row: &Row<'_>) -> rusqlite::Result<Subscriber> {
         unsubscribed_at: opt_ts_column(row, 8)?,
         categories: from_stored(&row.get::<_, String>(9)?),
         paused_until: opt_ts_column(row, 10)?,
+        status_reason: row.get(11)?,
     })
 }
 

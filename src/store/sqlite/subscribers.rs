@@ -66,7 +66,7 @@ impl SqliteStore {
             }
             Some((id, Status::Confirmed, _)) => (id, SubscribeKind::AlreadyConfirmed, None),
             Some((id, Status::Pending, last_sent)) => (id, SubscribeKind::StillPending, last_sent),
-            Some((id, Status::Unsubscribed | Status::Bounced, last_sent)) => {
+            Some((id, Status::Unsubscribed | Status::Bounced | Status::Complained, last_sent)) => {
                 (id, SubscribeKind::Resubscribed, last_sent)
             }
         };
@@ -208,9 +208,10 @@ pub(crate) fn bounce_row(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let changed = conn.execute(
-        "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL
+        "UPDATE subscribers SET status = 'bounced', status_changed_at = ?2, link_nonce = ?3, pending_name = NULL,
+           status_reason = ?4
          WHERE id = ?1 AND status IN ('pending', 'confirmed')",
-        params![id, ts(now), nonce()],
+        params![id, ts(now), nonce(), error],
     )?;
     if changed == 1 {
         let state = crate::store::sqlite::subscriber_links::link_state(conn, id)?
@@ -237,7 +238,8 @@ pub(crate) fn bounce_row(
 /// Inserts a subscriber unless the address is already on the list; `None` then. The caller records the consent
 /// entry.
 pub(crate) fn insert_new(conn: &Connection, new: &NewSubscriber<'_>) -> Result<Option<i64>> {
-    let unsubscribed_at = (new.status == Status::Unsubscribed).then_some(new.now);
+    let unsubscribed_at =
+        matches!(new.status, Status::Unsubscribed | Status::Complained).then_some(new.now);
     let name = new.name.map(SubscriberName::as_str);
     let inserted = conn.execute(
         "INSERT INTO subscribers

@@ -2,6 +2,7 @@
 //! cluster runs, see `support/postgres.rs`), through the one `Store` interface the program uses.
 
 mod archive;
+mod bounces;
 mod claims;
 mod confirmation_mails;
 mod consent;

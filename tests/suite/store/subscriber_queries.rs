@@ -69,7 +69,8 @@ fn listing_filters_by_status_and_counts_include_every_status() {
                 (Status::Pending, 0),
                 (Status::Confirmed, 0),
                 (Status::Unsubscribed, 0),
-                (Status::Bounced, 0)
+                (Status::Bounced, 0),
+                (Status::Complained, 0)
             ],
             "{}",
             backend.name
@@ -115,7 +116,8 @@ fn listing_filters_by_status_and_counts_include_every_status() {
                 (Status::Pending, 1),
                 (Status::Confirmed, 2),
                 (Status::Unsubscribed, 0),
-                (Status::Bounced, 0)
+                (Status::Bounced, 0),
+                (Status::Complained, 0)
             ],
             "{}",
             backend.name

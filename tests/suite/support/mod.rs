@@ -13,4 +13,5 @@ pub mod preview;
 pub mod serve_process;
 pub mod served;
 pub mod smtp;
+pub mod sns;
 pub mod tools;

@@ -24,7 +24,7 @@ fn applying_twice_leaves_the_schema_at_the_latest_version() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 9);
+    assert_eq!(tables, 10);
 }
 
 /// A store at schema version 1, as the previous release left it: Ann pending, Bob confirmed, and Cat, who got
@@ -204,4 +204,73 @@ fn a_store_is_opened_twice_on_one_file_without_error() {
     drop(crate::store::Store::open_sqlite(&path).unwrap());
     let store = crate::store::Store::open_sqlite(&path).unwrap();
     assert_eq!(user_version(&store.sqlite().conn), MIGRATIONS.len() as i64);
+}
+
+/// A store at the schema version before the bounce reports, made by running the earlier migrations.
+fn store_before_bounce_reports(conn: &mut Connection) {
+    let before = MIGRATIONS.len() - 1;
+    conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+    let tx = conn.transaction().unwrap();
+    for migration in &MIGRATIONS[..before] {
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql).unwrap(),
+            Migration::Code(migrate) => migrate(&tx).unwrap(),
+        }
+    }
+    tx.pragma_update(None, "user_version", before as i64)
+        .unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn the_complained_status_migration_keeps_rows_ids_indexes_and_the_largest_id_ever_given_out() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    store_before_bounce_reports(&mut conn);
+    conn.execute_batch(
+        "INSERT INTO subscribers (email, email_key, status, source, created_at, status_changed_at, link_nonce,
+                                  links_from)
+         VALUES ('a@example.org', 'a@example.org', 'confirmed', 'cli', '2026-11-01T00:00:00.000000Z',
+                 '2026-11-01T00:00:00.000000Z', 1, '2026-11-01T00:00:00.000000Z'),
+                ('b@example.org', 'b@example.org', 'bounced', 'cli', '2026-11-01T00:00:00.000000Z',
+                 '2026-11-01T00:00:00.000000Z', 2, '2026-11-01T00:00:00.000000Z'),
+                ('c@example.org', 'c@example.org', 'pending', 'cli', '2026-11-01T00:00:00.000000Z',
+                 '2026-11-01T00:00:00.000000Z', 3, '2026-11-01T00:00:00.000000Z');
+         DELETE FROM subscribers WHERE email_key = 'c@example.org';",
+    )
+    .unwrap();
+
+    apply(&mut conn).unwrap();
+
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, status FROM subscribers ORDER BY id")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(rows, [(1, "confirmed".into()), (2, "bounced".into())]);
+    conn.execute_batch(
+        "INSERT INTO subscribers (email, email_key, status, source, created_at, status_changed_at, link_nonce,
+                                  links_from)
+         VALUES ('d@example.org', 'd@example.org', 'complained', 'cli', '2026-11-01T00:00:00.000000Z',
+                 '2026-11-01T00:00:00.000000Z', 4, '2026-11-01T00:00:00.000000Z');",
+    )
+    .unwrap();
+    let newest: i64 = conn
+        .query_row("SELECT max(id) FROM subscribers", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        newest, 4,
+        "the removed reader's id 3 is not given out again"
+    );
+    let index: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'subscribers_by_status'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
+    let refused = conn.execute("UPDATE subscribers SET status = 'gone' WHERE id = 1", []);
+    assert!(refused.is_err(), "the status constraint still holds");
 }
