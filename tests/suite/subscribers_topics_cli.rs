@@ -77,7 +77,7 @@ fn subscribers_add_with_categories_lists_and_exports_them_and_refuses_an_unknown
             .lines()
             .nth(1)
             .unwrap()
-            .ends_with(",Search;Voice,"),
+            .ends_with(",Search;Voice,,"),
         "{}",
         export.stdout
     );
