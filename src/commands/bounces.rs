@@ -23,8 +23,8 @@ pub enum BouncesCommand {
     /// count over consecutive issues, a complaint unsubscribes and flags the reader.
     #[command(
         after_help = "Exit codes: 0 every message understood (recorded, or ignored with the reason \
-printed: a forged return path, a reader not on the list, an automatic reply); 1 error; 3 invalid configuration \
-(no bounce_address); 8 some messages were not understood (a Maildir moves them to its .not-understood folder); \
+printed: a forged return path, a reader not on the list, an automatic reply); 3 invalid configuration \
+(no bounce_address); 1 no such file or Maildir; 8 some messages were not understood (a Maildir moves them to its .not-understood folder); \
 75 the store could not be written (temporary: an MTA's pipe transport keeps the message and retries)."
     )]
     Ingest(IngestArgs),
@@ -38,8 +38,8 @@ pub struct IngestArgs {
     /// Every message in DIR/new, each moved to DIR/cur once handled (unreadable ones to DIR/.not-understood).
     #[arg(long, value_name = "DIR")]
     pub maildir: Option<PathBuf>,
-    /// The envelope recipient the message was delivered to (a pipe transport's ${recipient} or
-    /// $local_part@$domain): the return path it came back to.
+    /// The envelope recipient the message was delivered to (Postfix pipe's ${original_recipient}, Exim's
+    /// $local_part$local_part_suffix@$domain): the return path it came back to.
     #[arg(long, value_name = "ADDRESS")]
     pub recipient: Option<String>,
 }
@@ -53,6 +53,21 @@ pub fn run(config: &Config, command: BouncesCommand) -> Result<ExitStatus> {
         );
         return Ok(ExitStatus::Invalid);
     };
+    // A wrong path is the command line's fault, not a temporary one: say so before anything is read.
+    let missing = match (&args.maildir, &args.input) {
+        (Some(dir), _) if !(dir.join("new").is_dir() && dir.join("cur").is_dir()) => Some(format!(
+            "{} is not a Maildir (it needs new/ and cur/ folders)",
+            dir.display()
+        )),
+        (None, Some(path)) if path.as_os_str() != "-" && !path.is_file() => {
+            Some(format!("{} is not a file", path.display()))
+        }
+        _ => None,
+    };
+    if let Some(missing) = missing {
+        eprintln!("error: {missing}");
+        return Ok(ExitStatus::Failure);
+    }
     let outcome = ingest(config, bounce_address, &args);
     match outcome {
         Ok(handled) if handled.iter().all(Handled::understood) => Ok(ExitStatus::Success),

@@ -147,3 +147,14 @@ async fn a_run_killed_part_way_loses_nothing_and_counts_nothing_twice() {
         assert_eq!(bounces, 1, "{}", address(i));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_that_is_no_maildir_or_a_missing_file_exits_1_without_reading_anything() {
+    let sent = sent_to(1).await;
+    let not_maildir = sent.fixture.dir.path().join("nothing-here");
+    let out = sent.ingest(&["--maildir", not_maildir.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is not a Maildir"));
+    let out = sent.ingest(&[not_maildir.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

@@ -167,3 +167,23 @@ fn a_refusal_of_the_message_or_of_our_sender_is_soft_and_a_disabled_mailbox_is_h
     };
     assert_eq!(report.recipients[0].kind, None);
 }
+
+#[test]
+fn every_fixture_reads_the_same_with_crlf_line_ends() {
+    for name in [
+        "postfix-hard.eml",
+        "exim-delayed.eml",
+        "gmail-hard.eml",
+        "microsoft-nonascii.eml",
+        "yahoo-mailbox-full.eml",
+        "yahoo-arf.eml",
+        "microsoft-arf.eml",
+        "plain-bounce.eml",
+    ] {
+        let lf = read(&fill(name, PATH, READER), None);
+        let crlf = String::from_utf8(fill(name, PATH, READER))
+            .unwrap()
+            .replace('\n', "\r\n");
+        assert_eq!(read(crlf.as_bytes(), None), lf, "{name}");
+    }
+}
