@@ -9,6 +9,7 @@
 
 mod backoff;
 mod breaker;
+mod claim_keeper;
 mod claims;
 mod editions;
 mod exclusive;
@@ -201,8 +202,18 @@ pub async fn send(
     )?);
     store.resume_issue(issue.id)?;
     let writer = open_store(config).await?;
-    let (this_run, end) =
-        run::deliver(store, writer, Arc::clone(&shared), &issue, &options).await?;
+    // Only senders sharing a ledger claim rows, so only they need a connection to keep their claims alive.
+    let keeper = if store.shares_senders() {
+        Some(open_store(config).await?)
+    } else {
+        None
+    };
+    let stores = run::RunStores {
+        store,
+        writer,
+        keeper,
+    };
+    let (this_run, end) = run::deliver(stores, Arc::clone(&shared), &issue, &options).await?;
     let mut reader = open_store(config).await?;
     if let RunEnd::Halted { reason } = &end {
         reader.pause_issue(issue.id, reason, options.clock.now())?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use tokio::sync::{Mutex, mpsc, watch};
 
+use super::claim_keeper::{ClaimKeeper, KeptClaims};
 use super::claims::claim_poll_wait;
 use super::ledger::{Ledger, RunCounts, Tally};
 use super::report::Reporter;
@@ -17,10 +18,19 @@ use super::worker::{Courier, Job, Step};
 use super::{RunEnd, SendOptions};
 use crate::store::{ClaimRequest, DeliveryResult, Outcome, Status, Store, StoredIssue};
 
+/// The run's connections to the store.
+pub struct RunStores {
+    /// Reads the ledger and claims pages.
+    pub store: Store,
+    /// The ledger writer's.
+    pub writer: Store,
+    /// Keeps this run's claims alive (see `claim_keeper.rs`); only for senders that share a ledger.
+    pub keeper: Option<Store>,
+}
+
 /// The passes over the ledger; returns what this run recorded and how it ended.
 pub async fn deliver(
-    mut store: Store,
-    writer: Store,
+    stores: RunStores,
     shared: Arc<Shared>,
     issue: &StoredIssue,
     options: &SendOptions,
@@ -28,6 +38,22 @@ pub async fn deliver(
     let clock = options.clock.clone();
     let owner = crate::lease::owner_id();
     let claim_for = chrono::Duration::from_std(options.claim_for).context("send claim time")?;
+    let RunStores {
+        mut store,
+        writer,
+        keeper,
+    } = stores;
+    let keeper = keeper.map(|connection| {
+        ClaimKeeper::start(
+            connection,
+            KeptClaims {
+                issue_id: issue.id,
+                owner: owner.clone(),
+                claim_for,
+                clock: clock.clone(),
+            },
+        )
+    });
     if store.shares_senders() {
         tracing::info!("sending as {owner}, alongside any other sender of this issue");
     }
@@ -153,6 +179,9 @@ pub async fn deliver(
     drop(ledger);
     let recorded = ledger_thread.join();
     reporter.finish().await;
+    if let Some(keeper) = keeper {
+        keeper.stop();
+    }
     outcome?;
     recorded?;
     // Rows claimed but not sent (the run stopped or halted) go to the other senders now, not when the claim

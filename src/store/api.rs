@@ -293,6 +293,19 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>> {
         dispatch!(self.next_claim_expiry(issue_id, owner, now))
     }
+    /// Moves the end of `owner`'s live claims on the issue's unfinished rows to `until`: a running sender keeps
+    /// the rows it holds (queued, on the wire, or sent and not yet recorded) however long they take, so only a
+    /// dead sender's claims run out. A claim that already ran out is left alone: another sender may have its
+    /// rows. How many it kept.
+    pub fn extend_claims(
+        &mut self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<u64> {
+        dispatch_mut!(self.extend_claims(issue_id, owner, now, until))
+    }
     /// Ends `owner`'s claims on the issue's unfinished rows at `now` (a run stopping with rows it did not
     /// send), so the other senders take them at once instead of after the claim time. How many it ended.
     pub fn release_claims(

@@ -60,6 +60,23 @@ impl PgStore {
         })
     }
 
+    pub fn extend_claims(
+        &mut self,
+        issue_id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.with(|client| {
+            Ok(client.execute(
+                "UPDATE deliveries SET claim_expires_at = $4
+                 WHERE issue_id = $1 AND claimed_by = $2 AND claim_expires_at > $3 AND claim_expires_at < $4
+                   AND state IN ('pending', 'deferred')",
+                &[&issue_id, &owner, &now, &until],
+            )?)
+        })
+    }
+
     pub fn release_claims(
         &mut self,
         issue_id: i64,

@@ -21,6 +21,16 @@ impl SqliteStore {
         Ok(None)
     }
 
+    pub fn extend_claims(
+        &mut self,
+        _issue_id: i64,
+        _owner: &str,
+        _now: DateTime<Utc>,
+        _until: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(0)
+    }
+
     pub fn release_claims(
         &mut self,
         _issue_id: i64,

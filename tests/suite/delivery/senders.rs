@@ -265,3 +265,36 @@ async fn a_sender_stopped_by_sigterm_hands_its_claimed_recipients_back_at_once()
         assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_slower_than_the_claim_time_still_gets_each_recipient_once() {
+    let Some(database) = fresh_database("a_relay_slower_than_the_claim_time") else {
+        return;
+    };
+    // Each message takes 3 s at the relay against 2 s claims: the rows a sender has queued for its workers, or
+    // on the wire, outlive the claim they were taken with. Its claims must be kept alive while it runs, or the
+    // other sender takes those rows and the readers get the issue twice.
+    let n = 16;
+    seed(&database, n);
+    let server = SmtpServer::start(
+        Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_secs(3))),
+    )
+    .await;
+    let folders: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let senders: Vec<Child> = folders
+        .iter()
+        .map(|folder| sender(&database, &server.url(), folder))
+        .collect();
+    for child in senders {
+        let (code, _, output) = tokio::task::spawn_blocking(move || finished(child))
+            .await
+            .unwrap();
+        assert_eq!(code, Some(0), "{output}");
+    }
+    let messages = server.messages();
+    let counts = per_recipient(&messages);
+    for i in 0..n {
+        assert_eq!(counts.get(&address(i)), Some(&1), "{}", address(i));
+    }
+    assert_eq!(messages.len(), n);
+}

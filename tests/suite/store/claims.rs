@@ -111,6 +111,53 @@ fn a_claimed_page_is_left_to_its_sender_until_the_claim_runs_out() {
 }
 
 #[test]
+fn a_live_claim_is_kept_past_its_end_and_one_that_ran_out_is_not_taken_back() {
+    for backend in backends("a_live_claim_is_kept_past_its_end") {
+        let name = backend.name;
+        let mut store = Store::open(&backend.database).unwrap();
+        let issue = issue_for(&mut store, 4);
+        if !store.shares_senders() {
+            let later = noon() + Duration::seconds(120);
+            assert_eq!(store.extend_claims(issue, "a", noon(), later).unwrap(), 0);
+            continue;
+        }
+        let ids = claim(&mut store, issue, "a", 2, noon());
+        assert_eq!(ids.len(), 2, "{name}");
+        // Half way through a's claim (60 s), a keeps its rows for another minute.
+        let half = noon() + Duration::seconds(30);
+        let kept = store
+            .extend_claims(issue, "a", half, half + Duration::seconds(60))
+            .unwrap();
+        assert_eq!(kept, 2, "{name}");
+        let past_first_end = noon() + Duration::seconds(70);
+        let taken = claim(&mut store, issue, "b", 10, past_first_end);
+        assert_eq!(
+            taken.len(),
+            2,
+            "{name}: b gets only the two rows a never held, not a's kept ones: {taken:?}"
+        );
+        assert!(taken.iter().all(|id| !ids.contains(id)), "{name}");
+        // b's claim runs out (at +130 s) before b keeps it: c takes the rows, and b can no longer keep them.
+        let late = noon() + Duration::seconds(140);
+        assert_eq!(claim(&mut store, issue, "c", 10, late).len(), 4, "{name}");
+        assert_eq!(
+            store
+                .extend_claims(issue, "b", late, late + Duration::seconds(60))
+                .unwrap(),
+            0,
+            "{name}: rows another sender took are not taken back"
+        );
+        assert_eq!(
+            store
+                .extend_claims(issue, "c", late, late - Duration::seconds(1))
+                .unwrap(),
+            0,
+            "{name}: a claim is never shortened"
+        );
+    }
+}
+
+#[test]
 fn recording_an_outcome_or_releasing_the_claims_lets_the_other_senders_in_at_once() {
     for backend in backends("recording_an_outcome_or_releasing_the_claims") {
         let name = backend.name;
