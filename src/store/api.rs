@@ -284,7 +284,9 @@ impl Store {
         dispatch_mut!(self.claim_due(request))
     }
     /// The earliest expiry among the issue's due rows that senders other than `owner` hold (in the past when a
-    /// claim has run out and its rows wait to be taken over); `None` when they hold none (always on SQLite).
+    /// claim has run out and its rows wait to be taken over), or `now` while a due row is held by nobody (it was
+    /// locked by another sender's claim in progress when `owner` last claimed); `None` when no other sender holds
+    /// a due row and none is free (always on SQLite).
     pub fn next_claim_expiry(
         &self,
         issue_id: i64,

@@ -51,8 +51,10 @@ impl PgStore {
     ) -> Result<Option<DateTime<Utc>>> {
         self.with(|client| {
             let row = client.query_one(
-                "SELECT min(claim_expires_at) FROM deliveries
-                 WHERE issue_id = $1 AND claimed_by <> $2
+                // A free row counts as running out now: it was skipped as locked by a claim still being
+                // committed, and without it here a sender could end its run while that row was still unsent.
+                "SELECT min(coalesce(claim_expires_at, $3)) FROM deliveries
+                 WHERE issue_id = $1 AND (claimed_by IS NULL OR claimed_by <> $2)
                    AND (state = 'pending' OR (state = 'deferred' AND next_attempt_at <= $3))",
                 &[&issue_id, &owner, &now],
             )?;

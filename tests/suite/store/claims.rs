@@ -121,6 +121,11 @@ fn a_live_claim_is_kept_past_its_end_and_one_that_ran_out_is_not_taken_back() {
             assert_eq!(store.extend_claims(issue, "a", noon(), later).unwrap(), 0);
             continue;
         }
+        assert_eq!(
+            store.next_claim_expiry(issue, "b", noon()).unwrap(),
+            Some(noon()),
+            "{name}: a due row nobody holds is there to claim now, so a sender that found it locked looks again"
+        );
         let ids = claim(&mut store, issue, "a", 2, noon());
         assert_eq!(ids.len(), 2, "{name}");
         // Half way through a's claim (60 s), a keeps its rows for another minute.
