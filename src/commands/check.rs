@@ -72,6 +72,7 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
     let content = super::load_content(config);
     if let Ok(comparisons) = &content {
         report_categories(comparisons);
+        report_new_categories(comparisons, config.timezone);
     }
     match content {
         Ok(comparisons) if key_problems == 0 => {
@@ -160,6 +161,40 @@ fn report_categories(comparisons: &[Comparison]) {
     for (name, _) in known.iter().filter(|(name, _)| name.contains([',', ';'])) {
         eprintln!(
             "warning: category {name:?} contains a comma or semicolon, which separate categories in a reader's list"
+        );
+    }
+}
+
+/// Warns (without failing) about categories that only the newest week's comparisons use: a new category is
+/// often a typo of an old one, and readers who chose topics get it only once they tick it. Nothing is new in
+/// the first week there is.
+fn report_new_categories(comparisons: &[Comparison], timezone: chrono_tz::Tz) {
+    let week = |c: &Comparison| crate::digest::issue_key(c.published_utc(), timezone);
+    let Some(newest) = comparisons.iter().map(week).max() else {
+        return;
+    };
+    let earlier: std::collections::HashSet<String> = comparisons
+        .iter()
+        .filter(|c| week(c) != newest)
+        .map(|c| match_key(&c.category))
+        .collect();
+    if earlier.is_empty() {
+        return;
+    }
+    let mut new: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for comparison in comparisons
+        .iter()
+        .filter(|c| week(c) == newest && !earlier.contains(&match_key(&c.category)))
+    {
+        new.entry(comparison.category.trim().to_string())
+            .or_default()
+            .push(&comparison.slug);
+    }
+    for (name, slugs) in new {
+        eprintln!(
+            "warning: category {name:?} is new in {newest} ({}): check its spelling; readers who chose topics get it \
+             only once they tick it",
+            slugs.join(", ")
         );
     }
 }

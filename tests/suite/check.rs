@@ -477,3 +477,41 @@ fn categories_spelled_alike_get_no_warning() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning: categories"), "{stderr}");
 }
+
+#[test]
+fn a_category_only_the_newest_week_uses_gets_a_warning_naming_it_and_its_comparisons() {
+    let newer = VALID
+        .replace(
+            "published = 2026-11-16T09:00:00Z",
+            "published = 2026-11-23T09:00:00Z",
+        )
+        .replace("title = \"Alpha vs Beta\"", "title = \"Alpha vs Gamma\"");
+    let typo = newer
+        .replace(
+            "category = \"Developer Tools\"",
+            "category = \"Developer Tols\"",
+        )
+        .replace("title = \"Alpha vs Gamma\"", "title = \"Alpha vs Delta\"");
+    let (code, stderr) = check_files(&[
+        (NAME, VALID),
+        ("2026-11-23-alpha-vs-gamma.md", newer.as_str()),
+        ("2026-11-23-alpha-vs-delta.md", typo.as_str()),
+    ]);
+    assert_eq!(code, 0, "a warning only: {stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("is new in")).collect();
+    assert_eq!(warnings.len(), 1, "only the typo is new: {stderr}");
+    assert!(
+        warnings[0].starts_with(
+            "warning: category \"Developer Tols\" is new in 2026-W48 (alpha-vs-delta)"
+        ),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn in_the_first_week_no_category_counts_as_new() {
+    let (code, stderr) = check_files(&[(NAME, VALID)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("is new in"), "{stderr}");
+}
