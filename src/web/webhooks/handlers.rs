@@ -50,6 +50,13 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         })
 }
 
+/// The body read as `T`, or the 413, or the 400 naming `what` and why it is not valid.
+async fn read_json<T: serde::de::DeserializeOwned>(body: Body, what: &str) -> Result<T, Response> {
+    let body = read_body(body).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| text(StatusCode::BAD_REQUEST, format!("{what} is not valid: {e}")))
+}
+
 /// Records what a verified payload says, and answers 200 (or 500 when the store fails, so the provider retries).
 async fn finish(state: &AppState, source: ReportSource, parsed: Parsed) -> Response {
     let events = match parsed {
@@ -138,18 +145,9 @@ pub async fn mailgun(State(state): State<AppState>, method: Method, body: Body) 
     if method != Method::POST {
         return method_not_allowed();
     }
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let envelope: mailgun::Envelope = match serde_json::from_slice(&body) {
+    let envelope: mailgun::Envelope = match read_json(body, "the Mailgun webhook body").await {
         Ok(envelope) => envelope,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("the Mailgun webhook body is not valid: {e}"),
-            );
-        }
+        Err(response) => return response,
     };
     let now = state.now();
     let signature = &envelope.signature;
@@ -193,18 +191,9 @@ pub async fn ses(State(state): State<AppState>, method: Method, body: Body) -> R
     if method != Method::POST {
         return method_not_allowed();
     }
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let envelope: sns::Envelope = match serde_json::from_slice(&body) {
+    let envelope: sns::Envelope = match read_json(body, "the SNS message").await {
         Ok(envelope) => envelope,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("the SNS message is not valid: {e}"),
-            );
-        }
+        Err(response) => return response,
     };
     if let Err(refusal) = verifier.verify(&envelope, state.now()) {
         if matches!(
