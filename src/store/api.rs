@@ -284,9 +284,9 @@ impl Store {
         dispatch_mut!(self.claim_due(request))
     }
     /// The earliest expiry among the issue's due rows that senders other than `owner` hold (in the past when a
-    /// claim has run out and its rows wait to be taken over), or `now` while a due row is held by nobody (it was
-    /// locked by another sender's claim in progress when `owner` last claimed); `None` when no other sender holds
-    /// a due row and none is free (always on SQLite).
+    /// claim has run out and its rows wait to be taken over), or `now` while a due row is held by nobody or by
+    /// `owner` itself (asked between passes, when none of its rows is in flight: such a row was locked when
+    /// `owner` last claimed); `None` when no due row is left to wait for (always on SQLite).
     pub fn next_claim_expiry(
         &self,
         issue_id: i64,

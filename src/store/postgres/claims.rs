@@ -51,10 +51,13 @@ impl PgStore {
     ) -> Result<Option<DateTime<Utc>>> {
         self.with(|client| {
             let row = client.query_one(
-                // A free row counts as running out now: it was skipped as locked by a claim still being
-                // committed, and without it here a sender could end its run while that row was still unsent.
-                "SELECT min(coalesce(claim_expires_at, $3)) FROM deliveries
-                 WHERE issue_id = $1 AND (claimed_by IS NULL OR claimed_by <> $2)
+                // A free row, or one of `owner`'s own (asked between passes, when none of its rows is in
+                // flight), counts as there to claim now: it was skipped because it was locked (by another
+                // sender's claim still committing, or by this sender's claim keeper), and without it here a
+                // sender could end its run while that row was still unsent.
+                "SELECT min(CASE WHEN claimed_by IS NULL OR claimed_by = $2 THEN $3 ELSE claim_expires_at END)
+                 FROM deliveries
+                 WHERE issue_id = $1
                    AND (state = 'pending' OR (state = 'deferred' AND next_attempt_at <= $3))",
                 &[&issue_id, &owner, &now],
             )?;
