@@ -40,6 +40,34 @@ pub enum Step {
     Retire,
 }
 
+/// A job's message, built and signed, or what to record without sending anything.
+pub enum Prepared {
+    Message(Built),
+    Done(DeliveryResult),
+}
+
+/// Builds (and signs) the job's message. A worker prepares its next job's message while the relay handles the
+/// current one, so signing overlaps the relay's round trip (see `run::work`).
+pub async fn prepare(shared: &Shared, job: &Job) -> Prepared {
+    let edition = shared.editions.get(&job.categories);
+    let edition = match edition.as_ref() {
+        EditionMessages::Ready(edition) => edition,
+        EditionMessages::NothingNew => {
+            // The run skips such editions before it starts; a row reaches here only if another sender's
+            // snapshot of the content differed.
+            let reason = nothing_new_reason(&job.categories);
+            return Prepared::Done(DeliveryResult::Skipped { reason });
+        }
+    };
+    match edition.build_pooled(job.addressee()).await {
+        Ok(built) => Prepared::Message(built),
+        Err(e) => Prepared::Done(DeliveryResult::Failed {
+            error: format!("{e:#}"),
+            bounce: false,
+        }),
+    }
+}
+
 /// A worker that failed to connect this many times in a row while others stayed connected retires.
 const RETIRE_AFTER: u32 = 3;
 
@@ -75,29 +103,17 @@ impl Courier {
 
     /// Delivers one message and says what to record.
     pub async fn deliver(&mut self, job: &Job) -> Step {
+        let prepared = prepare(&self.shared, job).await;
+        self.transmit(job, prepared).await
+    }
+
+    /// Hands a prepared message to the outbox or the relay and says what to record.
+    pub async fn transmit(&mut self, job: &Job, prepared: Prepared) -> Step {
+        let built = match prepared {
+            Prepared::Message(built) => built,
+            Prepared::Done(result) => return self.done(job, result),
+        };
         let shared = Arc::clone(&self.shared);
-        let edition = shared.editions.get(&job.categories);
-        let edition = match edition.as_ref() {
-            EditionMessages::Ready(edition) => edition,
-            EditionMessages::NothingNew => {
-                // The run skips such editions before it starts; a row reaches here only if another sender's
-                // snapshot of the content differed.
-                let reason = nothing_new_reason(&job.categories);
-                return self.done(job, DeliveryResult::Skipped { reason });
-            }
-        };
-        let built = match edition.build_pooled(job.addressee()).await {
-            Ok(built) => built,
-            Err(e) => {
-                return self.done(
-                    job,
-                    DeliveryResult::Failed {
-                        error: format!("{e:#}"),
-                        bounce: false,
-                    },
-                );
-            }
-        };
         match shared.mailer.route() {
             Route::Outbox(outbox) => {
                 let outbox = outbox.clone();
