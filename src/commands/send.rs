@@ -117,6 +117,7 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
             comparisons,
             stored,
             recipients,
+            skipped,
             message_bytes,
             dkim,
         } => {
@@ -125,7 +126,8 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
             } else {
                 "a send creates it"
             };
-            if !stored && recipients == 0 {
+            let skipped_words = skipped.words();
+            if !stored && recipients == 0 && skipped_words.is_none() {
                 println!(
                     "dry run: nobody is confirmed yet, so a send would create no issue {key}; its comparisons \
                      would stay for the next issue"
@@ -133,8 +135,12 @@ fn dry_run(outcome: DryRun) -> Result<ExitStatus> {
                 return Ok(ExitStatus::Success);
             }
             println!("dry run: issue {key} ({origin}) — {subject:?}");
+            let skipped = skipped_words.map_or(String::new(), |words| {
+                let total = skipped.paused + skipped.nothing_new + skipped.left;
+                format!("; {total} skipped ({words})")
+            });
             println!(
-                "  {comparisons} comparison(s); {recipients} recipient(s) due; {} KB per message{}",
+                "  {comparisons} comparison(s); {recipients} recipient(s) due{skipped}; {} KB per message{}",
                 message_bytes.div_ceil(1024),
                 if dkim { ", DKIM-signed" } else { "" }
             );

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use super::worker::Job;
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
+use crate::digest::Digest;
 use crate::digest::RenderedIssue;
 use crate::email_address::SubscriberEmail;
 use crate::issue::plan::{self, Plan};
 use crate::issue::{Edition, preview};
 use crate::mail::{Mailer, Timeouts};
-use crate::store::{Status, Store};
+use crate::store::{SkippedBy, Store};
 use crate::tokens::Tokens;
 
 /// What `--dry-run` found.
@@ -30,6 +31,9 @@ pub enum DryRun {
         stored: bool,
         /// Recipients a send would deliver to now.
         recipients: u64,
+        /// Readers on the list a send would not mail (paused; nothing new in their topics), as `status` counts
+        /// them once the issue exists.
+        skipped: SkippedBy,
         /// Size of one subscriber's message, as sent (DKIM signature included when configured).
         message_bytes: usize,
         dkim: bool,
@@ -45,7 +49,7 @@ pub fn dry_run(
 ) -> Result<DryRun> {
     let store = Store::open_existing(&config.database)?;
     let mailer = Mailer::from_config(config, secrets)?;
-    let (issue, stored, recipients, composed_at, count) =
+    let (issue, stored, recipients, skipped, composed_at, count) =
         match plan::plan(&store, comparisons, config, as_of)? {
             Plan::Empty { key, message } => return Ok(DryRun::NothingNew { key, message }),
             Plan::Existing(issue) => {
@@ -60,20 +64,31 @@ pub fn dry_run(
                     rendered,
                     true,
                     due,
+                    counts.skipped_by,
                     issue.created_at,
                     issue.issue.comparisons.len(),
                 )
             }
             Plan::New(new) => {
-                let confirmed = store
-                    .count_by_status()?
-                    .into_iter()
-                    .find(|(status, _)| *status == Status::Confirmed)
-                    .map_or(0, |(_, n)| n);
+                // What the snapshot and the run's first step would make of each reader: paused past now, or
+                // following categories with nothing new this week (skipped), or due.
+                let selection = plan::selection_of(&new, comparisons);
+                let mut due = 0;
+                let mut skipped = SkippedBy::default();
+                for choice in store.confirmed_choices(as_of)? {
+                    skipped.paused += choice.paused;
+                    let active = choice.readers - choice.paused;
+                    if Digest::edition(&selection, &choice.categories, config).is_some() {
+                        due += active;
+                    } else {
+                        skipped.nothing_new += active;
+                    }
+                }
                 (
                     plan::rendered(&new, config),
                     false,
-                    confirmed,
+                    due,
+                    skipped,
                     as_of,
                     new.comparisons.len(),
                 )
@@ -94,6 +109,7 @@ pub fn dry_run(
         comparisons: count,
         stored,
         recipients,
+        skipped,
         message_bytes: sample.raw.len(),
         dkim: edition.dkim.is_some(),
     })

@@ -8,11 +8,11 @@ use crate::content::Categories;
 use crate::digest::History;
 use crate::email_address::{SubscriberEmail, SubscriberName};
 use crate::store::{
-    ArchivedIssue, Backend, BounceReport, ClaimRequest, ConfirmOutcome, ConsentRecord, DueDelivery,
-    ImportRow, ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts, NewIssue,
-    Origin, Outcome, QueueTake, QueuedConfirmation, ReaderTopics, ReportCounts, ReportOutcome,
-    Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber, TopicsChange,
-    UnsubscribeOutcome,
+    ArchivedIssue, Backend, BounceReport, ChoiceCount, ClaimRequest, ConfirmOutcome, ConsentRecord,
+    DueDelivery, ImportRow, ImportSummary, IssueCreated, IssueStatus, LeaseOutcome, LedgerCounts,
+    NewIssue, Origin, Outcome, QueueTake, QueuedConfirmation, ReaderTopics, ReportCounts,
+    ReportOutcome, Restore, Source, Status, Store, StoredIssue, SubscribeOutcome, Subscriber,
+    TopicsChange, UnsubscribeOutcome,
 };
 use crate::tokens::Link;
 
@@ -218,6 +218,11 @@ impl Store {
     /// reader paused past `now`. If the key exists already, returns that issue and changes nothing.
     pub fn create_issue(&mut self, new: &NewIssue, now: DateTime<Utc>) -> Result<IssueCreated> {
         dispatch_mut!(self.create_issue(new, now))
+    }
+    /// The confirmed readers by category choice, with how many of each are paused past `now`, sorted by choice:
+    /// the editions, and the skipped rows, an issue created at `now` would hold.
+    pub fn confirmed_choices(&self, now: DateTime<Utc>) -> Result<Vec<ChoiceCount>> {
+        dispatch!(self.confirmed_choices(now))
     }
     /// The distinct category choices among the issue's due rows (pending or deferred), sorted: the editions a
     /// run has to render.

@@ -50,7 +50,7 @@ pub use status::{Source, Status, UnknownValue};
 pub use subscriber_links::{ConfirmOutcome, UnsubscribeOutcome};
 pub use subscriber_queries::Subscriber;
 pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutcome};
-pub use topics::{ReaderTopics, TopicsChange};
+pub use topics::{ChoiceCount, ReaderTopics, TopicsChange};
 
 pub(crate) use postgres::PgStore;
 pub(crate) use sqlite::SqliteStore;

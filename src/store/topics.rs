@@ -12,6 +12,15 @@ use chrono::{DateTime, Utc};
 use crate::content::Categories;
 use crate::store::Status;
 
+/// How many confirmed readers follow one choice of categories, and how many of them are paused at the time
+/// asked: what an issue created then would hold per edition (`send --dry-run` counts from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceCount {
+    pub categories: Categories,
+    pub readers: u64,
+    pub paused: u64,
+}
+
 /// What a preferences page shows: the subscription and its current choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderTopics {

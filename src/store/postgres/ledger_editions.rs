@@ -4,12 +4,32 @@
 //! skipped with the rest (its claim ends with it), in one conditional UPDATE.
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use crate::content::Categories;
-use crate::store::PgStore;
 use crate::store::topics::{from_stored, stored};
+use crate::store::{ChoiceCount, PgStore};
 
 impl PgStore {
+    pub fn confirmed_choices(&self, now: DateTime<Utc>) -> Result<Vec<ChoiceCount>> {
+        self.with(|client| {
+            Ok(client
+                .query(
+                    "SELECT categories, count(*), count(*) FILTER (WHERE paused_until > $1)
+                     FROM subscribers WHERE status = 'confirmed'
+                     GROUP BY categories ORDER BY categories",
+                    &[&now],
+                )?
+                .iter()
+                .map(|row| ChoiceCount {
+                    categories: from_stored(row.get(0)),
+                    readers: row.get::<_, i64>(1) as u64,
+                    paused: row.get::<_, i64>(2) as u64,
+                })
+                .collect())
+        })
+    }
+
     pub fn ledger_editions(&self, issue_id: i64) -> Result<Vec<Categories>> {
         self.with(|client| {
             Ok(client

@@ -3,13 +3,31 @@
 //! nothing new.
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use crate::content::Categories;
-use crate::store::sqlite::SqliteStore;
+use crate::store::ChoiceCount;
+use crate::store::sqlite::{SqliteStore, ts};
 use crate::store::topics::{from_stored, stored};
 
 impl SqliteStore {
+    pub fn confirmed_choices(&self, now: DateTime<Utc>) -> Result<Vec<ChoiceCount>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT categories, count(*), sum(CASE WHEN paused_until > ?1 THEN 1 ELSE 0 END)
+             FROM subscribers WHERE status = 'confirmed'
+             GROUP BY categories ORDER BY categories",
+        )?;
+        let rows = stmt.query_map([ts(now)], |row| {
+            Ok(ChoiceCount {
+                categories: from_stored(&row.get::<_, String>(0)?),
+                readers: row.get::<_, i64>(1)? as u64,
+                paused: row.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn ledger_editions(&self, issue_id: i64) -> Result<Vec<Categories>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT categories FROM deliveries

@@ -139,6 +139,23 @@ async fn each_reader_gets_the_edition_of_their_categories_and_empty_or_paused_on
         );
         reader(&mut store, "again@example.org", &["Voice"]);
 
+        // The dry run foretells the send's counts, and creates nothing.
+        let foretold = run(
+            verdicts(&backend.database, &server.url(), folder.path()).args([
+                "send",
+                "--as-of",
+                AS_OF,
+                "--dry-run",
+            ]),
+        );
+        assert!(
+            foretold.contains(
+                "5 recipient(s) due; 3 skipped (1 paused, 2 nothing new in their topics)"
+            ),
+            "{name}: {foretold}"
+        );
+        assert!(store.issue_by_key(KEY).unwrap().is_none(), "{name}");
+
         let said = run(verdicts(&backend.database, &server.url(), folder.path())
             .args(["send", "--as-of", AS_OF]));
         assert!(

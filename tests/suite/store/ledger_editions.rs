@@ -257,3 +257,61 @@ fn row_reason(
             .get(0),
     }
 }
+
+#[test]
+fn confirmed_readers_are_counted_by_choice_with_those_paused_at_the_time_asked() {
+    for backend in backends("confirmed_readers_are_counted_by_choice") {
+        let mut store = Store::open(&backend.database).unwrap();
+        reader(&mut store, "all@example.org", &[]);
+        reader(&mut store, "s1@example.org", &["Search"]);
+        reader(&mut store, "s2@example.org", &["Search"]);
+        choose(&mut store, "s2@example.org", &["Search"], Some(2));
+        reader(&mut store, "v@example.org", &["Voice", "Search"]);
+        // Readers no longer on the list count for nothing.
+        reader(&mut store, "gone@example.org", &["Design"]);
+        assert!(
+            store
+                .remove(&SubscriberEmail::parse("gone@example.org").unwrap(), now())
+                .unwrap()
+        );
+        let pending = SubscriberEmail::parse("pending@example.org").unwrap();
+        store
+            .add(
+                &pending,
+                None,
+                &Categories::from_names(["Design"]),
+                Status::Pending,
+                Source::Cli,
+                now(),
+            )
+            .unwrap();
+
+        let counted = |at| -> Vec<(Vec<String>, u64, u64)> {
+            store
+                .confirmed_choices(at)
+                .unwrap()
+                .into_iter()
+                .map(|c| {
+                    let names = c.categories.names().map(str::to_string).collect();
+                    (names, c.readers, c.paused)
+                })
+                .collect()
+        };
+        let strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut expected = vec![
+            (strings(&[]), 1, 0),
+            (strings(&["Search"]), 2, 1),
+            (strings(&["Search", "Voice"]), 1, 0),
+        ];
+        let mut got = counted(now());
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{}", backend.name);
+        // Three weeks on, the pause is over.
+        let mut later = counted(now() + Duration::weeks(3));
+        later.sort();
+        expected[1].2 = 0;
+        expected.sort();
+        assert_eq!(later, expected, "{}", backend.name);
+    }
+}
