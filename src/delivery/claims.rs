@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 /// How often a run with nothing left to claim looks again while other senders hold claims: they may die, and
 /// their rows then fall to whoever is still running.
 pub const CLAIM_POLL: Duration = Duration::from_secs(1);
@@ -36,11 +38,114 @@ pub fn claim_poll_wait(until_expiry: Duration) -> Duration {
     until_expiry.clamp(CLAIM_POLL_MIN, CLAIM_POLL)
 }
 
+/// How far a sender's clock may be from the database server's. Senders judge each other's claims by their own
+/// clocks (a claim runs until the claimer's now plus the claim time), so a clock ahead of the others by most of
+/// the claim time would take over pages another sender is still sending: a recipient would get the issue twice.
+/// A quarter of the claim time leaves the renewals (every quarter) their margin; at least a second.
+pub fn max_clock_skew(claim_for: Duration) -> Duration {
+    (claim_for / 4).max(Duration::from_secs(1))
+}
+
+/// How far the server's clock (read between this sender's `before` and `after`) is from this sender's: positive
+/// when the server is ahead. Zero while it lies between the two, so a slow answer never counts as skew.
+pub fn clock_skew(
+    before: DateTime<Utc>,
+    after: DateTime<Utc>,
+    server: DateTime<Utc>,
+) -> chrono::Duration {
+    if server < before {
+        server - before
+    } else if server > after {
+        server - after
+    } else {
+        chrono::Duration::zero()
+    }
+}
+
+/// Why this sender must not share the ledger, when its clock is further than `allowed` from the server's.
+pub fn clock_skew_problem(
+    skew: chrono::Duration,
+    allowed: Duration,
+    server: DateTime<Utc>,
+) -> Option<String> {
+    let off = skew.abs().to_std().unwrap_or(Duration::MAX);
+    if off <= allowed {
+        return None;
+    }
+    let side = if skew > chrono::Duration::zero() {
+        "behind"
+    } else {
+        "ahead of"
+    };
+    Some(format!(
+        "this machine's clock is {:.1} s {side} the database server's (which says {}); senders sharing the \
+         ledger judge each other's claims by their own clocks, so a clock more than {} s off could send a \
+         reader the issue twice. Set this machine's clock right (NTP) and run again; nothing was created or sent",
+        off.as_secs_f64(),
+        server.format("%Y-%m-%d %H:%M:%S%.3f UTC"),
+        allowed.as_secs()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use super::{CLAIM_POLL, CLAIM_POLL_MIN, claim_page_size, claim_poll_wait};
+    use chrono::{TimeZone, Utc};
+
+    use super::{
+        CLAIM_POLL, CLAIM_POLL_MIN, claim_page_size, claim_poll_wait, clock_skew,
+        clock_skew_problem, max_clock_skew,
+    };
+
+    #[test]
+    fn a_server_clock_read_between_the_two_local_readings_is_no_skew_and_one_outside_is_by_how_far()
+    {
+        let before = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let after = before + chrono::Duration::seconds(3);
+        let inside = before + chrono::Duration::seconds(2);
+        assert_eq!(clock_skew(before, after, inside), chrono::Duration::zero());
+        let ahead = after + chrono::Duration::seconds(100);
+        assert_eq!(
+            clock_skew(before, after, ahead),
+            chrono::Duration::seconds(100)
+        );
+        let behind = before - chrono::Duration::seconds(7);
+        assert_eq!(
+            clock_skew(before, after, behind),
+            chrono::Duration::seconds(-7)
+        );
+    }
+
+    #[test]
+    fn a_skew_beyond_a_quarter_of_the_claim_time_is_refused_saying_which_way_and_by_how_much() {
+        let server = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let allowed = max_clock_skew(Duration::from_secs(300));
+        assert_eq!(allowed, Duration::from_secs(75));
+        assert_eq!(
+            max_clock_skew(Duration::from_secs(2)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            clock_skew_problem(chrono::Duration::seconds(75), allowed, server),
+            None
+        );
+        assert_eq!(
+            clock_skew_problem(chrono::Duration::seconds(-75), allowed, server),
+            None
+        );
+        let ahead = clock_skew_problem(chrono::Duration::seconds(-600), allowed, server).unwrap();
+        assert!(
+            ahead.starts_with("this machine's clock is 600.0 s ahead of the database server's"),
+            "{ahead}"
+        );
+        assert!(ahead.contains("2026-12-01 09:00:00.000 UTC") && ahead.contains("more than 75 s"));
+        let behind = clock_skew_problem(chrono::Duration::seconds(90), allowed, server).unwrap();
+        assert!(
+            behind.contains("90.0 s behind the database server's"),
+            "{behind}"
+        );
+    }
 
     #[test]
     fn without_a_rate_limit_the_page_is_the_configured_size() {

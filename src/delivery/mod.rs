@@ -25,7 +25,7 @@ mod worker;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
 pub use backoff::RetryPolicy;
@@ -71,6 +71,9 @@ pub struct SendOptions {
     pub counters: Counters,
     /// How long other senders leave a claimed page alone (PostgreSQL, where senders share the ledger).
     pub claim_for: Duration,
+    /// Where senders share the ledger, how far this sender's clock may be from the database server's before
+    /// it refuses to send (see [`claims::max_clock_skew`]); `None` skips the check (tests that pin the clock).
+    pub max_clock_skew: Option<Duration>,
 }
 
 impl SendOptions {
@@ -86,6 +89,7 @@ impl SendOptions {
             reconnect_base: Duration::from_millis(200),
             page_size: claims::claim_page_size(256, config.rate_limit_per_second, claim_for),
             claim_for,
+            max_clock_skew: Some(claims::max_clock_skew(claim_for)),
             counters: Counters::default(),
         }
     }
@@ -161,6 +165,9 @@ pub async fn send(
 ) -> Result<SendReport> {
     let started = Instant::now();
     let mut store = open_store(config).await?;
+    if let Some(allowed) = options.max_clock_skew {
+        check_clock(&store, &options.clock, allowed)?;
+    }
     let (issue, created) = match plan::plan(&store, comparisons, config, as_of)? {
         Plan::Empty { key, message } => return Ok(SendReport::NothingNew { key, message }),
         Plan::Existing(issue) => (issue, None),
@@ -278,6 +285,19 @@ fn shared_for(
     let counts = store.ledger_counts(issue.id)?;
     shared.breaker = Breaker::new(counts.total() - counts.skipped);
     Ok(shared)
+}
+
+/// Refuses to send where senders share the ledger and this one's clock is too far from the database server's.
+fn check_clock(store: &Store, clock: &Clock, allowed: Duration) -> Result<()> {
+    let before = clock.now();
+    let Some(server) = store.server_clock()? else {
+        return Ok(());
+    };
+    let skew = claims::clock_skew(before, clock.now(), server);
+    match claims::clock_skew_problem(skew, allowed, server) {
+        Some(problem) => bail!(problem),
+        None => Ok(()),
+    }
 }
 
 async fn open_store(config: &Config) -> Result<Store> {

@@ -5,6 +5,7 @@
 //! their part of the domain.
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 mod api;
 mod archive;
@@ -119,6 +120,15 @@ impl Store {
     /// sender at a time holds the send lease (SQLite).
     pub fn shares_senders(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The database server's clock where senders on several machines share the ledger and judge each other's
+    /// claims by their own clocks (PostgreSQL); `None` on SQLite (one machine, one clock).
+    pub fn server_clock(&self) -> Result<Option<DateTime<Utc>>> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(store) => store.server_clock().map(Some),
+        }
     }
 
     /// The SQLite backend, for tests that look beneath the interface.

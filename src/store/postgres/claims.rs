@@ -112,3 +112,15 @@ fn due_delivery(row: &Row) -> Result<DueDelivery> {
         categories: from_stored(row.try_get(5)?),
     })
 }
+
+impl PgStore {
+    /// The database server's clock (`clock_timestamp()`: the time now, not the transaction's start).
+    pub fn server_clock(&self) -> Result<DateTime<Utc>> {
+        self.with(|client| {
+            Ok(client
+                .query_one("SELECT clock_timestamp()", &[])
+                .context("reading the database server's clock")?
+                .get(0))
+        })
+    }
+}

@@ -4,6 +4,7 @@
 
 mod breaker;
 mod cli;
+mod clock_skew;
 mod crash;
 mod dkim;
 mod dkim_stamped;
