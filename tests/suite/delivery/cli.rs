@@ -48,6 +48,75 @@ async fn sigterm_finishes_and_records_the_messages_in_flight_and_exits_resumable
     assert_eq!(server.messages().len(), N, "nobody twice, nobody skipped");
 }
 
+/// With DKIM on and one connection, a worker signs its next message while the relay handles the current one:
+/// that message, signed but never sent when SIGTERM comes, must stay pending, and the resumed run sends it once,
+/// with a signature dkimpy accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_message_signed_ahead_records_what_went_out_and_the_resumed_run_sends_the_rest_once()
+ {
+    const N: usize = 120;
+    let slow = Script::accept_all().rule(Rule::at(Stage::DataEnd).stall(Duration::from_millis(20)));
+    let server = SmtpServer::start(slow).await;
+    let fixture = Fixture::new(Some(&server.url()), &[]);
+    fixture.seed(N);
+    let key = crate::support::dkim::rsa_key(false);
+    let signed = |command: &mut Command| {
+        command
+            .env("VERDICTS_CONCURRENCY", "1")
+            .env("VERDICTS_DKIM_SELECTOR", "sel")
+            .env("VERDICTS_DKIM_KEY", &key.pem);
+    };
+    let mut first = verdicts(&fixture, &server.url());
+    signed(&mut first);
+    let child = first
+        .args(["send", "--as-of", AS_OF])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for_messages(10, Duration::from_secs(120)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let delivered = server.messages().len();
+    assert!(delivered < N, "stopped early: {delivered}");
+    let ledger = fixture.ledger();
+    let sent = ledger.iter().filter(|r| r.state == "sent").count();
+    assert_eq!(
+        sent, delivered,
+        "every message the relay took is recorded, and only those"
+    );
+    assert_eq!(
+        ledger.iter().filter(|r| r.state == "pending").count(),
+        N - delivered
+    );
+
+    server.set_script(Script::accept_all());
+    let mut resumed = verdicts(&fixture, &server.url());
+    signed(&mut resumed);
+    let resumed = resumed.args(["send", "--as-of", AS_OF]).output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0));
+    let messages = server.messages();
+    let mut recipients: Vec<&str> = messages.iter().map(|m| m.rcpt_to[0].as_str()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(
+        (messages.len(), recipients.len()),
+        (N, N),
+        "nobody twice, nobody skipped"
+    );
+    let records = [("sel", key.record.as_str())];
+    for message in [&messages[0], &messages[N - 1]] {
+        assert_eq!(
+            crate::support::dkim::dkimpy(&message.data, &records),
+            [true]
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_lists_the_issue_with_its_counts_by_state() {
     let server = SmtpServer::start(
