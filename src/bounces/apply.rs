@@ -110,9 +110,13 @@ pub fn apply(store: &mut Store, reading: Reading, context: &Context<'_>) -> Resu
         context.soft_bounce_limit,
         context.now,
     )?;
+    // The issue by its key, as `status` names it (its id if it is gone).
+    let issue = store
+        .issue_key(target.issue_id)?
+        .unwrap_or_else(|| format!("#{}", target.issue_id));
     let line = format!(
-        "{} for {} (subscriber {}, issue {}): {kind} \"{}\": {outcome}",
-        report.source, subscriber.email, subscriber.id, target.issue_id, recipient.reason
+        "{} for {} (subscriber {}, issue {issue}): {kind} \"{}\": {outcome}",
+        report.source, subscriber.email, subscriber.id, recipient.reason
     );
     Ok(match outcome {
         ReportOutcome::NotOnList => Handled::Ignored(line),

@@ -242,6 +242,10 @@ impl Store {
     pub fn issue_by_key(&self, key: &str) -> Result<Option<StoredIssue>> {
         dispatch!(self.issue_by_key(key))
     }
+    /// The key ("2026-W48") of the issue with this id, for messages that name it.
+    pub fn issue_key(&self, issue_id: i64) -> Result<Option<String>> {
+        dispatch!(self.issue_key(issue_id))
+    }
     // deliveries
     /// Up to `limit` due deliveries of the issue with a subscriber id above `after`, by id: page through them
     /// with the last id seen (start at 0). A page never returns a row twice within one pass, so a pass over

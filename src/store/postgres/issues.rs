@@ -131,6 +131,14 @@ impl PgStore {
     pub fn issue_by_key(&self, key: &str) -> Result<Option<StoredIssue>> {
         self.with(|client| issue_by_key(client, key))
     }
+
+    pub fn issue_key(&self, issue_id: i64) -> Result<Option<String>> {
+        self.with(|client| {
+            Ok(client
+                .query_opt("SELECT key FROM issues WHERE id = $1", &[&issue_id])?
+                .map(|row| row.get(0)))
+        })
+    }
 }
 
 fn issue_by_key(client: &mut impl GenericClient, key: &str) -> Result<Option<StoredIssue>> {

@@ -120,6 +120,15 @@ impl SqliteStore {
     pub fn issue_by_key(&self, key: &str) -> Result<Option<StoredIssue>> {
         issue_where(&self.conn, "key = ?1", key)
     }
+
+    pub fn issue_key(&self, issue_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT key FROM issues WHERE id = ?1", [issue_id], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
 }
 
 fn issue_where(

@@ -51,7 +51,9 @@ async fn every_new_message_is_handled_once_and_moved_and_junk_is_moved_aside() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(8), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("1.M1.host: dsn for") && stdout.contains("3.M3.host: not understood"),
+        stdout.contains("1.M1.host: dsn for")
+            && stdout.contains("3.M3.host: not understood")
+            && stdout.contains("(subscriber 1, issue 2026-W47)"),
         "{stdout}"
     );
     assert_eq!(names(&dir.join("new")), Vec::<String>::new());
