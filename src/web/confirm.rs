@@ -83,9 +83,9 @@ pub async fn confirm(
                 .sign(Purpose::Preferences, link.subscriber_id, now);
             page(StatusCode::OK, pages::confirmed(config, &preferences))
         }
-        ConfirmOutcome::NotPending(_) => page(
+        ConfirmOutcome::NotPending(status) => page(
             StatusCode::GONE,
-            pages::link_problem(config, LinkProblem::NoLongerPending),
+            pages::link_problem(config, LinkProblem::NoLongerPending(status)),
         ),
         ConfirmOutcome::Superseded => page(
             StatusCode::GONE,

@@ -6,6 +6,7 @@ use maud::{Markup, html};
 
 use crate::config::Config;
 use crate::look::shell::{self, Shell};
+use crate::store::Status;
 
 pub mod topics;
 
@@ -141,8 +142,9 @@ pub enum LinkProblem {
     Expired,
     /// Altered, cut short, or meant for something else.
     Invalid,
-    /// Genuine, but the reader unsubscribed (or the address bounced) since it was sent.
-    NoLongerPending,
+    /// Genuine, but since it was sent the subscription left the list (unsubscribed, bounced or a spam
+    /// report): the page says which, so a reader whose mail bounced knows why.
+    NoLongerPending(Status),
     /// Genuine, but the address was removed from the list.
     Unknown,
     /// Genuine, but a newer confirmation email was sent since: only its link works.
@@ -161,10 +163,22 @@ pub fn link_problem(config: &Config, problem: LinkProblem) -> Markup {
             "It may have been cut short or changed when it was copied. Open it straight from the email, or \
              subscribe again below for a new one.",
         ),
-        LinkProblem::NoLongerPending => (
+        LinkProblem::NoLongerPending(status) => (
             "This link no longer applies",
-            "The address was unsubscribed after this link was sent. To receive the newsletter again, \
-             subscribe below and confirm the new link.",
+            match status {
+                Status::Bounced => {
+                    "Mail to this address bounced after this link was sent, so it was taken off the list. To \
+                     receive the newsletter again, subscribe below and confirm the new link."
+                }
+                Status::Complained => {
+                    "An issue sent to this address was reported as spam after this link was sent, so we stopped \
+                     sending to it. To receive the newsletter again, subscribe below and confirm the new link."
+                }
+                _ => {
+                    "The address was unsubscribed after this link was sent. To receive the newsletter again, \
+                     subscribe below and confirm the new link."
+                }
+            },
         ),
         LinkProblem::Superseded => (
             "This link has been replaced",

@@ -289,6 +289,58 @@ async fn an_unsubscribed_address_that_subscribes_again_stays_unsubscribed_until_
     );
 }
 
+/// An old confirm link of a reader whose mail bounced, or who reported an issue as spam, says which: a reader
+/// who wonders why the issues stopped learns it, and nothing changes.
+#[tokio::test]
+async fn an_old_confirm_link_of_a_bounced_or_complaining_reader_says_why_they_left_and_changes_nothing()
+ {
+    use weekly_verdicts::store::{BounceKind, BounceReport, ReportSource};
+    let app = spawn_app().await;
+    for (i, (email, kind, why, status)) in [
+        (
+            "gone@example.org",
+            BounceKind::Hard,
+            "bounced",
+            Status::Bounced,
+        ),
+        (
+            "spam@example.org",
+            BounceKind::Complaint,
+            "reported as spam",
+            Status::Complained,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        app.subscribe(email, "").await;
+        let mail = app.mails(i + 1).await.remove(i);
+        app.confirm(&app.confirm_path(&mail)).await;
+        let id = app.subscriber(email).unwrap().id;
+        app.store()
+            .record_bounce_report(
+                &BounceReport {
+                    subscriber_id: id,
+                    issue_id: None,
+                    kind,
+                    reason: "5.1.1 user unknown".into(),
+                    source: ReportSource::Dsn,
+                },
+                3,
+                app.clock.now(),
+            )
+            .unwrap();
+        assert_eq!(app.subscriber(email).unwrap().status, status);
+
+        let page = app.confirm(&app.confirm_path(&mail)).await;
+        assert_eq!(page.status(), 410);
+        let body = page.text().await.unwrap();
+        assert!(body.contains(why), "{email}: {body}");
+        assert!(!body.contains("was unsubscribed"), "{email}: {body}");
+        assert_eq!(app.subscriber(email).unwrap().status, status, "{email}");
+    }
+}
+
 #[tokio::test]
 async fn a_confirm_link_expires_after_seven_days_with_a_page_offering_a_new_one() {
     let app = spawn_app().await;
