@@ -5,6 +5,7 @@ use anyhow::Result;
 
 use crate::config::{Config, Secrets};
 use crate::content::{Comparison, KnownCategories, categories::match_key};
+use crate::delivery::claims;
 use crate::exit::ExitStatus;
 use crate::mail::{DkimSigner, Mailer};
 
@@ -15,7 +16,20 @@ pub fn run(config: &Config) -> Result<ExitStatus> {
     }
     if let Some(probe) = crate::store::Store::probe(&config.database) {
         match probe {
-            Ok(found) => println!("ok: {found}"),
+            Ok(probe) => {
+                println!("ok: {}", probe.found);
+                // `send` refuses to share the ledger with a clock this far off: say so now, not at 9 on Monday.
+                let (before, after, server) = probe.clock_read;
+                let allowed = claims::max_clock_skew(std::time::Duration::from_secs(
+                    config.send_claim_seconds,
+                ));
+                let skew = claims::clock_skew(before, after, server);
+                if let Some(problem) = claims::clock_skew_problem(skew, allowed, server) {
+                    eprintln!("error: {problem}");
+                    eprintln!("1 problem found in the database setting; nothing was changed");
+                    return Ok(ExitStatus::Invalid);
+                }
+            }
             Err(error) => {
                 eprintln!("error: {error:#}");
                 eprintln!("1 problem found in the database setting; nothing was changed");

@@ -10,7 +10,7 @@
 mod backoff;
 mod breaker;
 mod claim_keeper;
-mod claims;
+pub mod claims;
 mod editions;
 mod exclusive;
 mod ledger;

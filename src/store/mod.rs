@@ -54,6 +54,7 @@ pub use subscribers::{CONFIRMATION_RESEND_INTERVAL, SubscribeKind, SubscribeOutc
 pub use topics::{ChoiceCount, ReaderTopics, TopicsChange};
 
 pub(crate) use postgres::PgStore;
+pub use postgres::Probe;
 pub(crate) use sqlite::SqliteStore;
 
 /// The subscriber, issue and delivery store. One `Store` holds one connection: open one per thread or task (the
@@ -94,7 +95,7 @@ impl Store {
 
     /// For `verdicts check`: whether the store can be reached, and what it holds, without creating or changing
     /// anything. `None` for a SQLite file (opened when first needed).
-    pub fn probe(database: &Database) -> Option<Result<String>> {
+    pub fn probe(database: &Database) -> Option<Result<Probe>> {
         match database {
             Database::Sqlite(_) => None,
             Database::Postgres(url) => Some(PgStore::probe(url)),

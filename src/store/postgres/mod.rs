@@ -8,6 +8,7 @@ use std::panic;
 use std::thread;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use postgres::Client;
 
 use crate::store::PostgresUrl;
@@ -41,6 +42,16 @@ pub struct PgStore {
     client: RefCell<Option<Client>>,
 }
 
+/// What `verdicts check` learns of a PostgreSQL store without changing it.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// "PostgreSQL 17.2 store … over TLS (schema version 3, current)".
+    pub found: String,
+    /// This machine's clock just before and after reading the server's, and the server's: senders sharing the
+    /// ledger must keep their clocks close to it (see `delivery::claims::max_clock_skew`).
+    pub clock_read: (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+}
+
 impl PgStore {
     /// Connects and brings the schema up to date (under an advisory lock, so processes starting together migrate
     /// once).
@@ -58,9 +69,13 @@ impl PgStore {
 
     /// Connects without changing anything, for `verdicts check`: the server's version and the schema version
     /// found (0 when the database is empty) against the one this build knows.
-    pub fn probe(url: &PostgresUrl) -> Result<String> {
+    pub fn probe(url: &PostgresUrl) -> Result<Probe> {
         off_runtime(|| {
             let mut client = open(url)?;
+            let before = crate::clock::now();
+            let server_clock: DateTime<Utc> =
+                client.query_one("SELECT clock_timestamp()", &[])?.get(0);
+            let clock_read = (before, crate::clock::now(), server_clock);
             let server: String = client.query_one("SHOW server_version", &[])?.get(0);
             let tls: Option<String> = client
                 .query_one(
@@ -93,9 +108,10 @@ impl PgStore {
                 Some(version) => format!("over TLS ({version})"),
                 None => "without TLS".to_string(),
             };
-            Ok(format!(
-                "PostgreSQL {server} store {url} {channel} ({schema})"
-            ))
+            Ok(Probe {
+                found: format!("PostgreSQL {server} store {url} {channel} ({schema})"),
+                clock_read,
+            })
         })
     }
 
