@@ -1,10 +1,10 @@
 //! A lean SMTP sink for benchmarks: accepts every message, keeps none, and counts them.
 //!
-//! `cargo run --release --example discard_sink -- --listen 127.0.0.1:2525 [--quiet] [--exit-after N]`
+//! `cargo run --release --example discard_sink -- --listen 127.0.0.1:2525 [--quiet] [--exit-after N] [--no-chunking]`
 //!
 //! Prints `listening on ADDR` once ready and `discard_sink: N messages, M connections` on SIGINT,
 //! SIGTERM or after N messages. Speaks enough SMTP for lettre and Postfix's `smtp-source`,
-//! including pipelined commands. Without `--quiet` it reports the rate on stderr every second.
+//! including pipelined commands, and BDAT (CHUNKING, as Postfix offers it) unless `--no-chunking`. Without `--quiet` it reports the rate on stderr every second.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -17,16 +17,21 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
-const USAGE: &str = "usage: discard_sink [--listen ADDR] [--quiet] [--exit-after N]";
+const USAGE: &str =
+    "usage: discard_sink [--listen ADDR] [--quiet] [--exit-after N] [--no-chunking]";
 const BUFFER: usize = 64 * 1024;
 const TERMINATOR: &[u8; 5] = b"\r\n.\r\n";
 const EHLO: &[u8] = b"250-discard-sink\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n250-8BITMIME\r\n\
                       250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n";
+const EHLO_CHUNKING: &[u8] =
+    b"250-discard-sink\r\n250-PIPELINING\r\n250-SIZE 104857600\r\n250-8BITMIME\r\n\
+                      250-SMTPUTF8\r\n250-CHUNKING\r\n250 ENHANCEDSTATUSCODES\r\n";
 
 struct Options {
     listen: SocketAddr,
     quiet: bool,
     exit_after: Option<u64>,
+    chunking: bool,
 }
 
 impl Options {
@@ -35,6 +40,7 @@ impl Options {
             listen: SocketAddr::from(([127, 0, 0, 1], 2525)),
             quiet: false,
             exit_after: None,
+            chunking: true,
         };
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -53,6 +59,7 @@ impl Options {
                     options.exit_after = Some(n);
                 }
                 "--quiet" => options.quiet = true,
+                "--no-chunking" => options.chunking = false,
                 _ => return Err(format!("unknown argument {arg}")),
             }
         }
@@ -62,6 +69,7 @@ impl Options {
 
 #[derive(Default)]
 struct Counters {
+    chunking: bool,
     messages: AtomicU64,
     connections: AtomicU64,
     open: AtomicU64,
@@ -89,6 +97,7 @@ async fn main() -> ExitCode {
     };
     let counters = Arc::new(Counters {
         exit_after: options.exit_after,
+        chunking: options.chunking,
         ..Counters::default()
     });
     let Ok(addr) = listener.local_addr() else {
@@ -160,7 +169,10 @@ async fn report_rate(counters: Arc<Counters>) {
 async fn serve(mut stream: TcpStream, counters: &Counters) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     stream.write_all(b"220 discard-sink ESMTP\r\n").await?;
-    let mut session = Session::default();
+    let mut session = Session {
+        chunking: counters.chunking,
+        ..Session::default()
+    };
     let mut buf = vec![0; BUFFER];
     let mut replies = Vec::with_capacity(4096);
     let mut kept = 0;
@@ -202,9 +214,12 @@ async fn serve(mut stream: TcpStream, counters: &Counters) -> std::io::Result<()
 
 #[derive(Default)]
 struct Session {
+    chunking: bool,
     recipients: usize,
     in_data: bool,
     end: DataEnd,
+    /// Bytes of the current BDAT chunk still to come, and whether it is the last.
+    chunk: Option<(usize, bool)>,
 }
 
 struct Fed {
@@ -223,7 +238,15 @@ impl Session {
         };
         while fed.consumed < input.len() && !fed.quit {
             let rest = &input[fed.consumed..];
-            if self.in_data {
+            if let Some((left, last)) = self.chunk {
+                let take = rest.len().min(left);
+                fed.consumed += take;
+                if take < left {
+                    self.chunk = Some((left - take, last));
+                    break;
+                }
+                fed.accepted += self.end_chunk(last, replies);
+            } else if self.in_data {
                 let Some(end) = self.end.find(rest) else {
                     fed.consumed = input.len();
                     break;
@@ -239,9 +262,28 @@ impl Session {
                 };
                 fed.consumed += newline + 1;
                 fed.quit = self.command(&rest[..newline + 1], replies);
+                if let Some((0, last)) = self.chunk {
+                    fed.accepted += self.end_chunk(last, replies);
+                }
             }
         }
         fed
+    }
+
+    /// A BDAT chunk is all read: the reply, and 1 when it ended a message with recipients.
+    fn end_chunk(&mut self, last: bool, replies: &mut Vec<u8>) -> u64 {
+        self.chunk = None;
+        if !last {
+            replies.extend_from_slice(b"250 2.0.0 Ok: chunk received\r\n");
+            return 0;
+        }
+        let recipients = std::mem::take(&mut self.recipients);
+        if recipients == 0 {
+            replies.extend_from_slice(b"554 5.5.1 Error: no valid recipients\r\n");
+            return 0;
+        }
+        replies.extend_from_slice(b"250 2.0.0 Ok: queued\r\n");
+        1
     }
 
     /// Appends the reply to one command line; true after QUIT.
@@ -252,7 +294,22 @@ impl Session {
             verb.make_ascii_uppercase();
         }
         let reply: &[u8] = match &verb {
+            b"EHLO" if self.chunking => EHLO_CHUNKING,
             b"EHLO" => EHLO,
+            b"BDAT" if self.chunking => {
+                // "BDAT <size> [LAST]": the reply comes once the chunk's bytes are read (see `feed`).
+                let text = String::from_utf8_lossy(line);
+                let mut words = text.split_whitespace().skip(1);
+                let size = words.next().and_then(|n| n.parse::<usize>().ok());
+                let last = words.next().is_some_and(|w| w.eq_ignore_ascii_case("LAST"));
+                match size {
+                    Some(size) => {
+                        self.chunk = Some((size, last));
+                        return false;
+                    }
+                    None => b"501 5.5.4 Syntax: BDAT size [LAST]\r\n",
+                }
+            }
             b"HELO" => b"250 discard-sink\r\n",
             b"MAIL" => b"250 2.1.0 Ok\r\n",
             b"RCPT" => {
@@ -354,7 +411,33 @@ fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::DataEnd;
+    use super::{DataEnd, Session};
+
+    #[test]
+    fn a_pipelined_bdat_transaction_is_accepted_however_the_reads_split_it() {
+        let input = b"MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nBDAT 10 LAST\r\nhi\r\n.\r\nx\r\n\
+                      MAIL FROM:<a@x.org>\r\nBDAT 0 LAST\r\nQUIT\r\n";
+        for split in 1..input.len() {
+            let mut session = Session {
+                chunking: true,
+                ..Session::default()
+            };
+            let (mut replies, mut accepted, mut kept) = (Vec::new(), 0, Vec::new());
+            for piece in [&input[..split], &input[split..]] {
+                kept.extend_from_slice(piece);
+                let fed = session.feed(&kept, &mut replies);
+                accepted += fed.accepted;
+                kept.drain(..fed.consumed);
+            }
+            assert_eq!(accepted, 1, "split at {split}");
+            assert_eq!(
+                String::from_utf8_lossy(&replies),
+                "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued\r\n250 2.1.0 Ok\r\n\
+                 554 5.5.1 Error: no valid recipients\r\n221 2.0.0 Bye\r\n",
+                "split at {split}"
+            );
+        }
+    }
 
     /// Feeds `message` in pieces of `size` bytes and returns the offset just past the terminator.
     fn end_in_pieces(message: &[u8], size: usize) -> Option<usize> {

@@ -8,6 +8,7 @@
 //! are read back in order: two round trips per message instead of four.
 
 mod blame;
+mod chunking;
 mod handshake;
 mod reply;
 
@@ -69,6 +70,8 @@ pub struct SmtpConnection {
     /// A second handle on the same socket, to read its options back from the kernel.
     probe: std::net::TcpStream,
     pipelining: bool,
+    /// CHUNKING offered too: each message goes in one write with its commands (see `chunking.rs`).
+    chunking: bool,
     timeouts: Timeouts,
     /// The last message's data block, kept for its capacity.
     block: String,
@@ -138,7 +141,9 @@ impl SmtpConnection {
         )
         .await
         .map_err(|e| unavailable("greeting from", &e))?;
-        let pipelining = handshake::offers_pipelining(&tap.take());
+        let extensions = tap.take();
+        let pipelining = handshake::offers(&extensions, "PIPELINING");
+        let chunking = pipelining && handshake::offers(&extensions, "CHUNKING");
         if let Some(credentials) = &relay.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
             match within(timeouts.connect, conn.auth(&mechanisms, credentials)).await {
@@ -155,6 +160,7 @@ impl SmtpConnection {
             conn,
             probe,
             pipelining,
+            chunking,
             timeouts,
             block: String::new(),
             last_used: Instant::now(),
@@ -222,6 +228,17 @@ impl SmtpConnection {
         }
         let mail = Mail::new(Some(from.clone()), parameters);
         let rcpt = Rcpt::new(to.clone(), Vec::new());
+        if self.chunking
+            && let Ok(message) = std::str::from_utf8(message)
+        {
+            let attempt =
+                chunking::transaction(&mut self.conn, self.timeouts.command, mail, rcpt, message)
+                    .await;
+            return match attempt {
+                refused @ Attempt::Refused { .. } => self.reset_after(refused).await,
+                attempt => attempt,
+            };
+        }
         let replies = if self.pipelining {
             self.pipelined(mail, rcpt).await
         } else {
@@ -233,15 +250,7 @@ impl SmtpConnection {
             Err(lost) => return lost,
         };
         if let Some(refusal) = refusal {
-            if !refusal.closes_connection() {
-                // Clear the half-open transaction; a relay that cannot do that is not worth keeping.
-                if let Err(e) = within(self.timeouts.command, self.conn.command(Rset)).await {
-                    return Attempt::Lost {
-                        error: format!("{e} (after {refusal:?})"),
-                    };
-                }
-            }
-            return refusal;
+            return self.reset_after(refusal).await;
         }
         let sent = if data_block(message, &mut self.block) {
             within(self.timeouts.command, self.conn.command(&self.block)).await
@@ -254,6 +263,19 @@ impl SmtpConnection {
             },
             Err(e) => e.into_attempt(Stage::DataEnd),
         }
+    }
+
+    /// Clears the half-open transaction after a refusal (RFC 3030 asks the same after a refused BDAT); a relay
+    /// that cannot do that is not worth keeping.
+    async fn reset_after(&mut self, refusal: Attempt) -> Attempt {
+        if !refusal.closes_connection()
+            && let Err(e) = within(self.timeouts.command, self.conn.command(Rset)).await
+        {
+            return Attempt::Lost {
+                error: format!("{e} (after {refusal:?})"),
+            };
+        }
+        refusal
     }
 
     /// MAIL, RCPT and DATA in one write, then their three replies. `Ok(None)`: go ahead with the data.

@@ -129,12 +129,8 @@ impl<S: AsyncTokioStream> AsyncTokioStream for Primed<S> {
     }
 }
 
-/// Whether an EHLO reply (among other reply lines) announces PIPELINING (RFC 2920).
-pub fn offers_pipelining(replies: &[u8]) -> bool {
-    offers(replies, "PIPELINING")
-}
-
-fn offers(replies: &[u8], keyword: &str) -> bool {
+/// Whether an EHLO reply (among other reply lines) announces the extension `keyword` (PIPELINING, CHUNKING).
+pub fn offers(replies: &[u8], keyword: &str) -> bool {
     String::from_utf8_lossy(replies).lines().any(|line| {
         let rest = line
             .strip_prefix("250-")
@@ -251,17 +247,21 @@ pub async fn encrypt(
 
 #[cfg(test)]
 mod tests {
-    use super::offers_pipelining;
+    use super::offers;
 
     #[test]
-    fn pipelining_is_read_from_ehlo_reply_lines_only() {
+    fn extensions_are_read_from_ehlo_reply_lines_only() {
         let ehlo =
-            b"220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
-        assert!(offers_pipelining(ehlo));
-        assert!(offers_pipelining(b"250-mx\r\n250 pipelining\r\n"));
-        assert!(!offers_pipelining(
-            b"220 mx PIPELINING ready\r\n250-mx\r\n250 8BITMIME\r\n"
+            b"220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-CHUNKING\r\n\
+                     250 8BITMIME\r\n";
+        assert!(offers(ehlo, "PIPELINING"));
+        assert!(offers(ehlo, "CHUNKING"));
+        assert!(offers(b"250-mx\r\n250 pipelining\r\n", "PIPELINING"));
+        assert!(!offers(
+            b"220 mx PIPELINING CHUNKING ready\r\n250-mx\r\n250 8BITMIME\r\n",
+            "PIPELINING"
         ));
-        assert!(!offers_pipelining(b"250-mx\r\n250 XPIPELINING\r\n"));
+        assert!(!offers(b"220 mx CHUNKING\r\n250 8BITMIME\r\n", "CHUNKING"));
+        assert!(!offers(b"250-mx\r\n250 XPIPELINING\r\n", "PIPELINING"));
     }
 }

@@ -30,10 +30,23 @@ async fn send_through(
     script: Script,
     settings: &[(&str, &str)],
 ) -> (Fixture, SmtpServer, weekly_verdicts::delivery::SendReport) {
+    let chunking = script.offers_chunking();
     let server = SmtpServer::start(script).await;
     let fixture = Fixture::new(Some(&server.url()), settings);
     fixture.seed(N);
     let report = fixture.send(fixture.options()).await;
+    // Messages went with BDAT where the relay offered CHUNKING, with DATA where it did not.
+    let commands = server.commands();
+    let used = |verb: &str| {
+        commands
+            .iter()
+            .any(|(_, c)| c.split(' ').next() == Some(verb))
+    };
+    assert_eq!(
+        (used("BDAT"), used("DATA")),
+        (chunking, !chunking),
+        "{commands:?}"
+    );
     (fixture, server, report)
 }
 
@@ -46,14 +59,18 @@ async fn a_452_at_rcpt_defers_the_recipient_and_a_later_pass_delivers_it() {
             .reply("452 4.2.2 mailbox full")
             .times(2),
     );
-    let (fixture, server, report) = send_through(script, &[("VERDICTS_CONCURRENCY", "3")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, report) =
+            send_through(script, &[("VERDICTS_CONCURRENCY", "3")]).await;
 
-    assert_eq!(ran(&report).end, RunEnd::Complete);
-    let rows = assert_all_final(&fixture, N);
-    assert!(rows.iter().all(|r| r.state == "sent"));
-    assert_eq!(fixture.row(&full).attempts, 3, "two deferrals, then sent");
-    assert!(received(&server).values().all(|&n| n == 1));
-    assert_eq!(received(&server).len(), N);
+        assert_eq!(ran(&report).end, RunEnd::Complete);
+        let rows = assert_all_final(&fixture, N);
+        assert!(rows.iter().all(|r| r.state == "sent"));
+        assert_eq!(fixture.row(&full).attempts, 3, "two deferrals, then sent");
+        assert!(received(&server).values().all(|&n| n == 1));
+        assert_eq!(received(&server).len(), N);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,17 +81,20 @@ async fn a_550_at_rcpt_fails_the_recipient_and_bounces_the_subscriber() {
             .for_recipient(&unknown)
             .reply("550 5.1.1 no such user"),
     );
-    let (fixture, server, report) = send_through(script, &[]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, report) = send_through(script, &[]).await;
 
-    assert_eq!(ran(&report).end, RunEnd::Complete);
-    assert_eq!(report.exit_status(), ExitStatus::Success);
-    assert_all_final(&fixture, N);
-    let row = fixture.row(&unknown);
-    assert_eq!(row.state, "failed");
-    assert!(row.last_error.unwrap().contains("550 5.1.1 no such user"));
-    assert_eq!(fixture.subscriber_status(&unknown), Status::Bounced);
-    assert_eq!(fixture.subscriber_status(&address(4)), Status::Confirmed);
-    assert_eq!(received(&server).len(), N - 1);
+        assert_eq!(ran(&report).end, RunEnd::Complete);
+        assert_eq!(report.exit_status(), ExitStatus::Success);
+        assert_all_final(&fixture, N);
+        let row = fixture.row(&unknown);
+        assert_eq!(row.state, "failed");
+        assert!(row.last_error.unwrap().contains("550 5.1.1 no such user"));
+        assert_eq!(fixture.subscriber_status(&unknown), Status::Bounced);
+        assert_eq!(fixture.subscriber_status(&address(4)), Status::Confirmed);
+        assert_eq!(received(&server).len(), N - 1);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,18 +105,21 @@ async fn a_554_after_the_data_fails_the_recipient_without_a_bounce_and_the_conne
             .for_recipient(&refused)
             .reply("554 5.7.1 message refused"),
     );
-    let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "1")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "1")]).await;
 
-    assert_all_final(&fixture, N);
-    assert_eq!(fixture.row(&refused).state, "failed");
-    // A policy refusal of the message says nothing about the mailbox.
-    assert_eq!(fixture.subscriber_status(&refused), Status::Confirmed);
-    assert_eq!(received(&server).len(), N - 1);
-    assert_eq!(
-        server.connections(),
-        1,
-        "a refusal does not cost the connection"
-    );
+        assert_all_final(&fixture, N);
+        assert_eq!(fixture.row(&refused).state, "failed");
+        // A policy refusal of the message says nothing about the mailbox.
+        assert_eq!(fixture.subscriber_status(&refused), Status::Confirmed);
+        assert_eq!(received(&server).len(), N - 1);
+        assert_eq!(
+            server.connections(),
+            1,
+            "a refusal does not cost the connection"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,14 +130,18 @@ async fn a_temporary_failure_that_never_ends_fails_after_max_attempts_without_a_
             .for_recipient(&stuck)
             .reply("451 4.3.0 try later"),
     );
-    let (fixture, _server, report) = send_through(script, &[("VERDICTS_MAX_ATTEMPTS", "3")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, _server, report) =
+            send_through(script, &[("VERDICTS_MAX_ATTEMPTS", "3")]).await;
 
-    assert_eq!(ran(&report).end, RunEnd::Complete);
-    assert_all_final(&fixture, N);
-    let row = fixture.row(&stuck);
-    assert_eq!((row.state.as_str(), row.attempts), ("failed", 3));
-    assert!(row.last_error.unwrap().contains("gave up after 3 attempts"));
-    assert_eq!(fixture.subscriber_status(&stuck), Status::Confirmed);
+        assert_eq!(ran(&report).end, RunEnd::Complete);
+        assert_all_final(&fixture, N);
+        let row = fixture.row(&stuck);
+        assert_eq!((row.state.as_str(), row.attempts), ("failed", 3));
+        assert!(row.last_error.unwrap().contains("gave up after 3 attempts"));
+        assert_eq!(fixture.subscriber_status(&stuck), Status::Confirmed);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,13 +151,17 @@ async fn throttling_at_mail_from_defers_and_retries_everyone() {
             .reply("450 4.7.1 too many messages, slow down")
             .times(5),
     );
-    let (fixture, server, report) = send_through(script, &[("VERDICTS_CONCURRENCY", "2")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, report) =
+            send_through(script, &[("VERDICTS_CONCURRENCY", "2")]).await;
 
-    assert_eq!(ran(&report).end, RunEnd::Complete);
-    let rows = assert_all_final(&fixture, N);
-    assert!(rows.iter().all(|r| r.state == "sent"));
-    assert_eq!(rows.iter().map(|r| r.attempts).sum::<u32>(), N as u32 + 5);
-    assert!(received(&server).values().all(|&n| n == 1));
+        assert_eq!(ran(&report).end, RunEnd::Complete);
+        let rows = assert_all_final(&fixture, N);
+        assert!(rows.iter().all(|r| r.state == "sent"));
+        assert_eq!(rows.iter().map(|r| r.attempts).sum::<u32>(), N as u32 + 5);
+        assert!(received(&server).values().all(|&n| n == 1));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,17 +173,20 @@ async fn a_421_closes_the_connection_and_the_worker_reconnects_and_sends_it_with
             .reply("421 4.7.0 closing, too busy")
             .times(1),
     );
-    let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "1")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "1")]).await;
 
-    let rows = assert_all_final(&fixture, N);
-    assert!(rows.iter().all(|r| r.state == "sent"));
-    assert_eq!(
-        fixture.row(&address(2)).attempts,
-        1,
-        "a 421 is about the connection, not the recipient"
-    );
-    assert_eq!(server.connections(), 2);
-    assert!(received(&server).values().all(|&n| n == 1));
+        let rows = assert_all_final(&fixture, N);
+        assert!(rows.iter().all(|r| r.state == "sent"));
+        assert_eq!(
+            fixture.row(&address(2)).attempts,
+            1,
+            "a 421 is about the connection, not the recipient"
+        );
+        assert_eq!(server.connections(), 2);
+        assert!(received(&server).values().all(|&n| n == 1));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,18 +204,21 @@ async fn a_dropped_connection_reconnects_and_sends_the_message_again() {
                 .drop_connection()
                 .times(2),
         );
-    let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "2")]).await;
+    // With DATA, and with BDAT (CHUNKING): the same fault, the same outcome.
+    for script in [script.clone(), script.chunking()] {
+        let (fixture, server, _) = send_through(script, &[("VERDICTS_CONCURRENCY", "2")]).await;
 
-    let rows = assert_all_final(&fixture, N);
-    assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
-    assert_eq!(
-        fixture.row(&address(4)).attempts,
-        1,
-        "a lost line is not an attempt"
-    );
-    assert!(received(&server).values().all(|&n| n == 1));
-    assert_eq!(received(&server).len(), N);
-    assert!(server.connections() >= 4);
+        let rows = assert_all_final(&fixture, N);
+        assert!(rows.iter().all(|r| r.state == "sent"), "{rows:?}");
+        assert_eq!(
+            fixture.row(&address(4)).attempts,
+            1,
+            "a lost line is not an attempt"
+        );
+        assert!(received(&server).values().all(|&n| n == 1));
+        assert_eq!(received(&server).len(), N);
+        assert!(server.connections() >= 4);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

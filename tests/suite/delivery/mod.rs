@@ -3,6 +3,7 @@
 //! in a temporary folder and sends the sample content's week (`--as-of 2026-11-22`).
 
 mod breaker;
+mod chunking;
 mod cli;
 mod clock_skew;
 mod crash;

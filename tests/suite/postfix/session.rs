@@ -1,5 +1,6 @@
 //! The SMTP session as Postfix counts it in its `disconnect from … ehlo=N … quit=N` log line: one EHLO per
-//! connection (two with STARTTLS, as RFC 3207 requires), the configured `helo_name`, and QUIT at the end.
+//! connection (two with STARTTLS, as RFC 3207 requires), the configured `helo_name`, messages as BDAT chunks
+//! (Postfix offers CHUNKING) rather than DATA, and QUIT at the end.
 
 use std::time::Duration;
 
@@ -41,6 +42,10 @@ fn digest_connections_say_ehlo_once_with_the_helo_name_and_end_with_quit() {
         };
         assert!(line.contains(expected), "{line}");
         assert!(line.contains("quit=1"), "{line}");
+        assert!(
+            line.contains(" bdat=") && !line.contains(" data="),
+            "{line}"
+        );
     }
     assert!(disconnects.iter().any(|line| line.contains("starttls=1")));
     for message in postfix.delivered(20) {

@@ -94,15 +94,27 @@ impl Rule {
     }
 }
 
-/// Fault rules, tried in order; the first that matches fires.
+/// Fault rules, tried in order; the first that matches fires. With [`Script::chunking`], EHLO also offers
+/// CHUNKING and BDAT is spoken (RFC 3030); its last chunk's reply is the `DataEnd` stage.
 #[derive(Clone, Debug, Default)]
 pub struct Script {
     rules: Vec<Rule>,
+    pub(super) chunking: bool,
 }
 
 impl Script {
     pub fn accept_all() -> Self {
         Self::default()
+    }
+
+    /// Offer CHUNKING (BDAT) besides DATA.
+    pub fn chunking(mut self) -> Self {
+        self.chunking = true;
+        self
+    }
+
+    pub fn offers_chunking(&self) -> bool {
+        self.chunking
     }
 
     pub fn rule(mut self, rule: Rule) -> Self {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
@@ -26,6 +26,8 @@ pub(super) struct Session {
     shared: Arc<Shared>,
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
+    /// The BDAT chunks of the message so far.
+    chunks: Vec<u8>,
 }
 
 impl Session {
@@ -35,6 +37,7 @@ impl Session {
             shared,
             mail_from: None,
             rcpt_to: Vec::new(),
+            chunks: Vec::new(),
         }
     }
 
@@ -79,12 +82,15 @@ impl Session {
         let reply = match verb.to_ascii_uppercase().as_str() {
             verb @ ("EHLO" | "HELO") => {
                 self.reset();
-                let usual = if verb == "EHLO" {
-                    EHLO_REPLY
-                } else {
-                    "250 localhost"
+                let usual = match verb {
+                    "EHLO" if lock(&self.shared.script).chunking => {
+                        format!("{EHLO_REPLY}\r\n250 CHUNKING")
+                            .replace("250 ENHANCED", "250-ENHANCED")
+                    }
+                    "EHLO" => EHLO_REPLY.to_owned(),
+                    _ => "250 localhost".to_owned(),
                 };
-                self.outcome(Stage::Ehlo, usual).await?
+                self.outcome(Stage::Ehlo, &usual).await?
             }
             "MAIL" if self.mail_from.is_some() => "503 5.5.1 nested MAIL command".to_owned(),
             "MAIL" => match path(argument, "FROM:") {
@@ -112,6 +118,9 @@ impl Session {
             "DATA" if self.mail_from.is_none() => "503 5.5.1 need MAIL first".to_owned(),
             "DATA" if self.rcpt_to.is_empty() => "554 5.5.1 no valid recipients".to_owned(),
             "DATA" => return self.data(reader, write).await,
+            "BDAT" if lock(&self.shared.script).chunking => {
+                return self.bdat(argument, reader).await;
+            }
             "RSET" => {
                 self.reset();
                 "250 2.0.0 reset".to_owned()
@@ -139,6 +148,11 @@ impl Session {
             Verdict::Close => return None,
         }
         let data = read_data(reader).await?;
+        self.finish_message(data).await
+    }
+
+    /// The `DataEnd` stage: the message is kept, or refused, or the connection closed, as the script says.
+    async fn finish_message(&mut self, data: Vec<u8>) -> Option<String> {
         let mail_from = self.mail_from.take().unwrap_or_default();
         let rcpt_to = std::mem::take(&mut self.rcpt_to);
         match self.verdict(Stage::DataEnd, &rcpt_to).await {
@@ -155,6 +169,37 @@ impl Session {
             Verdict::Refuse(text) => Some(text),
             Verdict::Close => None,
         }
+    }
+
+    /// BDAT: reads the chunk's bytes whatever happens (they are not commands); the last chunk ends the message
+    /// like the final dot (the `DataEnd` stage). Without a sender or a recipient the chunk is read and refused.
+    async fn bdat(
+        &mut self,
+        argument: &str,
+        reader: &mut BufReader<OwnedReadHalf>,
+    ) -> Option<String> {
+        let mut words = argument.split_whitespace();
+        let size: Option<usize> = words.next().and_then(|n| n.parse().ok());
+        let last = words.next().is_some_and(|w| w.eq_ignore_ascii_case("LAST"));
+        let Some(size) = size else {
+            return Some("501 5.5.4 syntax: BDAT size [LAST]".to_owned());
+        };
+        let mut chunk = vec![0; size];
+        reader.read_exact(&mut chunk).await.ok()?;
+        if self.mail_from.is_none() {
+            self.chunks.clear();
+            return Some("503 5.5.1 need MAIL first".to_owned());
+        }
+        if self.rcpt_to.is_empty() {
+            self.reset();
+            return Some("554 5.5.1 no valid recipients".to_owned());
+        }
+        self.chunks.extend_from_slice(&chunk);
+        if !last {
+            return Some(format!("250 2.0.0 {size} octets received"));
+        }
+        let data = std::mem::take(&mut self.chunks);
+        self.finish_message(data).await
     }
 
     /// The reply for a stage without recipients: the scripted one or `usual`.
@@ -189,6 +234,7 @@ impl Session {
     fn reset(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();
+        self.chunks.clear();
     }
 }
 
