@@ -2,6 +2,7 @@
 //! certificate trust, EHLO and QUIT as Postfix counts them, headers Postfix adds before DKIM is checked. Each
 //! test starts its own instance and skips, saying why, where Postfix cannot run.
 
+mod bounce_pipe;
 mod confirmations;
 mod delivery;
 mod session;
