@@ -140,6 +140,38 @@ fn a_dsn_and_a_complaint_sent_to_postfix_reach_the_store_through_the_readme_pipe
 }
 
 #[test]
+fn a_bounce_sent_to_two_return_paths_at_once_is_piped_once_for_each_and_counts_for_both_readers() {
+    let Some(wired) = wired(3) else {
+        return;
+    };
+    let postfix = &wired.postfix;
+    let (first, second) = (
+        &wired.return_paths[&address(0)],
+        &wired.return_paths[&address(1)],
+    );
+    // A plain (non-DSN) failure notice naming no one: only the envelope recipient says whose it is, so each run of
+    // the pipe must get exactly one (README's recipient limit of 1; without it Postfix passes both in one argv).
+    let notice = "From: MAILER-DAEMON@mx.old-isp.example\r\nDate: 23 Nov 2026 09:00:09 -0000\r\n\
+                  Subject: failure notice\r\n\r\nYour message could not be delivered for a while.\r\n";
+    postfix.inject_to_all("", &[first, second], notice.as_bytes());
+
+    assert!(
+        postfix.wait_until(PATIENCE, |p| p.pipe_deliveries().len() >= 2),
+        "{:#?}",
+        postfix.pipe_deliveries()
+    );
+    let deliveries = postfix.pipe_deliveries();
+    assert_eq!(deliveries.len(), 2, "{deliveries:#?}");
+    assert!(
+        deliveries.iter().all(|line| line.contains("status=sent")),
+        "{deliveries:#?}"
+    );
+    assert_eq!(wired.events(0, "soft-bounce"), 1);
+    assert_eq!(wired.events(1, "soft-bounce"), 1);
+    assert_eq!(wired.events(2, "soft-bounce"), 0);
+}
+
+#[test]
 fn a_bounce_postfix_cannot_hand_to_a_locked_store_is_deferred_then_recorded_once_after_a_flush() {
     let Some(wired) = wired(2) else {
         return;

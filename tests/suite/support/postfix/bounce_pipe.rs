@@ -121,6 +121,11 @@ impl Postfix {
     /// Sends `message` over SMTP to the plain listener, as a remote MTA returning a bounce would: `MAIL FROM:<from>`
     /// (empty for a bounce), `RCPT TO:<to>`. Panics unless Postfix accepts it (250 after the data).
     pub fn inject(&self, from: &str, to: &str, message: &[u8]) {
+        self.inject_to_all(from, &[to], message);
+    }
+
+    /// [`Postfix::inject`] with one `RCPT TO` per address of `to`, in one transaction.
+    pub fn inject_to_all(&self, from: &str, to: &[&str], message: &[u8]) {
         let stream = TcpStream::connect(("127.0.0.1", self.plain)).unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut writer = stream;
@@ -137,12 +142,13 @@ impl Postfix {
             assert!(line.starts_with(code), "{what}: Postfix said {line:?}");
         };
         expect("220", "greeting");
-        for (command, code) in [
+        let mut commands = vec![
             ("EHLO mx.remote.example".to_string(), "250"),
             (format!("MAIL FROM:<{from}>"), "250"),
-            (format!("RCPT TO:<{to}>"), "250"),
-            ("DATA".to_string(), "354"),
-        ] {
+        ];
+        commands.extend(to.iter().map(|to| (format!("RCPT TO:<{to}>"), "250")));
+        commands.push(("DATA".to_string(), "354"));
+        for (command, code) in commands {
             write!(writer, "{command}\r\n").unwrap();
             expect(code, &command);
         }
