@@ -1,8 +1,9 @@
 //! README's bounce wiring proven through a real Postfix: the digest goes out through Postfix with `bounce_address`
 //! set, a DSN and an ARF complaint come back over SMTP to the return paths Postfix recorded, and Postfix's `pipe`
 //! service (configured from README's own snippets, `support/postfix/bounce_pipe.rs`) runs `verdicts bounces
-//! ingest` as an unprivileged user on them; and when the store cannot be written, Postfix keeps the bounce and a
-//! flush later records it once.
+//! ingest` as an unprivileged user on them; a message to two return paths is piped once for each (README's
+//! recipient limit); and when the store cannot be written, Postfix keeps the bounce and a flush later records it
+//! once.
 
 use std::collections::HashMap;
 use std::time::Duration;
