@@ -1,7 +1,8 @@
 //! `verdicts` against a real Postfix 3.7 (`support/postfix`): what only a real MTA shows — idle timeouts,
-//! certificate trust, EHLO and QUIT as Postfix counts them, headers Postfix adds before DKIM is checked. Each
-//! test starts its own instance and skips, saying why, where Postfix cannot run.
+//! certificate trust, EHLO and QUIT as Postfix counts them, headers Postfix adds before DKIM is checked, README's
+//! bounce `pipe` wiring. Each test starts its own instance and skips, saying why, where Postfix cannot run.
 
+mod bounce_pipe;
 mod confirmations;
 mod delivery;
 mod session;

@@ -1,7 +1,8 @@
 //! A private Postfix 3.7 for one test: its own `config_directory` in a temporary folder (`postfix -c DIR start`;
 //! `/etc/postfix` is never touched), its own queue and data directories, loopback only, four listeners on free
 //! ports, virtual delivery of every `@example.org` address into one Maildir, a recipient-access map for
-//! rejects and deferrals, and a log file. Stopped when dropped, also when the test fails.
+//! rejects and deferrals, and a log file; optionally README's bounce wiring, a `pipe` into `verdicts bounces
+//! ingest` ([`bounce_pipe`]). Stopped when dropped, also when the test fails.
 //!
 //! One instance per test rather than one shared: each test then reads its own log (the `disconnect … ehlo=N`
 //! counts) and its own Maildir, and writes its own access map. Starting one takes about two seconds.
@@ -15,6 +16,7 @@
 //! Needs root (Postfix's master runs as root) and the Debian package `postfix`; [`Postfix::start`] returns
 //! `None`, after saying why, when either is missing.
 
+pub mod bounce_pipe;
 mod certs;
 mod config;
 pub mod maildir;
@@ -43,6 +45,16 @@ impl Postfix {
     /// Starts an instance whose recipient-access map holds `access` (`("r7@example.org", "550 5.1.1 no such
     /// user")`). `None` when Postfix cannot run here; the reason is printed so a skipped test says so.
     pub fn start(access: &[(&str, &str)]) -> Option<Postfix> {
+        Postfix::start_with(access, None)
+    }
+
+    /// Starts an instance that also routes README's bounce domain (`news.example.org`) into `verdicts bounces
+    /// ingest`, wired as the README says ([`bounce_pipe`]); `home` is its `/srv/verdicts`.
+    pub fn start_with_bounce_pipe(home: &Path) -> Option<Postfix> {
+        Postfix::start_with(&[], Some(home))
+    }
+
+    fn start_with(access: &[(&str, &str)], bounce_pipe_home: Option<&Path>) -> Option<Postfix> {
         if !Path::new(POSTFIX).exists() {
             skip(
                 "Postfix is not installed (Debian: debconf postfix/main_mailer_type = \"No configuration\", \
@@ -67,6 +79,9 @@ impl Postfix {
             untrusted,
         };
         config::write(postfix.root(), postfix.ports(), access);
+        if let Some(home) = bounce_pipe_home {
+            bounce_pipe::write(&postfix.conf(), home);
+        }
         let output = Command::new(POSTFIX)
             .arg("-c")
             .arg(postfix.conf())
