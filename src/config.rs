@@ -111,6 +111,9 @@ pub struct Config {
     /// On PostgreSQL, where several senders share an issue's ledger: seconds a page of recipients one sender
     /// claimed is left alone by the others. A sender that dies leaves its rows to the others after this long.
     pub send_claim_seconds: u64,
+    /// Seconds the send lease outlives its holder's last renewal (renewed every third of it): how long a sender
+    /// on another host, or another `verdicts serve` instance, waits before resuming a send whose holder died.
+    pub send_lease_seconds: u64,
     /// DKIM selector of the RSA key; RSA-SHA256 signing is on when this and `VERDICTS_DKIM_KEY` are set.
     pub dkim_selector: Option<String>,
     /// DKIM selector of the Ed25519 key (RFC 8463); a second signature when this and
@@ -185,6 +188,7 @@ impl Default for Config {
             retry_max_seconds: 4000,
             retry_wait_in_run_seconds: 600,
             send_claim_seconds: 300,
+            send_lease_seconds: crate::lease::SEND_LEASE_TTL.as_secs(),
             dkim_selector: None,
             dkim_ed25519_selector: None,
             unsubscribe_mailbox: None,

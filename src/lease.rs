@@ -32,7 +32,8 @@ use crate::store::{Database, LeaseOutcome, Store};
 /// rows instead (see `delivery/claims.rs`).
 pub const SEND_LEASE: &str = "send";
 
-/// How long the send lease outlives its holder's last renewal: the wait for the next sender after a crash.
+/// How long the send lease outlives its holder's last renewal: the wait for the next sender after a crash. The
+/// default of `send_lease_seconds`.
 pub const SEND_LEASE_TTL: Duration = Duration::from_secs(120);
 
 /// The outcome of [`LeaseGuard::acquire`].

@@ -250,6 +250,24 @@ fn the_metrics_token_is_a_secret_read_from_the_environment_and_refused_in_the_fi
 }
 
 #[test]
+fn the_send_lease_time_defaults_to_two_minutes_and_out_of_range_values_are_refused_by_name() {
+    assert_eq!(Config::default().send_lease_seconds, 120);
+    assert_eq!(
+        Config::parse("send_lease_seconds = 3", &[])
+            .unwrap()
+            .send_lease_seconds,
+        3
+    );
+    for value in ["0", "86401"] {
+        let err = Config::parse("", &env(&[("VERDICTS_SEND_LEASE_SECONDS", value)])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&format!("send_lease_seconds = {value}")),
+            "{err:#}"
+        );
+    }
+}
+
+#[test]
 fn the_send_claim_time_defaults_to_five_minutes_and_out_of_range_values_are_refused_by_name() {
     assert_eq!(Config::default().send_claim_seconds, 300);
     let config = Config::parse("send_claim_seconds = 2", &[]).unwrap();

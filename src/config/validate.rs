@@ -41,6 +41,12 @@ impl Config {
                 self.send_claim_seconds
             );
         }
+        if self.send_lease_seconds == 0 || self.send_lease_seconds > 86_400 {
+            bail!(
+                "send_lease_seconds = {} must be between 1 and 86400 (a day)",
+                self.send_lease_seconds
+            );
+        }
         crate::schedule::Schedule::parse(&self.schedule, self.timezone)?;
         if self.postal_address.trim().is_empty() {
             bail!("postal_address must not be empty: the footer of every email needs it");

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::{SendOptions, SendReport, StopSignal, send};
 use crate::config::{Config, Secrets};
 use crate::content::Comparison;
-use crate::lease::{Acquire, LeaseGuard, SEND_LEASE, SEND_LEASE_TTL};
+use crate::lease::{Acquire, LeaseGuard, SEND_LEASE};
 use crate::store::Database;
 
 /// What an exclusive send did.
@@ -54,10 +54,10 @@ pub async fn send_exclusive(
     mut options: SendOptions,
 ) -> Result<Exclusive> {
     let database = config.database.clone();
-    let acquired = tokio::task::spawn_blocking(move || {
-        LeaseGuard::acquire(&database, SEND_LEASE, SEND_LEASE_TTL)
-    })
-    .await??;
+    let ttl = std::time::Duration::from_secs(config.send_lease_seconds);
+    let acquired =
+        tokio::task::spawn_blocking(move || LeaseGuard::acquire(&database, SEND_LEASE, ttl))
+            .await??;
     let guard = match acquired {
         Acquire::HeldBy { owner, expires_at } => {
             return Ok(Exclusive::LeaseHeld { owner, expires_at });

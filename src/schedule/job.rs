@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
-use super::Scheduler;
+use super::{JobOutcome, Scheduler};
 use crate::config::{Config, Secrets};
 use crate::delivery::{Exclusive, SendOptions, StopSignal, send_exclusive};
 use crate::exit::ExitStatus;
@@ -25,13 +25,15 @@ pub struct FireContext {
     pub counters: Counters,
 }
 
-/// Sends the issue for one fire. `Ok` records the fire as handled; `Err` makes the scheduler try
-/// again later (until the fire is too late), which resumes the ledger.
+/// Sends the issue for one fire. [`JobOutcome::Done`] records the fire as handled; a lease held by
+/// another sender leaves it to that sender, the scheduler looking again once the lease could have
+/// expired; `Err` makes the scheduler try again later (until the fire is too late), which resumes
+/// the ledger.
 pub async fn send_for_fire(
     config: &Config,
     context: &FireContext,
     fire: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<JobOutcome> {
     let comparisons = crate::content::load_dir_or_error(&config.content_dir, &config.base_url)?;
     let options = SendOptions {
         stop: context.stop.clone(),
@@ -40,14 +42,14 @@ pub async fn send_for_fire(
     };
     let secrets = &context.secrets;
     match send_exclusive(config, secrets, &comparisons, fire, options).await? {
-        Exclusive::LeaseHeld { owner, .. } => {
+        Exclusive::LeaseHeld { owner, expires_at } => {
             tracing::info!("another sender ({owner}) holds the send lease; this fire is theirs");
-            Ok(())
+            Ok(JobOutcome::HeldElsewhere { owner, expires_at })
         }
         Exclusive::Ran(report) => match report.exit_status() {
             ExitStatus::Success => {
                 tracing::info!("scheduled send for {fire}: {}", describe(&report));
-                Ok(())
+                Ok(JobOutcome::Done)
             }
             status => Err(anyhow!(
                 "scheduled send for {fire} ended with exit status {}: {}",

@@ -12,6 +12,8 @@ mod crontab;
 pub mod job;
 mod runner;
 #[cfg(test)]
+mod runner_tests;
+#[cfg(test)]
 mod tests;
 
 use std::str::FromStr;
@@ -22,7 +24,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Timelike, Utc}
 use chrono_tz::Tz;
 
 pub use catch_up::{Decision, catch_up};
-pub use runner::{FireLog, Scheduler, SchedulerOptions, Step};
+pub use runner::{FireLog, JobOutcome, Scheduler, SchedulerOptions, Step};
 
 /// Upper bound on the wall-clock fire times examined for one answer. Only a per-second schedule inside a repeated
 /// hour needs more than a handful.

@@ -1,6 +1,7 @@
 //! The scheduler loop that `verdicts serve` spawns: decide ([`catch_up`]), then sleep, skip or run the send job,
-//! and remember the handled fire in the store so a restart does not run it again. The clock and the record are
-//! parameters, so tests drive the loop one [`Step`] at a time on a pinned clock.
+//! and remember the handled fire in the store so a restart does not run it again. A fire whose send lease another
+//! instance holds stays owed here until the record shows it handled, so a holder that dies mid-send is resumed.
+//! The clock and the record are parameters, so tests drive the loop one [`Step`] at a time on a pinned clock.
 
 use std::future::Future;
 
@@ -30,6 +31,22 @@ impl FireLog for Store {
     }
 }
 
+/// How long after a peer's send lease could have expired this instance looks again: past the expiry, so a lease
+/// left by a dead holder is free by then.
+const RECHECK_MARGIN: Duration = Duration::seconds(1);
+
+/// What the send job did for a fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// This instance handled the fire (sent it, or found nothing to send).
+    Done,
+    /// Another sender holds the send lease until `expires_at` (unless renewed): it is sending, or it died.
+    HeldElsewhere {
+        owner: String,
+        expires_at: DateTime<Utc>,
+    },
+}
+
 /// How the scheduler treats late and failed sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchedulerOptions {
@@ -55,9 +72,15 @@ pub enum Step {
     Sent { fire: DateTime<Utc> },
     /// `fire` was too late to send; recorded as handled, `reason` logged.
     Skipped { fire: DateTime<Utc>, reason: String },
-    /// The job failed; it runs again after `retry_after` unless the fire has become too late by then.
+    /// The job failed; it runs again after `retry_after` unless the fire has become too late by then (an owed fire,
+    /// one another sender started, runs again however late).
     Failed { fire: DateTime<Utc>, error: String },
-    /// Slept until `until` (the next fire, or the retry time).
+    /// Another sender holds the lease for `fire`; not recorded here: the scheduler looks again at `until`.
+    HeldElsewhere {
+        fire: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// Slept until `until` (the next fire, or the retry or re-check time).
     Slept { until: DateTime<Utc> },
     /// The expression has no more fire times.
     Finished,
@@ -70,6 +93,9 @@ pub struct Scheduler<L> {
     clock: Clock,
     log: L,
     retry_at: Option<DateTime<Utc>>,
+    /// A fire another sender held the lease for, or whose resumed send failed: run again at the next step whatever
+    /// its lateness, unless the record shows it handled by then.
+    owed: Option<DateTime<Utc>>,
 }
 
 impl Scheduler<Store> {
@@ -94,16 +120,17 @@ impl<L: FireLog> Scheduler<L> {
             clock,
             log,
             retry_at: None,
+            owed: None,
         }
     }
 
-    /// Decides once and acts: sleeps, skips, or runs `job` for a due fire. The job is the send: it must be safe to
-    /// run again for the same fire (a resumed send delivers only what is still pending), and should return `Ok`
-    /// when another sender holds the lease, since that sender is handling the fire.
+    /// Decides once and acts: sleeps, skips, or runs `job` for a due or owed fire. The job is the send: it must be
+    /// safe to run again for the same fire (a resumed send delivers only what is still pending), and says
+    /// [`JobOutcome::HeldElsewhere`] when another sender holds the lease.
     pub async fn step<J, F>(&mut self, job: &mut J) -> Result<Step>
     where
         J: FnMut(DateTime<Utc>) -> F,
-        F: Future<Output = Result<()>>,
+        F: Future<Output = Result<JobOutcome>>,
     {
         if let Some(retry_at) = self.retry_at.take()
             && self.clock.now() < retry_at
@@ -113,6 +140,17 @@ impl<L: FireLog> Scheduler<L> {
         }
         let now = self.clock.now();
         let last = self.log.last_fire()?;
+        if let Some(fire) = self.owed {
+            if last.is_some_and(|last| last >= fire) {
+                tracing::info!(%fire, "scheduler: another instance finished the send for this fire");
+                self.owed = None;
+            } else {
+                // Not `catch_up`: its lateness rule keeps a stale issue from being started, but this one was
+                // started in time and readers have part of it; finishing it is right however late it now is.
+                tracing::info!(%fire, "scheduler: resuming the send for this fire");
+                return self.run_job(job, fire).await;
+            }
+        }
         if last.is_none() {
             // The first start: fires from here on are owed, so a crash before the first fire does not lose it.
             self.log.record_fire(now)?;
@@ -134,21 +172,42 @@ impl<L: FireLog> Scheduler<L> {
                     tracing::warn!(%fire, missed, "scheduler: earlier fires were missed; one send covers them");
                 }
                 tracing::info!(%fire, "scheduler: sending the issue");
-                match job(fire).await {
-                    Ok(()) => {
-                        self.log.record_fire(fire)?;
-                        Ok(Step::Sent { fire })
-                    }
-                    Err(error) => {
-                        let retry_at = self.clock.now() + self.options.retry_after;
-                        tracing::error!(%fire, %retry_at, "scheduled send failed: {error:#}");
-                        self.retry_at = Some(retry_at);
-                        Ok(Step::Failed {
-                            fire,
-                            error: format!("{error:#}"),
-                        })
-                    }
-                }
+                self.run_job(job, fire).await
+            }
+        }
+    }
+
+    /// Runs `job` for `fire` and records the fire only if this instance handled it. A lease held elsewhere leaves
+    /// the fire owed: the holder records it when it finishes, and if it dies instead this instance resumes the
+    /// send once the lease has expired (every other instance has moved on, so nobody else would).
+    async fn run_job<J, F>(&mut self, job: &mut J, fire: DateTime<Utc>) -> Result<Step>
+    where
+        J: FnMut(DateTime<Utc>) -> F,
+        F: Future<Output = Result<JobOutcome>>,
+    {
+        match job(fire).await {
+            Ok(JobOutcome::Done) => {
+                self.log.record_fire(fire)?;
+                self.owed = None;
+                Ok(Step::Sent { fire })
+            }
+            Ok(JobOutcome::HeldElsewhere { owner, expires_at }) => {
+                let until = expires_at.max(self.clock.now()) + RECHECK_MARGIN;
+                tracing::info!(%fire, %until, "scheduler: {owner} holds the send lease; looking again once it could have expired");
+                self.owed = Some(fire);
+                self.retry_at = Some(until);
+                Ok(Step::HeldElsewhere { fire, until })
+            }
+            // An owed fire stays owed through a failure (the retry resumes it whatever its lateness); a fire this
+            // instance started itself is retried while it is within `max_lateness`, as `catch_up` decides.
+            Err(error) => {
+                let retry_at = self.clock.now() + self.options.retry_after;
+                tracing::error!(%fire, %retry_at, "scheduled send failed: {error:#}");
+                self.retry_at = Some(retry_at);
+                Ok(Step::Failed {
+                    fire,
+                    error: format!("{error:#}"),
+                })
             }
         }
     }
@@ -158,7 +217,7 @@ impl<L: FireLog> Scheduler<L> {
     pub async fn run<J, F>(mut self, mut job: J) -> Result<()>
     where
         J: FnMut(DateTime<Utc>) -> F,
-        F: Future<Output = Result<()>>,
+        F: Future<Output = Result<JobOutcome>>,
     {
         tracing::info!(
             schedule = self.schedule.expression(),
@@ -184,13 +243,13 @@ impl<L: FireLog> Scheduler<L> {
 
 #[cfg(test)]
 mod tests {
-    use super::Scheduler;
+    use super::{JobOutcome, Scheduler};
     use crate::store::Store;
 
     /// `verdicts serve` spawns the loop on tokio, which needs a `Send` future; this fails to compile otherwise.
     #[allow(dead_code)]
     fn the_loop_can_be_spawned(scheduler: Scheduler<Store>) {
         fn spawnable<T: Send + 'static>(_: T) {}
-        spawnable(scheduler.run(|_fire| async { Ok(()) }));
+        spawnable(scheduler.run(|_fire| async { Ok(JobOutcome::Done) }));
     }
 }

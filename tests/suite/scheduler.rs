@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use weekly_verdicts::clock::Clock;
-use weekly_verdicts::schedule::{Schedule, Scheduler, SchedulerOptions, Step};
+use weekly_verdicts::schedule::{JobOutcome, Schedule, Scheduler, SchedulerOptions, Step};
 use weekly_verdicts::store::Store;
 
 /// The fires a job was called for.
@@ -46,7 +46,7 @@ fn job(
     calls: &Calls,
     clock: &Clock,
     fail: bool,
-) -> impl FnMut(DateTime<Utc>) -> std::future::Ready<Result<()>> {
+) -> impl FnMut(DateTime<Utc>) -> std::future::Ready<Result<JobOutcome>> {
     let (calls, clock) = (calls.clone(), clock.clone());
     move |fire| {
         calls.0.lock().unwrap().push(fire);
@@ -54,7 +54,7 @@ fn job(
         std::future::ready(if fail {
             Err(anyhow::anyhow!("relay down"))
         } else {
-            Ok(())
+            Ok(JobOutcome::Done)
         })
     }
 }

@@ -16,6 +16,7 @@ mod one_path;
 mod restore;
 mod retry;
 mod scheduled_senders;
+mod scheduled_takeover;
 mod senders;
 mod socket;
 mod tls;

@@ -14,8 +14,8 @@ use super::senders::{CLAIM_SECONDS, ledger, per_recipient, seed, slow_relay};
 use crate::support::postgres::fresh_database;
 
 /// `verdicts serve` with its scheduler, its log kept; killed when dropped.
-struct Instance {
-    child: Child,
+pub(super) struct Instance {
+    pub(super) child: Child,
     log: Arc<Mutex<Vec<String>>>,
     _folder: tempfile::TempDir,
 }
@@ -34,6 +34,17 @@ impl Instance {
         content: &std::path::Path,
         schedule: &str,
     ) -> Instance {
+        Instance::start_with(database, smtp_url, content, schedule, &[])
+    }
+
+    /// [`Instance::start`] with more settings in its environment.
+    pub(super) fn start_with(
+        database: &Database,
+        smtp_url: &str,
+        content: &std::path::Path,
+        schedule: &str,
+        env: &[(&str, &str)],
+    ) -> Instance {
         let folder = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_verdicts"))
             .arg("serve")
@@ -46,6 +57,7 @@ impl Instance {
             .env("VERDICTS_SCHEDULE", schedule)
             .env("VERDICTS_SEND_CLAIM_SECONDS", CLAIM_SECONDS)
             .env("VERDICTS_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -66,7 +78,7 @@ impl Instance {
         }
     }
 
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 }
