@@ -6,6 +6,20 @@ use std::time::Duration;
 use super::{AS_OF, Fixture, KEY, verdicts};
 use crate::support::smtp::{Rule, Script, SmtpServer, Stage};
 
+/// Starts `send`, sends it SIGTERM once the relay holds `after` messages, and waits for it to end.
+async fn interrupted(mut send: Command, server: &SmtpServer, after: usize) -> std::process::Output {
+    let child = send.stdout(Stdio::piped()).spawn().unwrap();
+    server
+        .wait_for_messages(after, Duration::from_secs(120))
+        .await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait_with_output().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_and_records_the_messages_in_flight_and_exits_resumable() {
     const N: usize = 400;
@@ -13,19 +27,9 @@ async fn sigterm_finishes_and_records_the_messages_in_flight_and_exits_resumable
     let server = SmtpServer::start(slow).await;
     let fixture = Fixture::new(Some(&server.url()), &[]);
     fixture.seed(N);
-    let child = verdicts(&fixture, &server.url())
-        .args(["send", "--as-of", AS_OF])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    server.wait_for_messages(20, Duration::from_secs(120)).await;
-
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = child.wait_with_output().unwrap();
+    let mut send = verdicts(&fixture, &server.url());
+    send.args(["send", "--as-of", AS_OF]);
+    let output = interrupted(send, &server, 20).await;
 
     assert_eq!(output.status.code(), Some(130));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -68,18 +72,8 @@ async fn sigterm_with_a_message_signed_ahead_records_what_went_out_and_the_resum
     };
     let mut first = verdicts(&fixture, &server.url());
     signed(&mut first);
-    let child = first
-        .args(["send", "--as-of", AS_OF])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    server.wait_for_messages(10, Duration::from_secs(120)).await;
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let output = child.wait_with_output().unwrap();
+    first.args(["send", "--as-of", AS_OF]);
+    let output = interrupted(first, &server, 10).await;
     assert_eq!(output.status.code(), Some(130));
     let delivered = server.messages().len();
     assert!(delivered < N, "stopped early: {delivered}");
