@@ -36,7 +36,7 @@ pub use report::Progress;
 pub use shared::Shared;
 pub use stop::{StopHandle, StopSignal};
 pub use trial::{DryRun, dry_run, send_test_copy};
-pub use worker::{Courier, Job, Step};
+pub use worker::{Courier, Job, Prepared, Step, prepare};
 
 use crate::clock::Clock;
 use crate::config::{Config, Secrets};

@@ -221,6 +221,7 @@ async fn work(
     in_flight: Arc<watch::Sender<usize>>,
 ) {
     let shared = courier.shared();
+    let stopping = || shared.stop.is_stopped() || shared.halted().is_some();
     let mut ahead: Option<(Job, Prepared)> = None;
     loop {
         let (job, prepared) = match ahead.take() {
@@ -240,7 +241,8 @@ async fn work(
                     None => next.await,
                 };
                 let Some(job) = job else { break };
-                if shared.stop.is_stopped() || shared.halted().is_some() {
+                if stopping() {
+                    // Not worth signing: it is dropped below.
                     in_flight.send_modify(|n| *n -= 1);
                     continue;
                 }
@@ -248,7 +250,7 @@ async fn work(
                 (job, prepared)
             }
         };
-        if shared.stop.is_stopped() || shared.halted().is_some() {
+        if stopping() {
             in_flight.send_modify(|n| *n -= 1);
             continue;
         }

@@ -1,8 +1,8 @@
 //! One worker's step: build a subscriber's message, hand it to the outbox or over the worker's own SMTP
 //! connection (reconnecting when it breaks, to the next relay of the list when one is down, and back to a higher
 //! one once its cool-down is over), and turn what happened into the ledger's [`Outcome`].
-//! [`Courier::deliver`] is the step a test can drive one message at a time; what the workers share is in
-//! `shared.rs`.
+//! [`prepare`] then [`Courier::transmit`] is the step a test can drive one message at a time; what the workers
+//! share is in `shared.rs`.
 
 use std::sync::Arc;
 
@@ -99,12 +99,6 @@ impl Courier {
     /// The open connection, if any (tests read its socket options).
     pub fn connection(&self) -> Option<&SmtpConnection> {
         self.connection.as_ref()
-    }
-
-    /// Delivers one message and says what to record.
-    pub async fn deliver(&mut self, job: &Job) -> Step {
-        let prepared = prepare(&self.shared, job).await;
-        self.transmit(job, prepared).await
     }
 
     /// Hands a prepared message to the outbox or the relay and says what to record.

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use weekly_verdicts::clock::Clock;
 use weekly_verdicts::config::Secrets;
-use weekly_verdicts::delivery::{Courier, Job, RetryPolicy, RunEnd, Shared, Step, StopSignal};
+use weekly_verdicts::delivery::{
+    Courier, Job, RetryPolicy, RunEnd, Shared, Step, StopSignal, prepare,
+};
 use weekly_verdicts::issue::{Edition, Editions, Plan, plan};
 use weekly_verdicts::mail::Mailer;
 use weekly_verdicts::store::DeliveryResult;
@@ -132,7 +134,9 @@ fn courier(fixture: &Fixture, clock: &Clock) -> Courier {
 }
 
 async fn sent_reply(courier: &mut Courier, to: &str) -> String {
-    match courier.deliver(&Job::sample(to)).await {
+    let job = Job::sample(to);
+    let prepared = prepare(&courier.shared(), &job).await;
+    match courier.transmit(&job, prepared).await {
         Step::Done(outcome) => match outcome.result {
             DeliveryResult::Sent { reply } => reply,
             other => panic!("{to}: {other:?}"),
